@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Overcast",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "overcast", targets: ["overcast"]),
+        .library(name: "VRRP", targets: ["VRRP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, found by pkg-config. Shim headers hold static inline wrappers only.
+        .systemLibrary(name: "CNetlink", pkgConfig: "libnl-genl-3.0",
+                       providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+
+        // The pure protocol core: Swift standard library only.
+        .target(name: "VRRP"),
+        // Deterministic clusters of VRRP routers on an in-memory network with a virtual clock.
+        .target(name: "VRRPSimulation", dependencies: ["VRRP"]),
+        // Typed Swift over the C libraries (one small wrapper each).
+        .target(name: "LinuxNet", dependencies: ["CNetlink"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "PacketCapture", dependencies: ["CPcap"]),
+
+        // Test beds: network namespaces, child processes, prerequisites. For tests, the
+        // demo and the benchmarks; never linked into the daemon.
+        .target(name: "Lab"),
+
+        .executableTarget(name: "overcast", dependencies: [
+            "VRRP", "VRRPSimulation", "LinuxNet", "HTTPClient", "PacketCapture",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP"]),
+        .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture"]),
+        .testTarget(name: "KernelTests", dependencies: ["LinuxNet"]),
+    ]
+)

@@ -1,0 +1,15 @@
+// libcurl for the HTTPClient target. curl_easy_setopt/getinfo are variadic, which
+// Swift cannot call, so each argument type gets a typed static inline wrapper.
+#ifndef OVERCAST_CCURL_SHIM_H
+#define OVERCAST_CCURL_SHIM_H
+#include <curl/curl.h>
+
+static inline CURLcode overcast_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode overcast_curl_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode overcast_curl_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode overcast_curl_setopt_write_function(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, f);
+}
+static inline CURLcode overcast_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode overcast_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
+#endif

@@ -1,0 +1,117 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A test bed of network namespaces: one "switch" namespace with a bridge, and nodes
+/// whose `eth0` is a veth port on that bridge. With `dropsMulticast` each port gets
+/// `mcast_flood off`, which makes the bridge behave like a cloud network: frames to
+/// 224.0.0.18 are dropped while unicast and ARP pass (LAB.md).
+///
+/// Everything it creates carries its `id` in the name, lives only inside its own
+/// namespaces, and goes away in `teardown()` (also called from `deinit`), so a failing
+/// test leaves nothing behind. The test-bed is built with `ip`, like an operator would;
+/// the daemon's own network code goes through netlink.
+public final class NetworkLab: @unchecked Sendable {
+    public struct Node: Sendable, Hashable {
+        public var name: String
+        public var namespace: String
+        public var address: String
+        public var interface: String { "eth0" }
+    }
+
+    nonisolated(unsafe) private static var counter = 0
+    private static let lock = NSLock()
+
+    public let id: String
+    public let switchNamespace: String
+    public private(set) var nodes: [Node] = []
+    private var processes: [ChildProcess] = []
+    private var tornDown = false
+    public let directory: String
+
+    public init(dropsMulticast: Bool = true) throws {
+        let n = Self.lock.withLock { () -> Int in Self.counter += 1; return Self.counter }
+        id = "ovc\(getpid() % 100_000)x\(n)"
+        switchNamespace = "\(id)-sw"
+        self.dropsMulticast = dropsMulticast
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(id).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        Self.removeStale()
+        try ChildProcess.check(["ip", "netns", "add", switchNamespace])
+        try exec(switchNamespace, ["ip", "link", "add", "br0", "type", "bridge"])
+        try exec(switchNamespace, ["ip", "link", "set", "br0", "up"])
+        try exec(switchNamespace, ["ip", "link", "set", "lo", "up"])
+    }
+
+    private let dropsMulticast: Bool
+
+    deinit { teardown() }
+
+    /// Adds a node namespace with `eth0` at `address` (CIDR) on the switch.
+    @discardableResult
+    public func addNode(_ name: String, address: String) throws -> Node {
+        let node = Node(name: name, namespace: "\(id)-\(name)", address: address)
+        let port = "p\(nodes.count)"
+        try ChildProcess.check(["ip", "netns", "add", node.namespace])
+        try exec(switchNamespace, ["ip", "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", node.namespace])
+        try exec(switchNamespace, ["ip", "link", "set", port, "master", "br0", "up"])
+        if dropsMulticast {
+            try exec(switchNamespace, ["bridge", "link", "set", "dev", port, "mcast_flood", "off"])
+        }
+        try exec(node.namespace, ["ip", "link", "set", "lo", "up"])
+        try exec(node.namespace, ["ip", "addr", "add", address, "dev", "eth0"])
+        try exec(node.namespace, ["ip", "link", "set", "eth0", "up"])
+        nodes.append(node)
+        return node
+    }
+
+    /// Runs a command inside a namespace and returns its output; throws on failure.
+    @discardableResult
+    public func exec(_ namespace: String, _ arguments: [String], timeout: Double = 60) throws -> String {
+        try ChildProcess.check(["ip", "netns", "exec", namespace] + arguments, timeout: timeout)
+    }
+
+    @discardableResult
+    public func exec(_ node: Node, _ arguments: [String], timeout: Double = 60) throws -> String {
+        try exec(node.namespace, arguments, timeout: timeout)
+    }
+
+    /// Starts a long-running process inside a node; it is stopped at teardown.
+    public func spawn(_ node: Node, _ arguments: [String], log: String) throws -> ChildProcess {
+        let child = try ChildProcess(["ip", "netns", "exec", node.namespace] + arguments, outputPath: path(log))
+        processes.append(child)
+        return child
+    }
+
+    /// A path in this lab's scratch directory.
+    public func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    public func teardown() {
+        guard !tornDown else { return }
+        tornDown = true
+        for process in processes.reversed() { process.stop(signal: SIGTERM, timeout: 3) }
+        for node in nodes.reversed() { Self.deleteNamespace(node.namespace) }
+        Self.deleteNamespace(switchNamespace)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func deleteNamespace(_ name: String) {
+        // Kill whatever still runs inside (e.g. a daemon a test started by hand).
+        if let pids = try? ChildProcess.run(["ip", "netns", "pids", name], timeout: 10).output {
+            for pid in pids.split(whereSeparator: \.isNewline).compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+        }
+        _ = try? ChildProcess.run(["ip", "netns", "delete", name], timeout: 10)
+    }
+
+    /// Deletes namespaces left by labs of processes that no longer exist.
+    public static func removeStale() {
+        guard let list = try? ChildProcess.run(["ip", "netns", "list"], timeout: 10).output else { return }
+        for line in list.split(whereSeparator: \.isNewline) {
+            let name = String(line.split(separator: " ").first ?? "")
+            guard name.hasPrefix("ovc"), let x = name.firstIndex(of: "x"),
+                  let pid = pid_t(name[name.index(name.startIndex, offsetBy: 3)..<x]) else { continue }
+            if pid != getpid() % 100_000 && kill(pid, 0) != 0 { deleteNamespace(name) }
+        }
+    }
+}

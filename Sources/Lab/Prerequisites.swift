@@ -1,0 +1,44 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a lab test needs from the machine. A test on a machine without it may skip with
+/// the printed reason; under CI (`CI=true`) a missing prerequisite is a failure, so a
+/// CI run can never pass by skipping.
+public enum Prerequisites {
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    public static var isRoot: Bool { geteuid() == 0 }
+
+    public static func commandExists(_ name: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return (path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]).contains {
+            access("\($0)/\(name)", X_OK) == 0
+        }
+    }
+
+    /// nil when everything is there; otherwise why not.
+    public static func missing(root: Bool = true, commands: [String] = []) -> String? {
+        var reasons: [String] = []
+        if root && !isRoot { reasons.append("needs root") }
+        let absent = commands.filter { !commandExists($0) }
+        if !absent.isEmpty { reasons.append("needs \(absent.joined(separator: ", ")) (run scripts/setup.sh)") }
+        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+    }
+
+    /// For `.enabled(if:)`: true when the test can run, or when it must run and fail
+    /// because this is CI. Prints the reason when it skips.
+    public static func available(root: Bool = true, commands: [String] = [], test: String) -> Bool {
+        guard let reason = missing(root: root, commands: commands) else { return true }
+        if isCI { return true }
+        print("SKIP \(test): \(reason)")
+        return false
+    }
+
+    /// Throws the reason when something is missing: under CI this fails the test.
+    public static func require(root: Bool = true, commands: [String] = []) throws {
+        if let reason = missing(root: root, commands: commands) {
+            throw LabError("missing prerequisite: \(reason)")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+/// Per-router counters, as `overcast status` shows them. Every rejection reason has its
+/// own count so an operator can tell a misconfigured peer from noise or an attack.
+public struct VRRPCounters: Sendable, Hashable {
+    public var advertisementsSent = 0
+    public var advertisementsReceived = 0
+    public var priorityZeroSent = 0
+    public var priorityZeroReceived = 0
+    public var becameMaster = 0
+    public var transitions = 0
+    public var rejected: [VRRPRejection: Int] = [:]
+    public init() {}
+    public var rejectedTotal: Int { rejected.values.reduce(0, +) }
+}
+
+/// One VRRP instance without I/O: receive checks, the state machine and counters, and
+/// the advertisement it sends. The daemon and the simulator both drive this, so what
+/// is tested in simulation is what runs on the network.
+public struct VirtualRouter: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public var virtualRouterID: UInt8
+        public var stateMachine: VRRPStateMachine.Configuration
+        public var virtualAddresses: [IPv4Address]
+        public var authType: VRRPAuthType
+        /// For `auth_type PASS`: the password as configured (at most 8 bytes are used).
+        public var authPassword: String?
+        /// Unicast peers; nil for multicast.
+        public var unicastPeers: [IPv4Address]?
+
+        public init(virtualRouterID: UInt8, stateMachine: VRRPStateMachine.Configuration,
+                    virtualAddresses: [IPv4Address], authType: VRRPAuthType = .none,
+                    authPassword: String? = nil, unicastPeers: [IPv4Address]? = nil) {
+            self.virtualRouterID = virtualRouterID
+            self.stateMachine = stateMachine
+            self.virtualAddresses = virtualAddresses
+            self.authType = authType
+            self.authPassword = authPassword
+            self.unicastPeers = unicastPeers
+        }
+
+        public var authenticationData: [UInt8] {
+            authType == .simplePassword ? VRRPAdvertisement.passwordData(authPassword ?? "") : []
+        }
+
+        /// The receive checks this configuration implies.
+        public var receivePolicy: ReceivePolicy {
+            ReceivePolicy(version: stateMachine.version, virtualRouterID: virtualRouterID,
+                          advertisementInterval: stateMachine.advertisementInterval,
+                          authType: stateMachine.version == .v2 ? authType : .none,
+                          authenticationData: authenticationData,
+                          requiredTTL: 255,
+                          allowedSources: unicastPeers.map(Set.init),
+                          localAddresses: [stateMachine.primaryAddress],
+                          alternateChecksumDestination: unicastPeers == nil ? nil : .vrrpMulticastGroup)
+        }
+    }
+
+    /// What the driver must do. `.send` carries the advertisement; the transport encodes
+    /// it once per destination, since the v3 checksum covers the destination address.
+    public enum Output: Sendable, Hashable {
+        case send(VRRPAdvertisement)
+        case armTimer(VRRPStateMachine.Timer, after: Duration)
+        case cancelTimer(VRRPStateMachine.Timer)
+        case transition(from: VRRPStateMachine.State, to: VRRPStateMachine.State)
+    }
+
+    public let configuration: Configuration
+    public var policy: ReceivePolicy
+    public private(set) var machine: VRRPStateMachine
+    public private(set) var counters = VRRPCounters()
+    /// The source of the last advertisement accepted from another router: the MASTER
+    /// as this router sees it.
+    public private(set) var lastHeardFrom: IPv4Address?
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        self.policy = configuration.receivePolicy
+        self.machine = VRRPStateMachine(configuration: configuration.stateMachine)
+    }
+
+    public var state: VRRPStateMachine.State { machine.state }
+
+    /// The advertisement this router sends with `priority` (0 when stepping down).
+    public func advertisement(priority: UInt8) -> VRRPAdvertisement {
+        VRRPAdvertisement(version: configuration.stateMachine.version, virtualRouterID: configuration.virtualRouterID,
+                          priority: priority, advertisementInterval: configuration.stateMachine.advertisementInterval,
+                          addresses: configuration.virtualAddresses, authType: configuration.authType,
+                          authenticationData: configuration.authenticationData)
+    }
+
+    public mutating func handle(_ event: VRRPStateMachine.Event) -> [Output] {
+        translate(machine.handle(event))
+    }
+
+    /// Checks a packet and, when it is acceptable, hands it to the state machine.
+    /// Rejections are counted and returned so the caller can log them (rate-limited).
+    public mutating func receive(_ packet: ReceivedPacket) -> (outputs: [Output], rejection: VRRPPacketError?) {
+        switch policy.check(packet) {
+        case .failure(let error):
+            counters.rejected[error.reason, default: 0] += 1
+            return ([], error)
+        case .success(let advertisement):
+            counters.advertisementsReceived += 1
+            if advertisement.priority == 0 { counters.priorityZeroReceived += 1 }
+            lastHeardFrom = packet.source
+            let heard = VRRPStateMachine.Heard(priority: advertisement.priority,
+                                               advertisementInterval: advertisement.advertisementInterval,
+                                               source: packet.source)
+            return (translate(machine.handle(.advertisementReceived(heard))), nil)
+        }
+    }
+
+    private mutating func translate(_ actions: [VRRPStateMachine.Action]) -> [Output] {
+        actions.map { action in
+            switch action {
+            case .sendAdvertisement(let priority):
+                counters.advertisementsSent += 1
+                if priority == 0 { counters.priorityZeroSent += 1 }
+                return .send(advertisement(priority: priority))
+            case .armTimer(let timer, let after):
+                return .armTimer(timer, after: after)
+            case .cancelTimer(let timer):
+                return .cancelTimer(timer)
+            case .transition(let from, let to):
+                counters.transitions += 1
+                if to == .master { counters.becameMaster += 1; lastHeardFrom = nil }
+                return .transition(from: from, to: to)
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The version of this build, as `overcast --version` prints it.
+let overcastVersion = "0.1.0"
+
+@main
+struct Overcast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "overcast",
+        abstract: "VRRP failover for networks without multicast (unicast, GRE overlay, or replicated multicast).",
+        discussion: """
+            Overcast runs VRRP (v2 and v3) between load-balancer nodes and moves the virtual IP \
+            to the MASTER. It reads keepalived.conf syntax.
+            """,
+        version: overcastVersion,
+        subcommands: [Demo.self, DecodePacket.self, LibraryVersions.self]
+    )
+}

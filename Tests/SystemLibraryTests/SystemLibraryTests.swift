@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import HTTPClient
+import Lab
+import LinuxNet
+import PacketCapture
+
+/// The first real use of each C library through its Swift wrapper.
+@Suite struct SystemLibraryTests {
+    @Test func versionsAreReported() {
+        #expect(NetlinkSocket.libraryVersion.hasPrefix("libnl 3."))
+        #expect(Curl.version.hasPrefix("libcurl/"))
+        #expect(PacketCaptureLibrary.version.hasPrefix("libpcap version"))
+    }
+
+    @Test func routeSocketConnectsAndListsLoopback() throws {
+        let socket = try NetlinkSocket(.route)
+        #expect(socket.localPort != 0)
+        let links = try socket.links()
+        let lo = try #require(links.first { $0.name == "lo" })
+        #expect(lo.index == 1)
+        #expect(lo.mtu == 65536)
+    }
+
+    @Test func genericNetlinkResolvesTheControllerAndNamesMissingFamilies() throws {
+        let socket = try NetlinkSocket(.generic)
+        #expect(try socket.genericFamilyID("nlctrl") == 16)  // GENL_ID_CTRL
+        do {
+            _ = try socket.genericFamilyID("NO_SUCH_FAMILY", module: "no_such_module")
+            Issue.record("a family that does not exist resolved")
+        } catch {
+            #expect(error.description.contains("modprobe no_such_module"))
+        }
+    }
+
+    @Test func bpfFilterSelectsOutgoingVRRPMulticastFrames() throws {
+        let filter = try BPFFilter("ether dst 01:00:5e:00:00:12 and ip proto 112")
+        #expect(filter.instructionCount > 0)
+        // Ethernet to 01:00:5e:00:00:12, IPv4 proto 112, then a VRRP message.
+        var frame: [UInt8] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x12, 0x00, 0x00, 0x5e, 0x00, 0x01, 0x33, 0x08, 0x00]
+        let ip: [UInt8] = [0x45, 0xc0, 0x00, 0x28, 0x00, 0x01, 0x00, 0x00, 0xff, 0x70, 0x00, 0x00,
+                           172, 31, 18, 163, 224, 0, 0, 18]
+        frame += ip + Array(repeating: 0, count: 20)
+        #expect(filter.matches(frame))
+        var tcp = frame
+        tcp[14 + 9] = 6
+        #expect(!filter.matches(tcp))
+        #expect(throws: PcapError.self) { try BPFFilter("ether dst and and") }
+    }
+
+    @Test func curlFetchesFromARealHTTPServerOnLoopback() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-curl-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("hello from a real server\n".utf8).write(to: directory.appendingPathComponent("index.txt"))
+        let port = 20000 + Int(getpid() % 20000)
+        let server = try ChildProcess(["python3", "-m", "http.server", "--bind", "127.0.0.1",
+                                       "--directory", directory.path, String(port)])
+        defer { server.stop() }
+
+        // Poll until the server answers (bounded), then check what it served.
+        var response: HTTPResponse?
+        for _ in 0..<100 where response == nil {
+            response = try? CurlEasyRequest().get("http://127.0.0.1:\(port)/index.txt", timeoutMilliseconds: 1000)
+            if response == nil { usleep(50_000) }
+        }
+        let ok = try #require(response)
+        #expect(ok.status == 200)
+        #expect(String(decoding: ok.body, as: UTF8.self) == "hello from a real server\n")
+        #expect(try CurlEasyRequest().get("http://127.0.0.1:\(port)/missing").status == 404)
+        #expect(throws: CurlError.self) { try CurlEasyRequest().get("http://127.0.0.1:1/", timeoutMilliseconds: 500) }
+    }
+}
+
+/// On a kernel without IPVS (this development machine's) resolving the family must
+/// say which module is missing; on one with IPVS it must resolve.
+@Suite struct IPVSAvailabilityTests {
+    @Test func ipvsFamilyResolvesOrNamesTheModule() throws {
+        let socket = try NetlinkSocket(.generic)
+        let loaded = FileManager.default.fileExists(atPath: "/proc/net/ip_vs")
+        do {
+            let id = try socket.genericFamilyID("IPVS", module: "ip_vs")
+            #expect(loaded, "IPVS resolved (\(id)) but /proc/net/ip_vs is absent")
+        } catch {
+            #expect(!loaded)
+            #expect(error.description == "IPVS is not available in this kernel (modprobe ip_vs): Object not found (libnl error 12)")
+        }
+    }
+}

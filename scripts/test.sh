@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up the machine and runs every test tier:
+#   1. unit tests (no privileges)                      -- swift test
+#   2. namespace integration tests (root, this kernel)  -- swift test, same run
+#   3. kernel tests inside one VM boot of Debian's stock kernel (GRE, IPVS)
+# A missing prerequisite under CI=true is a failure, not a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+swift build --build-tests
+
+echo "== tiers 1 and 2: unit and namespace integration tests =="
+swift test --skip-build --skip KernelTests
+
+echo "== tier 3: kernel tests in a VM with Debian's stock kernel =="
+bundle=$(find .build/debug/ -maxdepth 1 -name '*PackageTests.xctest' | head -n 1)
+[ -n "$bundle" ] || { echo "test bundle not found under .build/debug" >&2; exit 1; }
+scripts/kernel-tier.sh "$bundle" --testing-library swift-testing --filter KernelTests
+
+# Namespaces left by a crashed test would be a leak; say so and fail.
+leftover=$(ip netns list 2>/dev/null | grep -c '^ovc' || true)
+if [ "$leftover" != "0" ]; then
+  echo "test labs left $leftover namespaces behind:" >&2
+  ip netns list | grep '^ovc' >&2
+  exit 1
+fi
