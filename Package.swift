@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "VRRP"),
         // Deterministic clusters of VRRP routers on an in-memory network with a virtual clock.
         .target(name: "VRRPSimulation", dependencies: ["VRRP"]),
+        // keepalived.conf: lexer, parser, keyword registry, typed model, validation.
+        .target(name: "Config"),
         // Typed Swift over the C libraries (one small wrapper each).
         .target(name: "LinuxNet", dependencies: ["CNetlink"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
@@ -33,15 +35,16 @@ let package = Package(
         .target(name: "Lab"),
 
         .executableTarget(name: "overcast", dependencies: [
-            "VRRP", "VRRPSimulation", "LinuxNet", "HTTPClient", "PacketCapture",
+            "VRRP", "VRRPSimulation", "Config", "LinuxNet", "HTTPClient", "PacketCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "VRRPTests", dependencies: ["VRRP"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture"]),
-        .testTarget(name: "KernelTests", dependencies: ["LinuxNet"]),
+        .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab"]),
     ]
 )

@@ -163,6 +163,11 @@ public final class SimulatedCluster {
 
     public func transitions(of name: String) -> [RecordedTransition] { transitions.filter { $0.node == name } }
 
+    /// When `name` last became MASTER, if ever.
+    public func lastBecameMaster(_ name: String) -> Duration? {
+        transitions.last { $0.node == name && $0.to == .master }?.at
+    }
+
     // MARK: - Internals
 
     private func index(_ name: String) -> Int {

@@ -51,7 +51,7 @@ struct Demo: ParsableCommand {
         c.crash("lvs1")
         c.run(for: wait)
         let lastAdvert = c.lastAdvertisementSent(by: "lvs1") ?? killedAt
-        let takeover = c.transitions(of: "lvs2").last(where: { $0.to == .master })?.at ?? .zero
+        let takeover = c.lastBecameMaster("lvs2") ?? .zero
         let mdi = c.router("lvs2").machine.masterDownInterval
         note(c, "failover after kill -9: lvs2 MASTER \(formatSeconds(takeover - lastAdvert - c.latency)) after lvs1's last advertisement arrived (Master_Down_Interval \(formatSeconds(mdi)))")
         ok = ok && c.masters == ["lvs2"]
@@ -64,7 +64,7 @@ struct Demo: ParsableCommand {
         let stopAt = c.now
         c.shutdown("lvs1")
         c.run(for: wait)
-        let graceful = c.transitions(of: "lvs2").last(where: { $0.to == .master })?.at ?? .zero
+        let graceful = c.lastBecameMaster("lvs2") ?? .zero
         note(c, "graceful stop (priority 0): lvs2 MASTER after \(formatSeconds(graceful - stopAt)) (Skew_Time \(formatSeconds(c.router("lvs2").machine.skewTime)))")
         ok = ok && c.masters == ["lvs2"]
 

@@ -13,6 +13,6 @@ struct Overcast: ParsableCommand {
             to the MASTER. It reads keepalived.conf syntax.
             """,
         version: overcastVersion,
-        subcommands: [Demo.self, DecodePacket.self, LibraryVersions.self]
+        subcommands: [Demo.self, CheckConfig.self, DumpConfig.self, DecodePacket.self, LibraryVersions.self]
     )
 }

@@ -32,7 +32,7 @@ import VRRP
         c.run(for: interval.duration * 10)
         #expect(c.masters == ["lvs2"])
         let last = try #require(c.lastAdvertisementSent(by: "lvs1"))
-        let takeover = try #require(c.transitions(of: "lvs2").last { $0.to == .master }).at
+        let takeover = try #require(c.lastBecameMaster("lvs2"))
         let mdi = VRRPTiming.masterDownInterval(version: version, priority: 150, masterAdvertisementInterval: interval)
         #expect(takeover == last + c.latency + mdi)
     }
@@ -45,7 +45,7 @@ import VRRP
         c.shutdown("lvs1")
         c.run(for: .seconds(1))
         #expect(c.masters == ["lvs2"])
-        let takeover = try #require(c.transitions(of: "lvs2").last { $0.to == .master }).at
+        let takeover = try #require(c.lastBecameMaster("lvs2"))
         let skew = VRRPTiming.skewTime(version: .v3, priority: 150, masterAdvertisementInterval: Centiseconds(10))
         #expect(takeover == stop + c.latency + skew)
         #expect(c.counters("lvs1").priorityZeroSent == 1)

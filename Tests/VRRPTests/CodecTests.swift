@@ -1,23 +1,12 @@
 import Testing
+import Lab
 @testable import VRRP
 
 @Suite struct CodecTests {
     let pseudo = PseudoHeader(source: IPv4Address(172, 31, 18, 163), destination: .vrrpMulticastGroup)
 
-    /// A small deterministic generator, so round-trip cases are the same every run.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func randomAdvertisementsRoundTrip() throws {
-        var rng = SplitMix64(state: 42)
+        var rng = SeededRandom(seed: 42)
         for _ in 0..<2000 {
             let version: VRRPVersion = Bool.random(using: &rng) ? .v2 : .v3
             let interval = version == .v2 ? Centiseconds.seconds(Int.random(in: 1...255, using: &rng))

@@ -1,0 +1,49 @@
+/// A human-readable form of the effective configuration for `dump-config` without
+/// `--json`: one line per fact, defaults included.
+public enum ConfigurationSummary {
+    public static func text(_ c: OvercastConfiguration) -> String {
+        var lines: [String] = []
+        let g = c.globalDefs
+        lines.append("global_defs: router_id \(g.routerID ?? "-") vrrp_version \(g.vrrpVersion) script_security \(g.enableScriptSecurity ? "on" : "off")")
+        for i in c.instances {
+            lines.append("vrrp_instance \(i.name): vrid \(i.virtualRouterID.map(String.init) ?? "?") on \(i.interface ?? "?"), "
+                         + "VRRPv\(i.version ?? g.vrrpVersion), priority \(i.priority), advert_int \(i.advertInt.formatted)s, "
+                         + "state \(i.state.rawValue), \(i.nopreempt ? "nopreempt" : "preempt")"
+                         + (i.preemptDelay > 0 ? " after \(i.preemptDelay.formatted)s" : ""))
+            lines.append("  transport \(i.transport?.rawValue ?? "?")"
+                         + (i.unicastPeers.isEmpty ? "" : " peers \(i.unicastPeers.joined(separator: ",")) from \(i.unicastSrcIP ?? "the interface address") ttl \(i.unicastTTL)")
+                         + (i.transport == .replicate ? " mode \(i.replicateMode.rawValue)" : ""))
+            lines.append("  auth \(i.authType ?? "none")")
+            for vip in i.virtualIPAddresses {
+                lines.append("  vip \(vip.address)/\(vip.prefixLength)" + (vip.device.map { " dev \($0)" } ?? "")
+                             + (vip.label.map { " label \($0)" } ?? "") + (vip.scope.map { " scope \($0)" } ?? ""))
+            }
+            if i.noVirtualIPAddress { lines.append("  no_virtual_ipaddress: addresses are not added to interfaces") }
+            for t in i.trackInterfaces { lines.append("  track_interface \(t.name) weight \(t.weight)") }
+            for t in i.trackScripts { lines.append("  track_script \(t.name)" + (t.weight.map { " weight \($0)" } ?? "")) }
+            if let ec2 = i.ec2RouteFailover {
+                lines.append("  ec2_route_failover \(ec2.routeTables.joined(separator: ",")) target \(ec2.target.rawValue) refresh \(ec2.refresh.formatted)s")
+            }
+        }
+        for s in c.vrrpScripts {
+            lines.append("vrrp_script \(s.name): \(s.script) every \(s.interval.formatted)s weight \(s.weight) rise \(s.rise) fall \(s.fall)")
+        }
+        for g in c.syncGroups { lines.append("vrrp_sync_group \(g.name): \(g.group.joined(separator: ", "))") }
+        for v in c.virtualServers {
+            let key: String
+            switch v.key {
+            case .address(let a, let p): key = "\(a) \(p)"
+            case .fwmark(let m): key = "fwmark \(m)"
+            case .group(let n): key = "group \(n)"
+            }
+            lines.append("virtual_server \(key): \(v.protocolName) \(v.scheduler) \(v.forwardingMethod) delay_loop \(v.delayLoop.formatted)s quorum \(v.quorum)")
+            for r in v.realServers {
+                lines.append("  real_server \(r.address) \(r.port.map(String.init) ?? "-") weight \(r.weight) checks \(r.checkers.map(\.kind.rawValue).joined(separator: ","))")
+            }
+        }
+        for o in c.overlays {
+            lines.append("overlay \(o.name): local \(o.local ?? "?") peers \(o.peers.joined(separator: ",")) address \(o.address ?? "?") mtu \(o.mtu.map(String.init) ?? "auto")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

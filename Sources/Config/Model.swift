@@ -1,0 +1,234 @@
+/// The effective configuration: keepalived's meaning of the file, defaults filled in,
+/// plus Overcast's own keywords. Times are in seconds as keepalived writes them.
+public struct OvercastConfiguration: Codable, Hashable, Sendable {
+    public var globalDefs = GlobalDefs()
+    public var vrrpScripts: [VRRPScript] = []
+    public var syncGroups: [SyncGroup] = []
+    public var instances: [VRRPInstance] = []
+    public var virtualServerGroups: [VirtualServerGroup] = []
+    public var virtualServers: [VirtualServer] = []
+    public var overlays: [Overlay] = []
+    public init() {}
+}
+
+public struct GlobalDefs: Codable, Hashable, Sendable {
+    public var routerID: String?
+    public var enableScriptSecurity = false
+    public var scriptUser: String?
+    public var scriptGroup: String?
+    public var vrrpVersion = 2
+    public var vrrpGarpMasterDelay = 5.0
+    public var vrrpGarpMasterRepeat = 5
+    public var vrrpGarpMasterRefresh = 0.0
+    public var vrrpGarpMasterRefreshRepeat = 1
+    public var vrrpGarpInterval = 0.0
+    public var vrrpStrict = false
+    public var vrrpSkipCheckAdvAddr = false
+    public var vrrpCheckUnicastSrc = false
+    public var scriptTimeout = 15.0
+    public init() {}
+}
+
+public struct VRRPScript: Codable, Hashable, Sendable {
+    public var name: String
+    public var script = ""
+    public var interval = 1.0
+    public var timeout: Double?
+    public var weight = 0
+    /// keepalived's `weight N reverse`: the weight applies while the script fails.
+    public var weightReverse = false
+    public var rise = 1
+    public var fall = 1
+    public var user: String?
+    public var group: String?
+    public var location: SourceLocation
+}
+
+public struct SyncGroup: Codable, Hashable, Sendable {
+    public var name: String
+    public var group: [String] = []
+    public var notify = Notify()
+    public var trackScripts: [TrackedScript] = []
+    public var location: SourceLocation
+}
+
+/// notify_* scripts, shared by instances and sync groups.
+public struct Notify: Codable, Hashable, Sendable {
+    public var master: String?
+    public var backup: String?
+    public var fault: String?
+    public var stop: String?
+    public var any: String?
+    public var masterRxLowerPriority: String?
+    public init() {}
+}
+
+public struct VirtualAddress: Codable, Hashable, Sendable {
+    public var address: String
+    public var prefixLength: Int
+    public var device: String?
+    public var label: String?
+    public var scope: String?
+    public var broadcast: String?
+    public var noDAD = false
+    public var location: SourceLocation
+}
+
+public struct TrackedInterface: Codable, Hashable, Sendable {
+    public var name: String
+    public var weight: Int = 0
+}
+
+public struct TrackedScript: Codable, Hashable, Sendable {
+    public var name: String
+    public var weight: Int?
+    public var location: SourceLocation
+}
+
+public enum TransportKind: String, Codable, Hashable, Sendable, CaseIterable {
+    case multicast, unicast, gre, replicate
+}
+
+public enum ReplicateMode: String, Codable, Hashable, Sendable { case l2, l3 }
+
+public struct EC2RouteFailover: Codable, Hashable, Sendable {
+    public enum Target: String, Codable, Hashable, Sendable { case instance, eni }
+    public var routeTables: [String] = []
+    public var region: String?
+    public var endpoint: String?
+    public var imdsEndpoint: String?
+    public var target = Target.instance
+    public var instanceID: String?
+    public var refresh = 30.0
+    public var location: SourceLocation
+}
+
+public struct VRRPInstance: Codable, Hashable, Sendable {
+    public enum InitialState: String, Codable, Hashable, Sendable { case master = "MASTER", backup = "BACKUP" }
+    public var name: String
+    public var state = InitialState.backup
+    public var interface: String?
+    public var virtualRouterID: Int?
+    public var priority = 100
+    public var advertInt = 1.0
+    public var version: Int?
+    public var nopreempt = false
+    public var preemptDelay = 0.0
+    public var authType: String?
+    public var authPass: String?
+    public var virtualIPAddresses: [VirtualAddress] = []
+    public var virtualIPAddressesExcluded: [VirtualAddress] = []
+    public var virtualRoutes: [[String]] = []
+    public var unicastSrcIP: String?
+    public var unicastPeers: [String] = []
+    public var unicastTTL = 255
+    public var mcastSrcIP: String?
+    public var trackInterfaces: [TrackedInterface] = []
+    public var trackScripts: [TrackedScript] = []
+    public var garpMasterDelay: Double?
+    public var garpMasterRepeat: Int?
+    public var garpMasterRefresh: Double?
+    public var garpMasterRefreshRepeat: Int?
+    public var notify = Notify()
+    public var accept: Bool?
+    public var noVirtualIPAddress = false
+    public var dontTrackPrimary = false
+    public var transport: TransportKind?
+    public var replicateMode = ReplicateMode.l2
+    public var ec2RouteFailover: EC2RouteFailover?
+    public var location: SourceLocation
+}
+
+public struct RealServer: Codable, Hashable, Sendable {
+    public var address: String
+    public var port: Int?
+    public var weight = 1
+    public var inhibitOnFailure = false
+    public var notifyUp: String?
+    public var notifyDown: String?
+    public var upperThreshold: Int?
+    public var lowerThreshold: Int?
+    public var forwardingMethod: String?
+    public var checkers: [HealthChecker] = []
+    public var location: SourceLocation
+}
+
+public struct HTTPURL: Codable, Hashable, Sendable {
+    public var path = "/"
+    public var digest: String?
+    public var statusCodes: [Int] = []
+    public var virtualhost: String?
+}
+
+public struct HealthChecker: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Hashable, Sendable {
+        case httpGet = "HTTP_GET", sslGet = "SSL_GET", tcpCheck = "TCP_CHECK", miscCheck = "MISC_CHECK"
+    }
+    public var kind: Kind
+    public var urls: [HTTPURL] = []
+    public var connectIP: String?
+    public var connectPort: Int?
+    public var bindTo: String?
+    public var connectTimeout = 5.0
+    public var retry: Int?
+    public var delayBeforeRetry: Double?
+    public var delayLoop: Double?
+    public var warmup: Double?
+    public var virtualhost: String?
+    public var miscPath: String?
+    public var miscTimeout: Double?
+    public var miscDynamic = false
+    public var user: String?
+    public var location: SourceLocation
+}
+
+public struct VirtualServerGroup: Codable, Hashable, Sendable {
+    public struct Member: Codable, Hashable, Sendable {
+        public var address: String?
+        /// Last octet of an address range `a.b.c.d-e`, when given.
+        public var rangeEnd: Int?
+        public var port: Int?
+        public var fwmark: Int?
+    }
+    public var name: String
+    public var members: [Member] = []
+    public var location: SourceLocation
+}
+
+public struct VirtualServer: Codable, Hashable, Sendable {
+    public enum Key: Codable, Hashable, Sendable {
+        case address(String, port: Int)
+        case fwmark(Int)
+        case group(String)
+    }
+    public var key: Key
+    public var delayLoop = 60.0
+    public var scheduler = "wlc"
+    public var forwardingMethod = "NAT"
+    public var protocolName = "TCP"
+    public var persistenceTimeout: Int?
+    public var persistenceGranularity: String?
+    public var quorum = 1
+    public var hysteresis = 0
+    public var quorumUp: String?
+    public var quorumDown: String?
+    public var sorryServer: RealServer?
+    public var virtualhost: String?
+    public var alpha = false
+    public var omega = false
+    public var haSuspend = false
+    public var realServers: [RealServer] = []
+    public var location: SourceLocation
+}
+
+/// Overcast's `overlay NAME { ... }`: the GRE mesh this node builds (issue 5).
+public struct Overlay: Codable, Hashable, Sendable {
+    public var name: String
+    public var local: String?
+    public var peers: [String] = []
+    public var key: UInt32?
+    public var address: String?
+    /// nil means `auto`: the underlay MTU minus 38.
+    public var mtu: Int?
+    public var location: SourceLocation
+}

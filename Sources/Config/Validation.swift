@@ -1,0 +1,202 @@
+/// The checks that need the whole configuration: references between blocks, duplicates,
+/// keepalived's per-version rules, and the defaults that depend on other keywords
+/// (version, transport). Facts of the host (interfaces) are warnings only, since
+/// configurations are often checked on another machine.
+struct Validator {
+    var config: OvercastConfiguration
+    var reader: ValueReader
+    let hostInterfaces: Set<String>?
+
+    mutating func run() {
+        let overlayNames = Set(config.overlays.map(\.name))
+        var seenNames: [String: SourceLocation] = [:]
+        var seenRouters: [String: SourceLocation] = [:]
+        var seenVIPs: [String: String] = [:]
+        // keepalived drops a vrrp_script without a script (e.g. all its lines were
+        // conditional on another config id) and says so; so does Overcast.
+        for script in config.vrrpScripts where script.script.isEmpty {
+            reader.warning(script.location, "vrrp_script \(script.name) has no script; removed")
+        }
+        config.vrrpScripts.removeAll { $0.script.isEmpty }
+        for index in config.vrrpScripts.indices where config.vrrpScripts[index].timeout == nil {
+            config.vrrpScripts[index].timeout = config.vrrpScripts[index].interval   // keepalived's default
+        }
+        let scriptNames = Set(config.vrrpScripts.map(\.name))
+
+        for index in config.instances.indices {
+            var i = config.instances[index]
+            if let first = seenNames[i.name] {
+                reader.error(i.location, "vrrp_instance \(i.name) is defined twice (first at \(first))")
+            }
+            seenNames[i.name] = i.location
+            let version = i.version ?? config.globalDefs.vrrpVersion
+            i.version = version
+            // Instance settings that default to global_defs get their effective value.
+            let g = config.globalDefs
+            i.garpMasterDelay = i.garpMasterDelay ?? g.vrrpGarpMasterDelay
+            i.garpMasterRepeat = i.garpMasterRepeat ?? g.vrrpGarpMasterRepeat
+            i.garpMasterRefresh = i.garpMasterRefresh ?? g.vrrpGarpMasterRefresh
+            i.garpMasterRefreshRepeat = i.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat
+            i.accept = i.accept ?? !g.vrrpStrict
+
+            guard let vrid = i.virtualRouterID else {
+                reader.error(i.location, "vrrp_instance \(i.name) has no virtual_router_id (1-255)")
+                config.instances[index] = i
+                continue
+            }
+            if i.interface == nil {
+                reader.error(i.location, "vrrp_instance \(i.name) has no interface")
+            } else if let interface = i.interface, let host = hostInterfaces, !host.contains(interface), !overlayNames.contains(interface) {
+                reader.warning(i.location, "vrrp_instance \(i.name): interface \(interface) does not exist on this host")
+            }
+            let routerKey = "\(i.interface ?? "")/\(vrid)"
+            if let first = seenRouters[routerKey] {
+                reader.error(i.location, "virtual_router_id \(vrid) on \(i.interface ?? "?") is already used by the instance at \(first)")
+            }
+            seenRouters[routerKey] = i.location
+
+            // advert_int: v2 carries whole seconds, v3 centiseconds up to 40.95 s.
+            if version == 2 {
+                if i.advertInt != i.advertInt.rounded(.up) {
+                    let rounded = max(1, i.advertInt.rounded(.up))
+                    reader.warning(i.location, "vrrp_instance \(i.name): VRRPv2 advertises whole seconds; advert_int \(i.advertInt.formatted) is used as \(rounded.formatted)")
+                    i.advertInt = rounded
+                }
+            } else {
+                if i.advertInt > 40.95 {
+                    reader.error(i.location, "vrrp_instance \(i.name): VRRPv3 advert_int is at most 40.95 seconds, not \(i.advertInt.formatted)")
+                }
+                let centiseconds = (i.advertInt * 100).rounded()
+                if abs(centiseconds - i.advertInt * 100) > 1e-6 {
+                    reader.warning(i.location, "vrrp_instance \(i.name): advert_int \(i.advertInt.formatted) is rounded to \((centiseconds / 100).formatted) (VRRPv3 counts centiseconds)")
+                    i.advertInt = centiseconds / 100
+                }
+            }
+            if i.nopreempt && i.state == .master {
+                reader.warning(i.location, "vrrp_instance \(i.name): nopreempt has no effect with state MASTER (keepalived says the same); use state BACKUP")
+            }
+            if i.authType == "PASS" && (i.authPass ?? "").isEmpty {
+                reader.error(i.location, "vrrp_instance \(i.name): auth_type PASS needs auth_pass")
+            }
+            if version == 3 && i.authType != nil {
+                reader.warning(i.location, "vrrp_instance \(i.name): VRRPv3 has no authentication; the authentication block is ignored")
+                i.authType = nil
+                i.authPass = nil
+            }
+
+            // Transport: explicit, else an overlay interface means gre, peers mean unicast.
+            let onOverlay = i.interface.map(overlayNames.contains) ?? false
+            let transport = i.transport ?? (onOverlay ? .gre : (i.unicastPeers.isEmpty ? .multicast : .unicast))
+            i.transport = transport
+            switch transport {
+            case .unicast, .replicate:
+                if i.unicastPeers.isEmpty {
+                    reader.error(i.location, "vrrp_instance \(i.name): transport \(transport.rawValue) needs unicast_peer { ... }")
+                }
+            case .gre:
+                if !onOverlay {
+                    reader.error(i.location, "vrrp_instance \(i.name): transport gre needs interface to name an overlay block"
+                                 + (config.overlays.isEmpty ? " (there is none)" : " (\(config.overlays.map(\.name).joined(separator: ", ")))"))
+                }
+            case .multicast:
+                break
+            }
+            if let source = i.unicastSrcIP, i.unicastPeers.contains(source) {
+                reader.error(i.location, "vrrp_instance \(i.name): unicast_src_ip \(source) is also listed as a unicast_peer")
+            }
+            for (n, peer) in i.unicastPeers.enumerated() where i.unicastPeers[..<n].contains(peer) {
+                reader.warning(i.location, "vrrp_instance \(i.name): unicast_peer \(peer) is listed twice")
+            }
+            for vip in i.virtualIPAddresses {
+                if let other = seenVIPs[vip.address], other != i.name {
+                    reader.error(vip.location, "virtual address \(vip.address) is also managed by vrrp_instance \(other)")
+                }
+                seenVIPs[vip.address] = i.name
+            }
+            for track in i.trackScripts where !scriptNames.contains(track.name) {
+                reader.warning(track.location, "track_script \(track.name) is not defined by any vrrp_script; ignored")
+            }
+            i.trackScripts.removeAll { !scriptNames.contains($0.name) }
+            config.instances[index] = i
+        }
+
+        let instanceNames = Set(config.instances.map(\.name))
+        for g in config.syncGroups {
+            for member in g.group where !instanceNames.contains(member) {
+                reader.warning(g.location, "vrrp_sync_group \(g.name): no vrrp_instance named \(member); ignored")
+            }
+            if g.group.isEmpty { reader.error(g.location, "vrrp_sync_group \(g.name) has an empty group") }
+        }
+        validateVirtualServers()
+        validateOverlays()
+    }
+
+    private mutating func validateVirtualServers() {
+        let groups = Set(config.virtualServerGroups.map(\.name))
+        for index in config.virtualServers.indices {
+            var v = config.virtualServers[index]
+            if case .group(let name) = v.key, !groups.contains(name) {
+                reader.error(v.location, "virtual_server group \(name): no virtual_server_group of that name")
+            }
+            var port: Int?
+            if case .address(_, let p) = v.key { port = p }
+            for r in v.realServers.indices {
+                if v.realServers[r].port == nil { v.realServers[r].port = port }
+                for checker in v.realServers[r].checkers where [.httpGet, .sslGet].contains(checker.kind) && checker.urls.isEmpty {
+                    reader.error(checker.location, "\(checker.kind.rawValue) needs at least one url { path ... }")
+                }
+            }
+            if v.realServers.isEmpty && v.sorryServer == nil {
+                reader.warning(v.location, "virtual_server has no real_server")
+            }
+            config.virtualServers[index] = v
+        }
+    }
+
+    private mutating func validateOverlays() {
+        for o in config.overlays {
+            if o.local == nil { reader.error(o.location, "overlay \(o.name) needs local (this node's underlay address)") }
+            if o.peers.isEmpty { reader.error(o.location, "overlay \(o.name) needs peers { ... }") }
+            if o.address == nil { reader.error(o.location, "overlay \(o.name) needs address (this node's overlay CIDR)") }
+            if let local = o.local, o.peers.contains(local) {
+                reader.error(o.location, "overlay \(o.name): local \(local) is also listed as a peer")
+            }
+            if o.name.utf8.count > 15 { reader.error(o.location, "overlay name \(o.name) is longer than an interface name may be (15)") }
+        }
+    }
+}
+
+/// The result of reading a configuration: the model, every diagnostic, the files read.
+public struct ConfigurationReport: Sendable {
+    public var configuration: OvercastConfiguration
+    public var diagnostics: [Diagnostic]
+    public var files: [String]
+    public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
+}
+
+public enum ConfigurationLoader {
+    /// Reads `path` (and its includes) into a validated configuration. Never throws:
+    /// every problem is a diagnostic, and as much as could be read is kept.
+    public static func load(path: String, configID: String? = nil, hostInterfaces: Set<String>? = nil) -> ConfigurationReport {
+        var source = ConfigSource(configID: configID)
+        let statements = source.read(path: path)
+        return build(statements, source: source, hostInterfaces: hostInterfaces)
+    }
+
+    public static func load(text: String, file: String = "<text>", configID: String? = nil,
+                            hostInterfaces: Set<String>? = nil) -> ConfigurationReport {
+        var source = ConfigSource(configID: configID)
+        let statements = source.parse(text: text, file: file)
+        return build(statements, source: source, hostInterfaces: hostInterfaces)
+    }
+
+    private static func build(_ statements: [Statement], source: ConfigSource, hostInterfaces: Set<String>?) -> ConfigurationReport {
+        var reader = ValueReader()
+        var config = OvercastConfiguration()
+        TopLevelKeywords.schema.apply(statements, to: &config, &reader)
+        var validator = Validator(config: config, reader: reader, hostInterfaces: hostInterfaces)
+        validator.run()
+        let diagnostics = (source.diagnostics.all + validator.reader.diagnostics.all).sorted { $0.location < $1.location }
+        return ConfigurationReport(configuration: validator.config, diagnostics: diagnostics, files: source.files)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import Lab
+
+/// The `overcast` binary as a user runs it: exit codes and output formats.
+@Suite struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    func overcast(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try ChildProcess.run([Binaries.overcast] + arguments, timeout: 60)
+    }
+
+    @Test func versionAndHelp() throws {
+        let version = try overcast(["--version"])
+        #expect(version.status == 0 && version.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let help = try overcast(["--help"])
+        #expect(help.status == 0)
+        for command in ["demo", "check-config", "dump-config", "decode"] { #expect(help.output.contains(command)) }
+    }
+
+    @Test func checkConfigExitsZeroForEveryExample() throws {
+        for name in ["article-lvs1-master", "article-lvs2-backup", "unicast", "gre", "replicate"] {
+            let result = try overcast(["check-config", "-f", "\(Self.root)/conf/\(name).conf"])
+            #expect(result.status == 0, "\(name): \(result.output)")
+            #expect(result.output.contains(": OK: "))
+        }
+    }
+
+    @Test func checkConfigExitsOneWithFileLineColumnErrors() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-cli-\(UUID().uuidString).conf").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "vrrp_instance X {\n  interface eth0\n  virtual_router_id 300\n  priorty 5\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try overcast(["check-config", "-f", path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("\(path):3:21: error: virtual_router_id 300 is out of range 1-255"))
+        #expect(result.output.contains("\(path):4:3: error: unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'?"))
+        #expect(result.output.contains("\(path):1:17: error: '{' is never closed"))
+        #expect(try overcast(["check-config", "-f", "/nonexistent.conf"]).status == 1)
+    }
+
+    @Test func dumpConfigPrintsTheEffectiveConfigurationAsJSON() throws {
+        let result = try overcast(["dump-config", "-f", "\(Self.root)/conf/article-lvs2-backup.conf", "--json"])
+        #expect(result.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        let instance = (json?["instances"] as? [[String: Any]])?.first
+        #expect(instance?["transport"] as? String == "unicast")
+        #expect(instance?["version"] as? Int == 2)
+        #expect(instance?["garpMasterDelay"] as? Double == 5)   // global_defs' default filled in
+        #expect(instance?["accept"] as? Bool == true)
+    }
+
+    @Test func decodeDumpsAKeepalivedPacket() throws {
+        let hex = "45c0002800010000ff701bd0ac1f12a3e00000122133960100017416c0a8140b0000000000000000"
+        let result = try overcast(["decode", hex])
+        #expect(result.status == 0)
+        #expect(result.output.contains("VRRPv2, Advertisement, vrid 51, prio 150"))
+        #expect(result.output.contains("checksum: valid"))
+        #expect(try overcast(["decode", "45c0"]).status == 1)
+    }
+
+    @Test func demoRunsAndEndsAsTheProtocolRequires() throws {
+        let result = try overcast(["demo", "--vrrp-version", "3", "--advert-int", "0.1"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("split brain"))
+        #expect(result.output.contains("Demo outcome: as the protocol requires."))
+    }
+}
