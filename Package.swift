@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-genl-3.0",
                        providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
 
         // The pure protocol core: Swift standard library only.
@@ -26,7 +27,7 @@ let package = Package(
         // keepalived.conf: lexer, parser, keyword registry, typed model, validation.
         .target(name: "Config"),
         // Typed Swift over the C libraries (one small wrapper each).
-        .target(name: "LinuxNet", dependencies: ["CNetlink"]),
+        .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "VRRP"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
 
