@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C libraries, found by pkg-config. Shim headers hold static inline wrappers only.
@@ -28,15 +29,26 @@ let package = Package(
         .target(name: "Config"),
         // Typed Swift over the C libraries (one small wrapper each).
         .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "VRRP"]),
+        // VRRP transports behind one protocol: unicast, multicast (GRE overlay), replicate.
+        .target(name: "Transports", dependencies: ["VRRP", "LinuxNet"]),
+        // The daemon: one service per VRRP instance plus the shared ones.
+        .target(name: "OvercastDaemon", dependencies: [
+            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
 
+        // Starting, watching and stopping child processes (scripts, test-bed programs).
+        .target(name: "ChildProcesses"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab"),
+        .target(name: "Lab", dependencies: ["ChildProcesses"]),
 
         .executableTarget(name: "overcast", dependencies: [
-            "VRRP", "VRRPSimulation", "Config", "LinuxNet", "HTTPClient", "PacketCapture",
+            "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "LinuxNet", "HTTPClient", "PacketCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,8 +1,24 @@
-// Linux kernel headers that Glibc's module does not export (packet sockets, Ethernet
-// protocol numbers). Declarations only.
+// Linux kernel headers and GNU calls that Glibc's Swift module does not export
+// (packet sockets, Ethernet protocol numbers, ppoll, pipe2). Declarations and
+// pass-through wrappers only.
 #ifndef OVERCAST_CLINUX_SHIM_H
 #define OVERCAST_CLINUX_SHIM_H
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+
+extern int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask);
+extern int pipe2(int pipefd[2], int flags);
+
+/// ppoll without a signal mask: nanosecond timeouts for the event loops.
+static inline int overcast_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout) {
+    return ppoll(fds, nfds, timeout, 0);
+}
+/// struct ucred (SO_PEERCRED), hidden behind _GNU_SOURCE in glibc; same layout.
+struct overcast_ucred { pid_t pid; uid_t uid; gid_t gid; };
+
+static inline int overcast_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import ChildProcesses
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -38,7 +38,7 @@ public enum Prerequisites {
     /// Throws the reason when something is missing: under CI this fails the test.
     public static func require(root: Bool = true, commands: [String] = []) throws {
         if let reason = missing(root: root, commands: commands) {
-            throw LabError("missing prerequisite: \(reason)")
+            throw ChildProcessError("missing prerequisite: \(reason)")
         }
     }
 }

@@ -26,20 +26,22 @@ public final class VRRPSocket: @unchecked Sendable {
     }
 
     public let options: Options
-    private let descriptor: FileDescriptor
+    private let fileDescriptor: FileDescriptor
+    /// For poll: readable when a packet waits.
+    public var descriptor: Int32 { fileDescriptor.raw }
 
     public init(_ options: Options) throws(SystemCallError) {
         self.options = options
         let fd = try systemCall("socket(AF_INET, SOCK_RAW, 112)", "opening the VRRP socket (needs root or CAP_NET_RAW)") {
             socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(VRRPAdvertisement.ipProtocolNumber))
         }
-        descriptor = FileDescriptor(fd)
+        fileDescriptor = FileDescriptor(fd)
         var name = Array(options.interfaceName.utf8CString)
         try systemCall("setsockopt(SO_BINDTODEVICE)", "binding to \(options.interfaceName)") {
             setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count))
         }
-        try descriptor.setOption(Int32(IPPROTO_IP), IP_TOS, Int32(0xC0), "IP_TOS")   // network control, as keepalived
-        try descriptor.setOption(Int32(IPPROTO_IP), IP_TTL, Int32(options.ttl), "IP_TTL")
+        try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_TOS, Int32(0xC0), "IP_TOS")   // network control, as keepalived
+        try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_TTL, Int32(options.ttl), "IP_TTL")
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)
         local.sin_addr.s_addr = options.source.value.bigEndian
@@ -49,14 +51,14 @@ public final class VRRPSocket: @unchecked Sendable {
             }
         }
         if options.multicast {
-            try descriptor.setOption(Int32(IPPROTO_IP), IP_MULTICAST_TTL, UInt8(options.ttl), "IP_MULTICAST_TTL")
-            try descriptor.setOption(Int32(IPPROTO_IP), IP_MULTICAST_LOOP, UInt8(0), "IP_MULTICAST_LOOP")
+            try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_MULTICAST_TTL, UInt8(options.ttl), "IP_MULTICAST_TTL")
+            try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_MULTICAST_LOOP, UInt8(0), "IP_MULTICAST_LOOP")
             var request = ip_mreqn()
             request.imr_multiaddr.s_addr = IPv4Address.vrrpMulticastGroup.value.bigEndian
             request.imr_address.s_addr = options.source.value.bigEndian
             request.imr_ifindex = options.interfaceIndex
-            try descriptor.setOption(Int32(IPPROTO_IP), IP_MULTICAST_IF, request, "IP_MULTICAST_IF")
-            try descriptor.setOption(Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, request, "IP_ADD_MEMBERSHIP 224.0.0.18")
+            try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_MULTICAST_IF, request, "IP_MULTICAST_IF")
+            try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, request, "IP_ADD_MEMBERSHIP 224.0.0.18")
         }
     }
 
@@ -65,7 +67,7 @@ public final class VRRPSocket: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = destination.value.bigEndian
-        let fd = descriptor.raw
+        let fd = fileDescriptor.raw
         try systemCall("sendto", "sending VRRP to \(destination)") {
             payload.withUnsafeBytes { bytes in
                 withUnsafePointer(to: &address) {
@@ -80,9 +82,9 @@ public final class VRRPSocket: @unchecked Sendable {
     /// Waits up to `timeoutMilliseconds` for one packet; nil on timeout. The bytes are
     /// the whole IPv4 packet.
     public func receive(timeoutMilliseconds: Int32) throws(SystemCallError) -> [UInt8]? {
-        guard try descriptor.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
+        guard try fileDescriptor.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let fd = descriptor.raw
+        let fd = fileDescriptor.raw
         let count = try systemCall("recv", "receiving VRRP on \(options.interfaceName)") {
             buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         }

@@ -128,3 +128,10 @@ public struct VirtualRouter: Sendable {
         }
     }
 }
+
+extension VirtualRouter {
+    /// Counts a packet the transport could not even hand over (bad IP header).
+    public mutating func countRejection(_ reason: VRRPRejection) {
+        counters.rejected[reason, default: 0] += 1
+    }
+}

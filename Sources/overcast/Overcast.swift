@@ -4,7 +4,7 @@ import ArgumentParser
 let overcastVersion = "0.1.0"
 
 @main
-struct Overcast: ParsableCommand {
+struct Overcast: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overcast",
         abstract: "VRRP failover for networks without multicast (unicast, GRE overlay, or replicated multicast).",
@@ -13,6 +13,6 @@ struct Overcast: ParsableCommand {
             to the MASTER. It reads keepalived.conf syntax.
             """,
         version: overcastVersion,
-        subcommands: [Demo.self, CheckConfig.self, DumpConfig.self, DecodePacket.self, LibraryVersions.self]
+        subcommands: [Run.self, Status.self, Demo.self, CheckConfig.self, DumpConfig.self, DecodePacket.self, LibraryVersions.self]
     )
 }

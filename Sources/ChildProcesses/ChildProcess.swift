@@ -3,13 +3,14 @@ import Foundation
 import Glibc
 #endif
 
-/// A failure to start or run a lab command, with the command line in it.
-public struct LabError: Error, CustomStringConvertible, Sendable {
+/// A failure to start or run a command, with the command line in it.
+public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
 
-/// A child process for test beds (keepalived, tcpdump, HTTP servers, the daemon).
+/// A child process: notify and track scripts for the daemon; keepalived, tcpdump, HTTP
+/// servers and the daemon itself for test beds.
 ///
 /// Started with posix_spawn and a cleared signal mask and default dispositions: test
 /// runners block most signals in their threads, Foundation's `Process` passes that mask
@@ -21,8 +22,8 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `arguments[0]` (looked up in PATH) with stdin from /dev/null and stdout and
     /// stderr appended to `outputPath` (or /dev/null).
-    public init(_ arguments: [String], outputPath: String? = nil) throws {
-        guard !arguments.isEmpty else { throw LabError("empty command") }
+    public init(_ arguments: [String], outputPath: String? = nil, environment: [String]? = nil) throws {
+        guard !arguments.isEmpty else { throw ChildProcessError("empty command") }
         self.arguments = arguments
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -48,9 +49,16 @@ public final class ChildProcess: @unchecked Sendable {
         var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawnp(&child, arguments[0], &actions, &attributes, &cArgs, environ)
+        var cEnvironment: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { cEnvironment?.forEach { free($0) } }
+        let rc: Int32
+        if var env = cEnvironment {
+            rc = posix_spawnp(&child, arguments[0], &actions, &attributes, &cArgs, &env)
+        } else {
+            rc = posix_spawnp(&child, arguments[0], &actions, &attributes, &cArgs, environ)
+        }
         guard rc == 0 else {
-            throw LabError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(rc)))")
+            throw ChildProcessError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(rc)))")
         }
         pid = child
     }
@@ -122,7 +130,7 @@ public final class ChildProcess: @unchecked Sendable {
     public static func check(_ arguments: [String], timeout: Double = 60) throws -> String {
         let (status, output) = try run(arguments, timeout: timeout)
         guard status == 0 else {
-            throw LabError("`\(arguments.joined(separator: " "))` exited \(status): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw ChildProcessError("`\(arguments.joined(separator: " "))` exited \(status): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return output
     }

@@ -1,0 +1,160 @@
+import Config
+import Foundation
+import LinuxNet
+import Logging
+import ServiceLifecycle
+import Transports
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `overcast run`: reads the configuration, starts one service per VRRP instance plus
+/// the status socket and the reload handler, and runs them until SIGTERM. SIGHUP
+/// reloads: instances whose resolved setup did not change keep running untouched (no
+/// flap, no address churn); changed ones are replaced, removed ones stop cleanly.
+public final class Daemon: @unchecked Sendable {
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    let configPath: String
+    let configID: String?
+    let logger: Logger
+    let started = Date()
+    let version: String
+
+    private let lock = NSLock()
+    private var runtimes: [String: InstanceRuntime] = [:]
+    private var reloads = 0
+    private var scripts: ScriptRunner
+    private var group: ServiceGroup?
+
+    public init(configPath: String, configID: String?, version: String, logger: Logger) {
+        self.configPath = configPath
+        self.configID = configID
+        self.version = version
+        self.logger = logger
+        self.scripts = ScriptRunner(policy: .init(enforceSecurity: false, user: nil, group: nil, timeout: 15), logger: logger)
+    }
+
+    /// Reads and resolves the configuration; errors name the file and line.
+    func prepare() throws -> (OvercastConfiguration, [InstanceSetup]) {
+        let netlink = try NetlinkSocket(.route)
+        let report = ConfigurationLoader.load(path: configPath, configID: configID,
+                                              hostInterfaces: (try? netlink.links()).map { Set($0.map(\.name)) })
+        for d in report.diagnostics { d.severity == .error ? logger.error("\(d)") : logger.warning("\(d)") }
+        guard report.isValid else {
+            throw StartError(description: "\(configPath): \(report.diagnostics.filter { $0.severity == .error }.count) error(s); see overcast check-config")
+        }
+        let config = report.configuration
+        let setups = try config.instances.map { try InstanceSetup.resolve($0, in: config, netlink: netlink) }
+        if !config.virtualServers.isEmpty {
+            logger.warning("virtual_server blocks are read but IPVS is not programmed by this version")
+        }
+        return (config, setups)
+    }
+
+    func makeRuntime(_ setup: InstanceSetup) throws -> InstanceRuntime {
+        let transport: any VRRPTransport
+        switch setup.transportKind {
+        case .unicast:
+            transport = try UnicastTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
+                                             source: setup.source, peers: setup.router.unicastPeers ?? [], ttl: setup.unicastTTL)
+        case .multicast, .gre:
+            transport = try MulticastTransport(kind: setup.transportKind.rawValue, interfaceName: setup.interfaceName,
+                                               interfaceIndex: setup.interfaceIndex, source: setup.source)
+        case .replicate:
+            throw StartError(description: "vrrp_instance \(setup.name): transport replicate is not available in this version")
+        }
+        return InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route), scripts: scripts, logger: logger)
+    }
+
+    private func applyScriptPolicy(_ config: OvercastConfiguration) {
+        scripts.policy = .init(enforceSecurity: config.globalDefs.enableScriptSecurity, user: config.globalDefs.scriptUser,
+                               group: config.globalDefs.scriptGroup, timeout: config.globalDefs.scriptTimeout)
+    }
+
+    /// Runs until SIGTERM or SIGINT. Throws when the configuration cannot start.
+    public func run() async throws {
+        let (config, setups) = try prepare()
+        applyScriptPolicy(config)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        for setup in setups {
+            let runtime = try makeRuntime(setup)
+            lock.withLock { runtimes[setup.name] = runtime }
+            services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
+        }
+        let status = try StatusServer(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
+        status.start()
+        defer { status.stop() }
+        services.append(.init(service: ReloadService(daemon: self), successTerminationBehavior: .ignore))
+
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        lock.withLock { self.group = group }
+        logger.info("overcast \(version) running", metadata: ["config": "\(configPath)", "instances": "\(setups.count)"])
+        SystemdNotify.send("READY=1\nSTATUS=\(setups.count) VRRP instance(s)")
+        try await group.run()
+        SystemdNotify.send("STOPPING=1")
+        logger.info("overcast stopped")
+    }
+
+    /// SIGHUP: re-read the configuration and change only what changed.
+    func reload() async {
+        SystemdNotify.send("RELOADING=1")
+        defer { SystemdNotify.send("READY=1") }
+        let prepared: (OvercastConfiguration, [InstanceSetup])
+        do { prepared = try prepare() } catch {
+            logger.error("reload failed; the running configuration stays", metadata: ["error": "\(error)"])
+            return
+        }
+        applyScriptPolicy(prepared.0)
+        let wanted = Dictionary(prepared.1.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let current = lock.withLock { runtimes }
+        var kept = 0
+        for (name, runtime) in current where wanted[name] != runtime.setup {
+            logger.info("reload: stopping instance", metadata: ["vrrp.instance": "\(name)",
+                                                                "reason": "\(wanted[name] == nil ? "removed" : "changed")"])
+            runtime.post(.shutdown)
+            await runtime.waitUntilStopped()
+            lock.withLock { runtimes[name] = nil }
+        }
+        for (name, setup) in wanted.sorted(by: { $0.key < $1.key }) {
+            if current[name]?.setup == setup { kept += 1; continue }
+            do {
+                let runtime = try makeRuntime(setup)
+                lock.withLock { runtimes[name] = runtime }
+                await lock.withLock { group }?.addServiceUnlessShutdown(
+                    .init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
+                logger.info("reload: started instance", metadata: ["vrrp.instance": "\(name)"])
+            } catch {
+                logger.error("reload: cannot start instance", metadata: ["vrrp.instance": "\(name)", "error": "\(error)"])
+            }
+        }
+        lock.withLock { reloads += 1 }
+        logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
+    }
+
+    func statusJSON() -> Data {
+        let (list, reloadCount) = lock.withLock { (runtimes.values.map(\.status), reloads) }
+        let status = DaemonStatus(version: version, pid: getpid(), configFile: configPath,
+                                  uptimeSeconds: Date().timeIntervalSince(started), reloads: reloadCount,
+                                  instances: list.sorted { $0.name < $1.name })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(status)) ?? Data()
+    }
+}
+
+/// Turns SIGHUP into `Daemon.reload()`.
+struct ReloadService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            await daemon.reload()
+        }
+    }
+}

@@ -1,0 +1,315 @@
+import CLinux
+import Config
+import Foundation
+import LinuxNet
+import Logging
+import Transports
+import VRRP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One VRRP instance on the network: a thread running an event loop around a
+/// `VirtualRouter`. The loop waits in `ppoll` on the transport and a wake-up pipe until
+/// the next timer deadline, so timers fire to the microsecond and an idle instance
+/// costs nothing between advertisements. Everything the router decides is carried out
+/// here: sending, virtual addresses, gratuitous ARP, notify scripts.
+final class InstanceRuntime: @unchecked Sendable {
+    enum Control: Sendable {
+        case shutdown
+        /// The effective priority from tracking.
+        case priority(UInt8)
+        case fault(Bool, reason: String)
+    }
+
+    enum LoopTimer: Hashable {
+        case vrrp(VRRPStateMachine.Timer)
+        case garpSecondSet
+        case garpRefresh
+    }
+
+    let setup: InstanceSetup
+    private let transport: any VRRPTransport
+    private let netlink: NetlinkSocket
+    private let arp: GratuitousARPSender?
+    private let scripts: ScriptRunner
+    private var logger: Logger
+
+    // Loop-owned state.
+    private var router: VirtualRouter
+    private var deadlines: [LoopTimer: UInt64] = [:]
+    private var sendErrors = 0
+    private var stateSince = MonotonicClock.now()
+    private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
+    private var faults: Set<String> = []
+
+    // Shared with other threads.
+    private let lock = NSLock()
+    private var inbox: [Control] = []
+    private var published: InstanceStatus
+    private var exited = false
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    private let wakeup = Wakeup()
+    /// Called on the loop thread after every transition (sync groups, tests).
+    var onTransition: (@Sendable (String, VRRPStateMachine.State) -> Void)?
+
+    init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger) {
+        self.setup = setup
+        self.transport = transport
+        self.netlink = netlink
+        self.scripts = scripts
+        var logger = logger
+        logger[metadataKey: "vrrp.instance"] = "\(setup.name)"
+        logger[metadataKey: "vrrp.vrid"] = "\(setup.router.virtualRouterID)"
+        self.logger = logger
+        self.router = VirtualRouter(configuration: setup.router)
+        self.arp = try? GratuitousARPSender(interfaceIndex: setup.interfaceIndex, hardwareAddress: setup.hardwareAddress)
+        self.published = InstanceStatus(
+            name: setup.name, virtualRouterID: Int(setup.router.virtualRouterID), interface: setup.interfaceName,
+            transport: transport.kind, version: Int(setup.router.stateMachine.version.rawValue), state: "INIT",
+            basePriority: Int(setup.router.stateMachine.priority), effectivePriority: Int(setup.router.stateMachine.priority),
+            masterAddress: nil, virtualAddresses: setup.virtualAddresses.map { "\($0.address)/\($0.prefixLength)" },
+            advertisementsSent: 0, advertisementsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0,
+            transitions: 0, becameMaster: 0, sendErrors: 0, rejected: [:], secondsInState: 0, faults: [])
+    }
+
+    // MARK: - Other threads
+
+    func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "vrrp-\(setup.name)"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    func post(_ control: Control) {
+        lock.withLock { inbox.append(control) }
+        wakeup.signal()
+    }
+
+    var status: InstanceStatus {
+        lock.withLock {
+            var s = published
+            s.secondsInState = Double(MonotonicClock.now() - stateSinceShared) / 1e9
+            return s
+        }
+    }
+    private var stateSinceShared = MonotonicClock.now()
+
+    /// Returns once the loop has ended (after a shutdown).
+    func waitUntilStopped() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lock.withLock { () -> Bool in
+                if exited { return true }
+                exitWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    // MARK: - The loop
+
+    private func loop() {
+        // keepalived removes its VIPs at start: a crash may have left them behind.
+        removeAddresses()
+        logger.info("starting", metadata: ["vrrp.transport": "\(transport.kind)", "vrrp.source": "\(transport.sourceAddress)"])
+        apply(router.handle(.startup))
+        var running = true
+        while running {
+            let now = MonotonicClock.now()
+            if let (timer, _) = deadlines.filter({ $0.value <= now }).min(by: { $0.value < $1.value }) {
+                deadlines[timer] = nil
+                fire(timer)
+                continue
+            }
+            let next = deadlines.values.min().map { $0 - now } ?? 1_000_000_000
+            var fds = [pollfd(fd: transport.descriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
+            var timeout = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
+            _ = overcast_ppoll(&fds, 2, &timeout)
+            if fds[1].revents != 0 {
+                wakeup.drain()
+                let controls = lock.withLock { () -> [Control] in defer { inbox.removeAll() }; return inbox }
+                for control in controls where running {
+                    running = handle(control)
+                }
+            }
+            if running && fds[0].revents != 0 {
+                while let frame = transport.receive() { receive(frame) }
+            }
+            publish()
+        }
+        publish()
+        let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            exited = true
+            defer { exitWaiters.removeAll() }
+            return exitWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Handles a control message; false ends the loop.
+    private func handle(_ control: Control) -> Bool {
+        switch control {
+        case .shutdown:
+            logger.info("shutting down", metadata: ["vrrp.state": "\(router.state)"])
+            apply(router.handle(.shutdown))
+            return false
+        case .priority(let priority):
+            guard priority != router.machine.priority else { return true }
+            logger.info("priority changed", metadata: ["vrrp.priority": "\(priority)"])
+            apply(router.handle(.priorityChanged(priority)))
+        case .fault(let isFault, let reason):
+            let wasFaulty = !faults.isEmpty
+            if isFault { faults.insert(reason) } else { faults.remove(reason) }
+            if faults.isEmpty == wasFaulty {
+                logger.warning(isFault ? "fault" : "fault cleared", metadata: ["vrrp.reason": "\(reason)"])
+                apply(router.handle(isFault ? .faultDetected : .faultCleared))
+            }
+        }
+        return true
+    }
+
+    private func fire(_ timer: LoopTimer) {
+        switch timer {
+        case .vrrp(let t):
+            apply(router.handle(.timerFired(t)))
+        case .garpSecondSet:
+            announce(count: setup.garp.repeatCount)
+        case .garpRefresh:
+            announce(count: setup.garp.refreshRepeat)
+            arm(.garpRefresh, seconds: setup.garp.refresh)
+        }
+    }
+
+    private func receive(_ frame: ReceivedFrame) {
+        switch frame {
+        case .malformed(let error):
+            router.countRejection(error.reason)
+            logRejection(error, from: nil)
+        case .packet(let packet):
+            let (outputs, rejection) = router.receive(packet)
+            if let rejection { logRejection(rejection, from: packet.source) }
+            apply(outputs)
+        }
+    }
+
+    /// Rejections are logged at most once per reason every 10 s: a flood must not
+    /// become a disk-filling log.
+    private func logRejection(_ error: VRRPPacketError, from source: IPv4Address?) {
+        guard error.reason != .otherVirtualRouter else { return }
+        let now = MonotonicClock.now()
+        if let last = lastRejectionLog[error.reason], now - last < 10_000_000_000 { return }
+        lastRejectionLog[error.reason] = now
+        logger.warning("dropped packet", metadata: ["vrrp.reason": "\(error.reason)", "vrrp.detail": "\(error.detail)",
+                                                    "vrrp.from": "\(source.map(\.description) ?? "?")"])
+    }
+
+    private func arm(_ timer: LoopTimer, seconds: Double) {
+        deadlines[timer] = MonotonicClock.now() + UInt64(max(0, seconds) * 1e9)
+    }
+
+    private func apply(_ outputs: [VirtualRouter.Output]) {
+        for output in outputs {
+            switch output {
+            case .send(let advertisement):
+                do { try transport.send(advertisement) } catch {
+                    sendErrors += 1
+                    if sendErrors == 1 || sendErrors % 100 == 0 {
+                        logger.error("send failed", metadata: ["error": "\(error)", "vrrp.send_errors": "\(sendErrors)"])
+                    }
+                }
+            case .armTimer(let timer, let after):
+                deadlines[.vrrp(timer)] = MonotonicClock.now() + MonotonicClock.nanoseconds(after)
+            case .cancelTimer(let timer):
+                deadlines[.vrrp(timer)] = nil
+            case .transition(let from, let to):
+                transition(from: from, to: to)
+            }
+        }
+    }
+
+    private func transition(from: VRRPStateMachine.State, to: VRRPStateMachine.State) {
+        stateSince = MonotonicClock.now()
+        logger.info("\(from) -> \(to)", metadata: ["vrrp.state": "\(to)", "vrrp.priority": "\(router.machine.priority)"])
+        if to == .master {
+            addAddresses()
+            announce(count: setup.garp.repeatCount)
+            if setup.garp.delay > 0 { arm(.garpSecondSet, seconds: setup.garp.delay) }
+            if setup.garp.refresh > 0 { arm(.garpRefresh, seconds: setup.garp.refresh) }
+        } else if from == .master {
+            deadlines[.garpSecondSet] = nil
+            deadlines[.garpRefresh] = nil
+            removeAddresses()
+        }
+        runNotify(to)
+        onTransition?(setup.name, to)
+    }
+
+    private func addAddresses() {
+        guard setup.manageAddresses else { return }
+        for address in setup.virtualAddresses {
+            do { try netlink.addAddress(address) } catch {
+                logger.error("cannot add virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func removeAddresses() {
+        guard setup.manageAddresses else { return }
+        for address in setup.virtualAddresses {
+            do { try netlink.removeAddress(address) } catch {
+                logger.error("cannot remove virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func announce(count: Int) {
+        guard let arp, setup.manageAddresses else { return }
+        for _ in 0..<max(1, count) {
+            for address in setup.virtualAddresses where address.interfaceIndex == setup.interfaceIndex {
+                do { try arp.announce(address.address) } catch {
+                    logger.debug("gratuitous ARP failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// keepalived's notify scripts: notify_<state> with no arguments, and `notify` with
+    /// "INSTANCE" NAME STATE PRIORITY.
+    private func runNotify(_ state: VRRPStateMachine.State) {
+        let name: String
+        let specific: String?
+        switch state {
+        case .master: (name, specific) = ("MASTER", setup.notify.master)
+        case .backup: (name, specific) = ("BACKUP", setup.notify.backup)
+        case .fault: (name, specific) = ("FAULT", setup.notify.fault)
+        case .initialize: (name, specific) = ("STOP", setup.notify.stop)
+        }
+        if let specific { scripts.start(specific) }
+        if let any = setup.notify.any {
+            scripts.start(any, extraArguments: ["INSTANCE", setup.name, name, "\(router.machine.priority)"])
+        }
+    }
+
+    private func publish() {
+        let c = router.counters
+        let master: String? = router.state == .master ? transport.sourceAddress.description : router.lastHeardFrom?.description
+        lock.withLock {
+            published.state = router.state.rawValue
+            published.effectivePriority = Int(router.machine.priority)
+            published.masterAddress = master
+            published.advertisementsSent = c.advertisementsSent
+            published.advertisementsReceived = c.advertisementsReceived
+            published.priorityZeroSent = c.priorityZeroSent
+            published.priorityZeroReceived = c.priorityZeroReceived
+            published.transitions = c.transitions
+            published.becameMaster = c.becameMaster
+            published.sendErrors = sendErrors
+            published.rejected = Dictionary(uniqueKeysWithValues: c.rejected.map { ($0.key.rawValue, $0.value) })
+            published.faults = faults.sorted()
+            stateSinceShared = stateSince
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import VRRP
+
+/// What `overcast status` shows for one instance: a copy taken by the instance's own
+/// event loop, so readers never touch the loop's state.
+public struct InstanceStatus: Codable, Sendable, Hashable {
+    public var name: String
+    public var virtualRouterID: Int
+    public var interface: String
+    public var transport: String
+    public var version: Int
+    public var state: String
+    public var basePriority: Int
+    public var effectivePriority: Int
+    /// This node's address when MASTER, otherwise the last MASTER heard.
+    public var masterAddress: String?
+    public var virtualAddresses: [String]
+    public var advertisementsSent: Int
+    public var advertisementsReceived: Int
+    public var priorityZeroSent: Int
+    public var priorityZeroReceived: Int
+    public var transitions: Int
+    public var becameMaster: Int
+    public var sendErrors: Int
+    public var rejected: [String: Int]
+    /// Seconds since this instance entered its current state.
+    public var secondsInState: Double
+    public var faults: [String]
+}
+
+/// The reply of the status socket.
+public struct DaemonStatus: Codable, Sendable {
+    public var version: String
+    public var pid: Int32
+    public var configFile: String
+    public var uptimeSeconds: Double
+    public var reloads: Int
+    public var instances: [InstanceStatus]
+}

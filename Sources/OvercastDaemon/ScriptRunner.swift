@@ -1,0 +1,151 @@
+import ChildProcesses
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs notify and check scripts without ever blocking a VRRP event loop: `start`
+/// spawns and returns; a reaper thread collects exits, kills scripts that overrun their
+/// timeout, and reports results through the completion handler.
+///
+/// Script security follows keepalived's `enable_script_security`: a script that a
+/// non-root user could change (the file or a directory above it is writable by others,
+/// or owned by someone else) is refused, since the daemon runs it as root.
+final class ScriptRunner: @unchecked Sendable {
+    struct Policy: Sendable {
+        var enforceSecurity: Bool
+        /// `script_user USER [GROUP]`: scripts run as this user through setpriv.
+        var user: String?
+        var group: String?
+        var timeout: Double
+    }
+
+    private struct Running {
+        var process: ChildProcess
+        var command: String
+        var deadline: Double
+        var completion: (@Sendable (Int32?) -> Void)?
+    }
+
+    private let lock = NSLock()
+    private var running: [Running] = []
+    private var thread: Thread?
+    private let logger: Logger
+    var policy: Policy
+
+    init(policy: Policy, logger: Logger) {
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// Splits a command line into words, honouring double quotes (as keepalived does).
+    static func words(_ command: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inQuotes = false
+        var hasWord = false
+        for ch in command {
+            if ch == "\"" { inQuotes.toggle(); hasWord = true; continue }
+            if ch.isWhitespace && !inQuotes {
+                if hasWord { words.append(current); current = ""; hasWord = false }
+                continue
+            }
+            current.append(ch)
+            hasWord = true
+        }
+        if hasWord { words.append(current) }
+        return words
+    }
+
+    /// Why a script may not run under the security policy, or nil when it may.
+    func securityProblem(_ path: String) -> String? {
+        guard policy.enforceSecurity else { return nil }
+        guard path.hasPrefix("/") else { return "script \(path) is not an absolute path (enable_script_security)" }
+        var current = path
+        while !current.isEmpty {
+            var info = stat()
+            guard stat(current, &info) == 0 else { return "script \(path): \(current) does not exist" }
+            if info.st_uid != 0 { return "script \(path): \(current) is not owned by root (enable_script_security)" }
+            if info.st_mode & (S_IWGRP | S_IWOTH) != 0 && !(current != path && info.st_mode & S_ISVTX != 0) {
+                return "script \(path): \(current) is writable by non-root users (enable_script_security)"
+            }
+            if current == "/" { break }
+            current = (current as NSString).deletingLastPathComponent
+            if current.isEmpty { current = "/" }
+        }
+        return nil
+    }
+
+    /// Starts `command` with `extraArguments` appended. Returns false when it could not
+    /// start (refused or spawn failure); the reason is logged.
+    @discardableResult
+    func start(_ command: String, extraArguments: [String] = [], timeout: Double? = nil,
+               completion: (@Sendable (Int32?) -> Void)? = nil) -> Bool {
+        var argv = Self.words(command) + extraArguments
+        guard let program = argv.first else { return false }
+        if let problem = securityProblem(program) {
+            logger.error("script refused", metadata: ["script": "\(program)", "reason": "\(problem)"])
+            completion?(nil)
+            return false
+        }
+        if let user = policy.user, user != "root" {
+            argv = ["setpriv", "--reuid=\(user)", "--regid=\(policy.group ?? user)", "--init-groups", "--"] + argv
+        }
+        do {
+            let process = try ChildProcess(argv)
+            lock.withLock {
+                running.append(Running(process: process, command: command,
+                                       deadline: Date().timeIntervalSince1970 + (timeout ?? policy.timeout),
+                                       completion: completion))
+                if thread == nil { startReaper() }
+            }
+            return true
+        } catch {
+            logger.error("script failed to start", metadata: ["script": "\(command)", "error": "\(error)"])
+            completion?(nil)
+            return false
+        }
+    }
+
+    private func startReaper() {
+        let thread = Thread { [weak self] in
+            while let self, self.reapOnce() { usleep(20_000) }
+        }
+        thread.name = "overcast-scripts"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// One pass over the running scripts; false when the reaper should end.
+    private func reapOnce() -> Bool {
+        let now = Date().timeIntervalSince1970
+        var finished: [(Running, Int32?)] = []
+        let keepGoing = lock.withLock { () -> Bool in
+            running.removeAll { entry in
+                if let status = entry.process.poll() {
+                    finished.append((entry, status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)))
+                    return true
+                }
+                if now > entry.deadline {
+                    entry.process.stop(signal: SIGKILL, timeout: 1)
+                    finished.append((entry, nil))
+                    return true
+                }
+                return false
+            }
+            // The reaper exists only while scripts run: an idle daemon wakes for nothing.
+            if running.isEmpty { thread = nil; return false }
+            return true
+        }
+        for (entry, code) in finished {
+            if code == nil {
+                logger.warning("script killed after its timeout", metadata: ["script": "\(entry.command)"])
+            } else if code != 0 {
+                logger.debug("script exited", metadata: ["script": "\(entry.command)", "status": "\(code ?? -1)"])
+            }
+            entry.completion?(code)
+        }
+        return keepGoing
+    }
+}

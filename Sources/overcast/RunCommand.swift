@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OvercastDaemon
+
+/// `overcast run -f FILE`: the daemon, in the foreground (systemd Type=notify).
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon in the foreground. SIGTERM stops it gracefully, SIGHUP reloads the configuration.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: '\(logLevel)' is not a log level")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "overcast")
+        let daemon = Daemon(configPath: options.file, configID: options.configID, version: overcastVersion, logger: logger)
+        do {
+            try await daemon.run()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `overcast status [--json]`: the running daemon's instances, from its status socket.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the state of the daemon running in this network namespace (root only).")
+
+    @Flag(help: "Print the daemon's JSON reply.")
+    var json = false
+
+    func run() throws {
+        let data: Data
+        do { data = try StatusSocket.query() } catch {
+            FileHandle.standardError.write(Data("overcast status: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if json {
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let status = try JSONDecoder().decode(DaemonStatus.self, from: data)
+        print("overcast \(status.version), pid \(status.pid), \(status.configFile), up \(Int(status.uptimeSeconds)) s, \(status.reloads) reload(s)")
+        for i in status.instances {
+            print("\(i.name): \(i.state) for \(Int(i.secondsInState)) s, vrid \(i.virtualRouterID) on \(i.interface) (\(i.transport), VRRPv\(i.version)), "
+                  + "priority \(i.effectivePriority)/\(i.basePriority), master \(i.masterAddress ?? "-")")
+            print("  adverts sent \(i.advertisementsSent) received \(i.advertisementsReceived), priority 0 sent \(i.priorityZeroSent) "
+                  + "received \(i.priorityZeroReceived), transitions \(i.transitions), send errors \(i.sendErrors)")
+            if !i.rejected.isEmpty {
+                print("  dropped: " + i.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+            if !i.faults.isEmpty { print("  faults: \(i.faults.joined(separator: ", "))") }
+        }
+    }
+}
