@@ -77,6 +77,10 @@ public struct VirtualAddress: Codable, Hashable, Sendable {
 public struct TrackedInterface: Codable, Hashable, Sendable {
     public var name: String
     public var weight: Int = 0
+    public init(name: String, weight: Int = 0) {
+        self.name = name
+        self.weight = weight
+    }
 }
 
 public struct TrackedScript: Codable, Hashable, Sendable {

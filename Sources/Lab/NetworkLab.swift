@@ -67,6 +67,16 @@ public final class NetworkLab: @unchecked Sendable {
         return node
     }
 
+    /// Isolates the switch ports of `nodes` from each other (bridge port isolation):
+    /// frames between them are dropped while every link keeps its carrier, so VRRP sees
+    /// lost advertisements, not an interface failure.
+    public func isolate(_ nodes: [Node], _ on: Bool = true) throws {
+        for node in nodes {
+            guard let index = self.nodes.firstIndex(of: node) else { continue }
+            try exec(switchNamespace, ["bridge", "link", "set", "dev", "p\(index)", "isolated", on ? "on" : "off"])
+        }
+    }
+
     /// Runs a command inside a namespace and returns its output; throws on failure.
     @discardableResult
     public func exec(_ namespace: String, _ arguments: [String], timeout: Double = 60) throws -> String {

@@ -4,6 +4,7 @@ import LinuxNet
 import Logging
 import ServiceLifecycle
 import Transports
+import VRRP
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +30,8 @@ public final class Daemon: @unchecked Sendable {
     private var reloads = 0
     private var scripts: ScriptRunner
     private var group: ServiceGroup?
+    private var tracker: Tracker?
+    private var syncGroups: [SyncGroup] = []
 
     public init(configPath: String, configID: String?, version: String, logger: Logger) {
         self.configPath = configPath
@@ -67,7 +70,25 @@ public final class Daemon: @unchecked Sendable {
         case .replicate:
             throw StartError(description: "vrrp_instance \(setup.name): transport replicate is not available in this version")
         }
-        return InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route), scripts: scripts, logger: logger)
+        let runtime = InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
+                                      scripts: scripts, logger: logger)
+        runtime.onTransition = { [weak self] name, state in self?.syncGroupTransition(name, state) }
+        return runtime
+    }
+
+    /// keepalived's `vrrp_sync_group`: its instances move together. A member in FAULT
+    /// puts the others in FAULT (so all VIPs move to the other node together), and a
+    /// member that becomes MASTER takes the others with it.
+    func syncGroupTransition(_ name: String, _ state: VRRPStateMachine.State) {
+        let (groups, all) = lock.withLock { (syncGroups, runtimes) }
+        for group in groups where group.group.contains(name) {
+            for member in group.group where member != name {
+                guard let runtime = all[member] else { continue }
+                let reason = "sync group \(group.name): \(name) in FAULT"
+                runtime.post(.fault(state == .fault, reason: reason))
+                if state == .master { runtime.post(.takeOver) }
+            }
+        }
     }
 
     private func applyScriptPolicy(_ config: OvercastConfiguration) {
@@ -85,6 +106,9 @@ public final class Daemon: @unchecked Sendable {
             lock.withLock { runtimes[setup.name] = runtime }
             services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
         }
+        let tracker = Tracker(runner: scripts, logger: logger)
+        lock.withLock { self.tracker = tracker; syncGroups = config.syncGroups }
+        tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
         let status = try StatusServer(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
         status.start()
         defer { status.stop() }
@@ -132,7 +156,8 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("reload: cannot start instance", metadata: ["vrrp.instance": "\(name)", "error": "\(error)"])
             }
         }
-        lock.withLock { reloads += 1 }
+        lock.withLock { reloads += 1; syncGroups = prepared.0.syncGroups }
+        lock.withLock { tracker }?.configure(prepared.0, runtimes: lock.withLock { Array(runtimes.values) })
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
     }
 

@@ -20,6 +20,8 @@ final class InstanceRuntime: @unchecked Sendable {
         /// The effective priority from tracking.
         case priority(UInt8)
         case fault(Bool, reason: String)
+        /// A sync group member became MASTER: a BACKUP follows at once.
+        case takeOver
     }
 
     enum LoopTimer: Hashable {
@@ -160,6 +162,8 @@ final class InstanceRuntime: @unchecked Sendable {
             guard priority != router.machine.priority else { return true }
             logger.info("priority changed", metadata: ["vrrp.priority": "\(priority)"])
             apply(router.handle(.priorityChanged(priority)))
+        case .takeOver:
+            if router.state == .backup { apply(router.handle(.timerFired(.masterDown))) }
         case .fault(let isFault, let reason):
             let wasFaulty = !faults.isEmpty
             if isFault { faults.insert(reason) } else { faults.remove(reason) }

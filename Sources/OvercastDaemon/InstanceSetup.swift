@@ -26,6 +26,7 @@ struct InstanceSetup: Sendable, Equatable {
     var notify: Notify
     var trackedInterfaces: [TrackedInterface]
     var trackedScripts: [TrackedScript]
+    var dontTrackPrimary: Bool
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
@@ -93,6 +94,7 @@ struct InstanceSetup: Sendable, Equatable {
                        repeatCount: instance.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
                        refresh: instance.garpMasterRefresh ?? g.vrrpGarpMasterRefresh,
                        refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat),
-            notify: instance.notify, trackedInterfaces: instance.trackInterfaces, trackedScripts: instance.trackScripts)
+            notify: instance.notify, trackedInterfaces: instance.trackInterfaces, trackedScripts: instance.trackScripts,
+            dontTrackPrimary: instance.dontTrackPrimary)
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Running VRRP daemons (Overcast and stock keepalived) on lab nodes, and reading what
+/// they did: the state through `overcast status --json`, the VIP through `ip addr`.
+extension NetworkLab {
+    /// Writes `config` and starts `overcast run` inside `node`.
+    public func startOvercast(_ node: Node, config: String, tag: String = "") throws -> ChildProcess {
+        let path = self.path("\(node.name)\(tag).conf")
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        return try spawn(node, [Binaries.overcast, "run", "-f", path, "--log-level", "debug"], log: "\(node.name)\(tag).log")
+    }
+
+    /// Starts stock keepalived (VRRP only) inside `node` with its own pid files.
+    public func startKeepalived(_ node: Node, config: String, tag: String = "") throws -> ChildProcess {
+        let path = self.path("\(node.name)\(tag)-keepalived.conf")
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        return try spawn(node, ["keepalived", "-f", path, "-p", self.path("\(node.name)\(tag)-k.pid"),
+                                "-r", self.path("\(node.name)\(tag)-v.pid"), "-n", "-l", "-D", "--vrrp"],
+                         log: "\(node.name)\(tag)-keepalived.log")
+    }
+
+    /// The log a process started with `tag` wrote, for failure messages.
+    public func log(_ node: Node, tag: String = "", keepalived: Bool = false) -> String {
+        (try? String(contentsOfFile: path("\(node.name)\(tag)\(keepalived ? "-keepalived" : "").log"), encoding: .utf8)) ?? ""
+    }
+
+    /// The status JSON of the Overcast daemon in `node`, or nil when none answers.
+    public func overcastStatus(_ node: Node) -> [String: Any]? {
+        guard let (status, output) = try? ChildProcess.run(["ip", "netns", "exec", node.namespace, Binaries.overcast,
+                                                            "status", "--json"], timeout: 10),
+              status == 0 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any]
+    }
+
+    /// The named instance's status fields in `node`.
+    public func instance(_ node: Node, _ name: String = "VI_1") -> [String: Any]? {
+        (overcastStatus(node)?["instances"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    }
+
+    public func state(_ node: Node, _ name: String = "VI_1") -> String? { instance(node, name)?["state"] as? String }
+
+    /// True when `address` is on one of the node's interfaces.
+    public func holds(_ node: Node, _ address: String) -> Bool {
+        guard let output = try? exec(node, ["ip", "-4", "-o", "addr", "show"]) else { return false }
+        return output.contains(" \(address)/")
+    }
+
+    /// The nodes among `nodes` that hold `address`.
+    public func holders(_ address: String, among nodes: [Node]) -> [String] {
+        nodes.filter { holds($0, address) }.map(\.name)
+    }
+}
+
+/// Polls `condition` every `interval` seconds until it holds or `timeout` passes.
+@discardableResult
+public func waitUntil(timeout: Double, interval: Double = 0.1, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(UInt32(interval * 1_000_000))
+    }
+    return condition()
+}
+
+/// A keepalived.conf vrrp_instance (also read by Overcast) for lab tests.
+public struct LabInstance: Sendable {
+    public var name = "VI_1"
+    public var vrid = 51
+    public var priority: Int
+    public var version = 2
+    public var advertInt = "1"
+    public var password: String?
+    public var source: String?
+    public var peers: [String] = []
+    public var vip = "192.168.20.11"
+    public var nopreempt = false
+    public var extra: [String] = []
+
+    public init(priority: Int, version: Int = 2, advertInt: String = "1", password: String? = nil,
+                source: String? = nil, peers: [String] = [], extra: [String] = []) {
+        self.priority = priority
+        self.version = version
+        self.advertInt = advertInt
+        self.password = password
+        self.source = source
+        self.peers = peers
+        self.extra = extra
+    }
+
+    public var text: String {
+        var lines = ["vrrp_instance \(name) {", "  state BACKUP", "  interface eth0", "  virtual_router_id \(vrid)",
+                     "  priority \(priority)", "  version \(version)", "  advert_int \(advertInt)"]
+        if nopreempt { lines.append("  nopreempt") }
+        if let password { lines += ["  authentication {", "    auth_type PASS", "    auth_pass \(password)", "  }"] }
+        if let source { lines.append("  unicast_src_ip \(source)") }
+        if !peers.isEmpty { lines += ["  unicast_peer {"] + peers.map { "    \($0)" } + ["  }"] }
+        lines += ["  virtual_ipaddress {", "    \(vip)", "  }"] + extra.map { "  \($0)" } + ["}"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,171 @@
+import Config
+import Foundation
+import LinuxNet
+import Logging
+
+/// `track_interface`, `track_script` (with `vrrp_script`) and the VRRP interface
+/// itself, turned into each instance's effective priority and FAULT state, as keepalived
+/// computes them:
+/// - weight 0: the item failing puts the instance in FAULT;
+/// - weight > 0: added to the priority while the item is up (script succeeds);
+/// - weight < 0: added (so subtracted) while the item is down (script fails);
+/// - `weight N reverse` on a script swaps up and down;
+/// - the result is kept within 1-254, and an address owner (255) is never moved.
+final class Tracker: @unchecked Sendable {
+    struct Watched {
+        var runtime: InstanceRuntime
+        var base: Int
+        var interfaces: [TrackedInterface]
+        var scripts: [(name: String, weight: Int, reverse: Bool)]
+        var lastPriority: Int?
+        var lastFaults: Set<String> = []
+    }
+
+    /// rise/fall bookkeeping of one vrrp_script.
+    struct ScriptState {
+        var script: VRRPScript
+        var up = true
+        var successes = 0
+        var failures = 0
+        var running = false
+        var nextRun: Double = 0
+    }
+
+    private let lock = NSLock()
+    private var watched: [String: Watched] = [:]
+    private var scripts: [String: ScriptState] = [:]
+    private var carrier: [String: Bool] = [:]
+    private let runner: ScriptRunner
+    private let logger: Logger
+    private let wakeup = Wakeup()
+    private var started = false
+
+    init(runner: ScriptRunner, logger: Logger) {
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// Replaces what is tracked (start and reload). Script states survive for scripts
+    /// whose definition did not change.
+    func configure(_ config: OvercastConfiguration, runtimes: [InstanceRuntime]) {
+        let definitions = Dictionary(config.vrrpScripts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        lock.withLock {
+            var next: [String: ScriptState] = [:]
+            for (name, script) in definitions {
+                next[name] = scripts[name].flatMap { $0.script == script ? $0 : nil } ?? ScriptState(script: script)
+            }
+            scripts = next
+            watched = [:]
+            for runtime in runtimes {
+                let setup = runtime.setup
+                var interfaces = setup.trackedInterfaces
+                if !setup.dontTrackPrimary && !interfaces.contains(where: { $0.name == setup.interfaceName }) {
+                    interfaces.append(TrackedInterface(name: setup.interfaceName, weight: 0))
+                }
+                let tracked = setup.trackedScripts.compactMap { t -> (String, Int, Bool)? in
+                    guard let s = definitions[t.name] else { return nil }
+                    return (t.name, t.weight ?? s.weight, s.weightReverse)
+                }
+                watched[setup.name] = Watched(runtime: runtime, base: Int(setup.router.stateMachine.priority),
+                                              interfaces: interfaces, scripts: tracked)
+            }
+        }
+        if !lock.withLock({ started }) { start() }
+        wakeup.signal()
+    }
+
+    private func start() {
+        lock.withLock { started = true }
+        let thread = Thread { [self] in
+            var lastLinks = 0.0
+            while true {
+                let now = Date().timeIntervalSince1970
+                if now - lastLinks >= 0.5 {
+                    lastLinks = now
+                    refreshLinks()
+                }
+                runDueScripts(now: now)
+                evaluate()
+                var p = pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, 100) > 0 { wakeup.drain() }
+            }
+        }
+        thread.name = "overcast-tracker"
+        thread.start()
+    }
+
+    private func refreshLinks() {
+        guard let links = try? NetlinkSocket(.route).links() else { return }
+        let state = Dictionary(links.map { ($0.name, $0.hasCarrier) }, uniquingKeysWith: { a, _ in a })
+        lock.withLock { carrier = state }
+    }
+
+    private func runDueScripts(now: Double) {
+        let due = lock.withLock { () -> [VRRPScript] in
+            var list: [VRRPScript] = []
+            for (name, state) in scripts where !state.running && state.nextRun <= now {
+                scripts[name]?.running = true
+                scripts[name]?.nextRun = now + state.script.interval
+                list.append(state.script)
+            }
+            return list
+        }
+        for script in due {
+            let started = runner.start(script.script, timeout: script.timeout ?? script.interval) { [weak self] code in
+                self?.record(script.name, success: code == 0)
+            }
+            if !started { record(script.name, success: false) }
+        }
+    }
+
+    private func record(_ name: String, success: Bool) {
+        lock.withLock {
+            guard var state = scripts[name] else { return }
+            state.running = false
+            if success {
+                state.successes += 1
+                state.failures = 0
+                if !state.up && state.successes >= state.script.rise { state.up = true }
+            } else {
+                state.failures += 1
+                state.successes = 0
+                if state.up && state.failures >= state.script.fall { state.up = false }
+            }
+            scripts[name] = state
+        }
+        wakeup.signal()
+    }
+
+    /// Recomputes every instance and tells those whose priority or faults changed.
+    private func evaluate() {
+        var posts: [(InstanceRuntime, InstanceRuntime.Control)] = []
+        lock.withLock {
+            for (name, var w) in watched {
+                var priority = w.base
+                var faults: Set<String> = []
+                for i in w.interfaces {
+                    let up = carrier[i.name] ?? false
+                    if i.weight == 0 { if !up { faults.insert("interface \(i.name) down") } }
+                    else if i.weight > 0 && up { priority += i.weight }
+                    else if i.weight < 0 && !up { priority += i.weight }
+                }
+                for s in w.scripts {
+                    let up = (scripts[s.name]?.up ?? true) != s.reverse
+                    if s.weight == 0 { if !up { faults.insert("script \(s.name) failed") } }
+                    else if s.weight > 0 && up { priority += s.weight }
+                    else if s.weight < 0 && !up { priority += s.weight }
+                }
+                priority = w.base == 255 ? 255 : min(254, max(1, priority))
+                if w.lastPriority != priority {
+                    if w.lastPriority != nil || priority != w.base { posts.append((w.runtime, .priority(UInt8(priority)))) }
+                    w.lastPriority = priority
+                }
+                for reason in faults.subtracting(w.lastFaults) { posts.append((w.runtime, .fault(true, reason: reason))) }
+                for reason in w.lastFaults.subtracting(faults) { posts.append((w.runtime, .fault(false, reason: reason))) }
+                w.lastFaults = faults
+                watched[name] = w
+            }
+        }
+        for (runtime, control) in posts { runtime.post(control) }
+    }
+}
