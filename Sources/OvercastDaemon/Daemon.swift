@@ -72,20 +72,25 @@ public final class Daemon: @unchecked Sendable {
         }
         let runtime = InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
                                       scripts: scripts, logger: logger)
-        runtime.onTransition = { [weak self] name, state in self?.syncGroupTransition(name, state) }
+        runtime.onTransition = { [weak self] name, state, ownFault in self?.syncGroupTransition(name, state, ownFault: ownFault) }
         return runtime
     }
 
-    /// keepalived's `vrrp_sync_group`: its instances move together. A member in FAULT
-    /// puts the others in FAULT (so all VIPs move to the other node together), and a
-    /// member that becomes MASTER takes the others with it.
-    func syncGroupTransition(_ name: String, _ state: VRRPStateMachine.State) {
+    /// keepalived's `vrrp_sync_group`: its instances move together. A member's own FAULT
+    /// (not one the group imposed) puts the others in FAULT until it clears, so all VIPs
+    /// move to the other node together; a member that becomes MASTER takes the others
+    /// with it.
+    func syncGroupTransition(_ name: String, _ state: VRRPStateMachine.State, ownFault: Bool) {
         let (groups, all) = lock.withLock { (syncGroups, runtimes) }
         for group in groups where group.group.contains(name) {
+            let reason = InstanceRuntime.syncGroupFaultPrefix + "\(group.name): \(name) in FAULT"
             for member in group.group where member != name {
                 guard let runtime = all[member] else { continue }
-                let reason = "sync group \(group.name): \(name) in FAULT"
-                runtime.post(.fault(state == .fault, reason: reason))
+                if state == .fault {
+                    if ownFault { runtime.post(.fault(true, reason: reason)) }
+                } else {
+                    runtime.post(.fault(false, reason: reason))
+                }
                 if state == .master { runtime.post(.takeOver) }
             }
         }
@@ -98,6 +103,9 @@ public final class Daemon: @unchecked Sendable {
 
     /// Runs until SIGTERM or SIGINT. Throws when the configuration cannot start.
     public func run() async throws {
+        // The status socket first: it is also what keeps a second daemon out of this
+        // network namespace, before anything touches the network.
+        let status = try StatusServer(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
         let (config, setups) = try prepare()
         applyScriptPolicy(config)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -109,7 +117,6 @@ public final class Daemon: @unchecked Sendable {
         let tracker = Tracker(runner: scripts, logger: logger)
         lock.withLock { self.tracker = tracker; syncGroups = config.syncGroups }
         tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
-        let status = try StatusServer(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
         status.start()
         defer { status.stop() }
         services.append(.init(service: ReloadService(daemon: self), successTerminationBehavior: .ignore))

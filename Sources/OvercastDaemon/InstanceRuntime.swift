@@ -52,8 +52,11 @@ final class InstanceRuntime: @unchecked Sendable {
     private var exited = false
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
     private let wakeup = Wakeup()
-    /// Called on the loop thread after every transition (sync groups, tests).
-    var onTransition: (@Sendable (String, VRRPStateMachine.State) -> Void)?
+    /// Called on the loop thread after every transition (sync groups). The flag says
+    /// whether a FAULT is this instance's own, not one a sync group imposed on it.
+    var onTransition: (@Sendable (String, VRRPStateMachine.State, Bool) -> Void)?
+
+    static let syncGroupFaultPrefix = "sync group "
 
     init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger) {
         self.setup = setup
@@ -248,7 +251,7 @@ final class InstanceRuntime: @unchecked Sendable {
             removeAddresses()
         }
         runNotify(to)
-        onTransition?(setup.name, to)
+        onTransition?(setup.name, to, faults.contains { !$0.hasPrefix(Self.syncGroupFaultPrefix) })
     }
 
     private func addAddresses() {

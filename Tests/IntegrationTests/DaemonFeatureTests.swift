@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+import Lab
+
+/// Namespace tier: the article's files unchanged, tracking, notify scripts and their
+/// security, and `overcast status` per namespace.
+@Suite struct DaemonFeatureTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let vip = "192.168.20.11"
+
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "article config")))
+    func theArticlesConfigurationRunsUnchanged() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lvs1 = try lab.addNode("lvs1", address: "172.31.18.163/16")
+        let lvs2 = try lab.addNode("lvs2", address: "172.31.18.164/16")
+        let master = try lab.startOvercast(lvs1, config: try String(contentsOfFile: Self.root + "/conf/article-lvs1-master.conf", encoding: .utf8))
+        _ = try lab.startOvercast(lvs2, config: try String(contentsOfFile: Self.root + "/conf/article-lvs2-backup.conf", encoding: .utf8))
+        #expect(waitUntil(timeout: 12) { lab.state(lvs1) == "MASTER" && lab.state(lvs2) == "BACKUP" }, "\(lab.log(lvs1))")
+        #expect(lab.holders(Self.vip, among: [lvs1, lvs2]) == ["lvs1"])
+        master.stop(signal: SIGKILL)
+        _ = try? lab.exec(lvs1, ["ip", "addr", "del", "\(Self.vip)/32", "dev", "eth0"])
+        #expect(waitUntil(timeout: 8) { lab.state(lvs2) == "MASTER" && lab.holds(lvs2, Self.vip) })
+        // The article's notify_master script does not exist here: logged, nothing else.
+        #expect(lab.log(lvs2).contains("notify_master.sh"))
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "tracking")))
+    func trackScriptWeightAndTrackedInterfaceMoveTheVIP() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
+        try lab.exec(n1, ["ip", "link", "add", "t0", "type", "veth", "peer", "name", "t1"])
+        try lab.exec(n1, ["ip", "link", "set", "t0", "up"])
+        try lab.exec(n1, ["ip", "link", "set", "t1", "up"])
+        let flag = lab.path("healthy")
+        FileManager.default.createFile(atPath: flag, contents: Data())
+        let tracked = """
+            vrrp_script chk {
+              script "/usr/bin/test -f \(flag)"
+              interval 0.2
+              weight -60
+              fall 1
+              rise 1
+            }
+
+            """ + LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10", peers: ["172.31.18.11"],
+                              extra: ["track_script {", "  chk", "}", "track_interface {", "  t0", "}"]).text
+        _ = try lab.startOvercast(n1, config: tracked)
+        _ = try lab.startOvercast(n2, config: LabInstance(priority: 100, version: 3, advertInt: "0.2", source: "172.31.18.11",
+                                                          peers: ["172.31.18.10"]).text)
+        #expect(waitUntil(timeout: 10) { lab.state(n1) == "MASTER" && lab.state(n2) == "BACKUP" }, "\(lab.log(n1))")
+
+        // The script fails: 150 - 60 = 90 < 100, and n2 preempts.
+        try FileManager.default.removeItem(atPath: flag)
+        #expect(waitUntil(timeout: 5) { lab.instance(n1)?["effectivePriority"] as? Int == 90 })
+        #expect(waitUntil(timeout: 5) { lab.state(n2) == "MASTER" && lab.holders(Self.vip, among: [n1, n2]) == ["n2"] })
+        FileManager.default.createFile(atPath: flag, contents: Data())
+        #expect(waitUntil(timeout: 5) { lab.state(n1) == "MASTER" && lab.instance(n1)?["effectivePriority"] as? Int == 150 })
+
+        // The tracked interface loses its carrier: FAULT, the VIP goes to n2.
+        try lab.exec(n1, ["ip", "link", "set", "t1", "down"])
+        #expect(waitUntil(timeout: 5) { lab.state(n1) == "FAULT" && lab.state(n2) == "MASTER" })
+        #expect(lab.instance(n1)?["faults"] as? [String] == ["interface t0 down"])
+        #expect(waitUntil(timeout: 3) { lab.holders(Self.vip, among: [n1, n2]) == ["n2"] })
+        try lab.exec(n1, ["ip", "link", "set", "t1", "up"])
+        #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" && lab.holders(Self.vip, among: [n1, n2]) == ["n1"] })
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "notify scripts")))
+    func notifyScriptsRunWithKeepalivedsArgumentsAndScriptSecurityRefusesUnsafeOnes() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let events = lab.path("events")
+        let script = lab.path("notify.sh")
+        try "#!/bin/sh\necho \"$@\" >> \(events)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let masterFlag = lab.path("became-master")
+        let config = LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10", peers: ["172.31.18.11"],
+                                 extra: ["notify \(script)", "notify_master \"/usr/bin/touch \(masterFlag)\""]).text
+        let daemon = try lab.startOvercast(n1, config: config)
+        #expect(waitUntil(timeout: 8) { FileManager.default.fileExists(atPath: masterFlag) })
+        daemon.stop(signal: SIGTERM)
+        #expect(waitUntil(timeout: 3) {
+            ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("INSTANCE VI_1 STOP 150")
+        })
+        let lines = ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        #expect(lines == ["INSTANCE VI_1 BACKUP 150", "INSTANCE VI_1 MASTER 150", "INSTANCE VI_1 STOP 150"])
+
+        // With enable_script_security, a script anyone may write is refused.
+        chmod(script, 0o777)
+        try? FileManager.default.removeItem(atPath: events)
+        let secure = "global_defs {\n  enable_script_security\n}\n" + config
+        let second = try lab.startOvercast(n1, config: secure, tag: "-secure")
+        #expect(waitUntil(timeout: 8) { lab.log(n1, tag: "-secure").contains("is writable by non-root users") })
+        second.stop(signal: SIGTERM)
+        #expect(!FileManager.default.fileExists(atPath: events))
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "status per namespace")))
+    func statusTalksToTheDaemonOfItsOwnNamespace() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
+        let empty = try lab.addNode("n3", address: "172.31.18.12/16")
+        _ = try lab.startOvercast(n1, config: LabInstance(priority: 150, version: 3, advertInt: "0.5", source: "172.31.18.10",
+                                                          peers: ["172.31.18.11"]).text)
+        var other = LabInstance(priority: 100, version: 3, advertInt: "0.5", source: "172.31.18.11", peers: ["172.31.18.10"])
+        other.name = "VI_OTHER"
+        _ = try lab.startOvercast(n2, config: other.text)
+        #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" && lab.state(n2, "VI_OTHER") == "BACKUP" })
+        #expect(lab.instance(n1, "VI_OTHER") == nil && lab.instance(n2, "VI_1") == nil)
+        let none = try ChildProcess.run(["ip", "netns", "exec", empty.namespace, Binaries.overcast, "status"])
+        #expect(none.status == 1)
+        #expect(none.output.contains("no overcast daemon is running in this network namespace"))
+        // A second daemon in the same namespace is refused with a clear message.
+        let twin = try lab.startOvercast(n1, config: LabInstance(priority: 10, source: "172.31.18.10", peers: ["172.31.18.11"]).text, tag: "-twin")
+        #expect(waitUntil(timeout: 5) { !twin.isRunning })
+        #expect(lab.log(n1, tag: "-twin").contains("another overcast daemon already runs in this network namespace"))
+    }
+}
+
+extension DaemonFeatureTests {
+    /// vrrp_sync_group: a FAULT in one member takes the whole group to the other node.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "sync group")))
+    func aSyncGroupMovesTogether() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
+        try lab.exec(n1, ["ip", "link", "add", "t0", "type", "veth", "peer", "name", "t1"])
+        try lab.exec(n1, ["ip", "link", "set", "t0", "up"])
+        try lab.exec(n1, ["ip", "link", "set", "t1", "up"])
+        func config(_ priority: Int, me: String, peer: String, track: Bool) -> String {
+            var a = LabInstance(priority: priority, version: 3, advertInt: "0.2", source: me, peers: [peer],
+                                extra: track ? ["track_interface {", "  t0", "}"] : [])
+            var b = LabInstance(priority: priority, version: 3, advertInt: "0.2", source: me, peers: [peer])
+            b.name = "VI_2"
+            b.vrid = 52
+            b.vip = "192.168.20.12"
+            a.name = "VI_1"
+            return "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n" + a.text + b.text
+        }
+        _ = try lab.startOvercast(n1, config: config(150, me: "172.31.18.10", peer: "172.31.18.11", track: true))
+        _ = try lab.startOvercast(n2, config: config(100, me: "172.31.18.11", peer: "172.31.18.10", track: false))
+        #expect(waitUntil(timeout: 10) { lab.state(n1) == "MASTER" && lab.state(n1, "VI_2") == "MASTER" })
+        try lab.exec(n1, ["ip", "link", "set", "t1", "down"])
+        #expect(waitUntil(timeout: 5) { lab.state(n1) == "FAULT" && lab.state(n1, "VI_2") == "FAULT" },
+                "\(lab.instance(n1, "VI_2") ?? [:])")
+        #expect(waitUntil(timeout: 5) {
+            lab.holders("192.168.20.11", among: [n1, n2]) == ["n2"] && lab.holders("192.168.20.12", among: [n1, n2]) == ["n2"]
+        })
+        try lab.exec(n1, ["ip", "link", "set", "t1", "up"])
+        #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" && lab.state(n1, "VI_2") == "MASTER" })
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import Lab
+
+/// Namespace tier: an Overcast node and a stock keepalived node in one virtual router by
+/// unicast. The higher priority becomes MASTER whichever program it is, and each takes
+/// over when the other dies.
+@Suite struct KeepalivedInteropTests {
+    struct Mode: Sendable, CustomStringConvertible {
+        var version: Int
+        var password: String?
+        var description: String { "VRRPv\(version)" + (password == nil ? "" : " PASS") }
+    }
+
+    static let modes = [Mode(version: 2, password: nil), Mode(version: 2, password: "1111"), Mode(version: 3, password: nil)]
+    static let vip = "192.168.20.11"
+
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "keepalived interop")),
+          arguments: modes)
+    func overcastAndKeepalivedShareAVirtualRouter(mode: Mode) throws {
+        try Prerequisites.require(commands: ["ip", "keepalived"])
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let o = try lab.addNode("ovc", address: "172.31.18.10/16")
+        let k = try lab.addNode("ka", address: "172.31.18.11/16")
+        func instance(_ priority: Int, me: String, peer: String) -> String {
+            LabInstance(priority: priority, version: mode.version, advertInt: "1", password: mode.password,
+                        source: me, peers: [peer]).text
+        }
+        let overcastHigh = instance(150, me: "172.31.18.10", peer: "172.31.18.11")
+        let overcastLow = instance(50, me: "172.31.18.10", peer: "172.31.18.11")
+        let keepalived = instance(100, me: "172.31.18.11", peer: "172.31.18.10")
+
+        // 1. Overcast has the higher priority: Overcast is MASTER, keepalived BACKUP.
+        var overcast = try lab.startOvercast(o, config: overcastHigh)
+        var stock = try lab.startKeepalived(k, config: keepalived)
+        #expect(waitUntil(timeout: 12) { lab.state(o) == "MASTER" && lab.holders(Self.vip, among: [o, k]) == ["ovc"] },
+                "\(mode): \(lab.log(o))\n\(lab.log(k, keepalived: true))")
+        usleep(1_500_000)
+        #expect(lab.holders(Self.vip, among: [o, k]) == ["ovc"], "\(mode): keepalived took the VIP too")
+        #expect((lab.instance(o)?["advertisementsReceived"] as? Int ?? -1) >= 0)
+
+        // 2. Overcast dies: keepalived takes over.
+        overcast.stop(signal: SIGKILL)
+        _ = try? lab.exec(o, ["ip", "addr", "del", "\(Self.vip)/32", "dev", "eth0"])   // what SIGKILL left behind
+        #expect(waitUntil(timeout: 8) { lab.holds(k, Self.vip) }, "\(mode): keepalived did not take over")
+
+        // 3. Overcast returns with the lower priority: keepalived stays MASTER, Overcast
+        //    is BACKUP and hears keepalived's advertisements.
+        overcast = try lab.startOvercast(o, config: overcastLow, tag: "-low")
+        #expect(waitUntil(timeout: 8) { lab.state(o) == "BACKUP" && (lab.instance(o)?["advertisementsReceived"] as? Int ?? 0) >= 2 },
+                "\(mode): \(lab.log(o, tag: "-low"))")
+        #expect(lab.instance(o)?["masterAddress"] as? String == "172.31.18.11")
+        #expect(lab.holders(Self.vip, among: [o, k]) == ["ka"])
+        #expect((lab.instance(o)?["rejected"] as? [String: Int] ?? [:]).isEmpty, "\(mode): Overcast dropped keepalived's packets")
+
+        // 4. keepalived dies (SIGKILL, no priority 0): Overcast takes over.
+        stock.stop(signal: SIGKILL)
+        #expect(waitUntil(timeout: 8) { lab.state(o) == "MASTER" && lab.holds(o, Self.vip) }, "\(mode): Overcast did not take over")
+        _ = stock
+        stock = try lab.startKeepalived(k, config: keepalived, tag: "-again")
+        // 5. keepalived returns with the higher priority and preempts; Overcast steps down.
+        #expect(waitUntil(timeout: 10) { lab.state(o) == "BACKUP" }, "\(mode): Overcast did not step down")
+        #expect(waitUntil(timeout: 3) { !lab.holds(o, Self.vip) })
+    }
+}
