@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Lab
+import PacketCapture
 
 /// Namespace tier: the article's files unchanged, tracking, notify scripts and their
 /// security, and `overcast status` per namespace.
@@ -155,5 +156,56 @@ extension DaemonFeatureTests {
         })
         try lab.exec(n1, ["ip", "link", "set", "t1", "up"])
         #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" && lab.state(n1, "VI_2") == "MASTER" })
+    }
+}
+
+extension DaemonFeatureTests {
+    /// A new MASTER announces its VIP with garp_master_repeat gratuitous ARPs, seen on
+    /// the wire by a neighbour; `no_virtual_ipaddress` keeps the address off the
+    /// interface while VRRP runs as usual.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "tcpdump"], test: "gratuitous ARP")))
+    func aNewMasterSendsGratuitousARPAndNoVirtualIPAddressIsHonoured() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
+        let capture = lab.path("arp.pcap")
+        let tcpdump = try lab.spawn(n2, ["tcpdump", "-i", "eth0", "-U", "-w", capture, "arp"], log: "tcpdump.log")
+        usleep(500_000)
+        _ = try lab.startOvercast(n1, config: LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10",
+                                                          peers: ["172.31.18.11"], extra: ["garp_master_repeat 3", "garp_master_delay 0"]).text)
+        #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" })
+        usleep(500_000)
+        tcpdump.stop(signal: SIGINT)
+        let vip: [UInt8] = [192, 168, 20, 11]
+        let garps = try CaptureFile.read(capture).filter { frame in
+            let b = frame.bytes
+            return b.count >= 42 && b[12] == 0x08 && b[13] == 0x06 && Array(b[28..<32]) == vip && Array(b[38..<42]) == vip
+                && b[0..<6].allSatisfy { $0 == 0xFF }
+        }
+        #expect(garps.count == 3, "gratuitous ARPs seen: \(garps.count)")
+
+        // no_virtual_ipaddress: MASTER without the VIP on any interface.
+        let n3 = try lab.addNode("n3", address: "172.31.18.12/16")
+        var routeOnly = LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.12", peers: ["172.31.18.13"],
+                                    extra: ["no_virtual_ipaddress"])
+        routeOnly.vrid = 60
+        _ = try lab.startOvercast(n3, config: routeOnly.text)
+        #expect(waitUntil(timeout: 8) { lab.state(n3) == "MASTER" })
+        #expect(!lab.holds(n3, "192.168.20.11"))
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "setpriv"], test: "status is root only")))
+    func statusIsRefusedToOtherUsers() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        _ = try lab.startOvercast(n1, config: LabInstance(priority: 150, version: 3, advertInt: "0.5", source: "172.31.18.10",
+                                                          peers: ["172.31.18.11"]).text)
+        #expect(waitUntil(timeout: 8) { lab.state(n1) != nil })
+        let asNobody = try ChildProcess.run(["ip", "netns", "exec", n1.namespace, "setpriv", "--reuid=nobody", "--regid=nogroup",
+                                             "--clear-groups", Binaries.overcast, "status"])
+        #expect(asNobody.status == 1)
+        #expect(asNobody.output.contains("only root may ask for status"))
     }
 }
