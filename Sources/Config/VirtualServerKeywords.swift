@@ -47,21 +47,13 @@ enum VirtualServerKeywords {
         s.value("hysteresis") { v, st, r in v.hysteresis = r.int(st, 0...Int(Int32.max)) ?? v.hysteresis }
         s.value("quorum_up") { v, st, r in v.quorumUp = r.command(st) }
         s.value("quorum_down") { v, st, r in v.quorumDown = r.command(st) }
-        s.value("sorry_server") { v, st, r in
-            guard let args = r.arguments(st, 1...2) else { return }
-            guard isAddress(args[0].text) else { r.error(args[0].location, "sorry_server: '\(args[0].text)' is not an address"); return }
-            let port = args.count > 1 ? r.int(args[1], 0...65535, what: "port") : nil
-            v.sorryServer = RealServer(address: args[0].text, port: port, location: st.location)
-        }
+        s.value("sorry_server") { v, st, r in v.sorryServer = server(st, &r) }
         s.value("virtualhost") { v, st, r in v.virtualhost = r.string(st) }
         s.value("alpha") { v, st, r in v.alpha = r.flag(st) }
         s.value("omega") { v, st, r in v.omega = r.flag(st) }
         s.value("ha_suspend") { v, st, r in v.haSuspend = r.flag(st) }
         s.block("real_server") { v, st, r in
-            guard let args = r.arguments(st, 1...2) else { return }
-            guard isAddress(args[0].text) else { r.error(args[0].location, "real_server: '\(args[0].text)' is not an address"); return }
-            let port = args.count > 1 ? r.int(args[1], 0...65535, what: "port") : nil
-            var real = RealServer(address: args[0].text, port: port, location: st.location)
+            guard var real = server(st, &r) else { return }
             realServerSchema.apply(st.block ?? [], to: &real, &r)
             v.realServers.append(real)
         }
@@ -71,6 +63,17 @@ enum VirtualServerKeywords {
                   "sh-fallback"], "a keepalived option with no Overcast equivalent yet")
         return s
     }()
+
+    /// `real_server|sorry_server ADDRESS [PORT]`.
+    static func server(_ st: Statement, _ r: inout ValueReader) -> RealServer? {
+        guard let args = r.arguments(st, 1...2) else { return nil }
+        guard isAddress(args[0].text) else {
+            r.error(args[0].location, "\(st.keyword.text): '\(args[0].text)' is not an address")
+            return nil
+        }
+        let port = args.count > 1 ? r.int(args[1], 0...65535, what: "port") : nil
+        return RealServer(address: args[0].text, port: port, location: st.location)
+    }
 
     static let realServerSchema: Schema<RealServer> = {
         var s = Schema<RealServer>("real_server")

@@ -77,6 +77,14 @@ public final class NetworkLab: @unchecked Sendable {
         }
     }
 
+    /// A veth pair inside `node`, both ends up: taking `peer` down takes the carrier
+    /// away from `name`, an interface failure for `track_interface`.
+    public func addVethPair(_ node: Node, _ name: String, peer: String) throws {
+        try exec(node, ["ip", "link", "add", name, "type", "veth", "peer", "name", peer])
+        try exec(node, ["ip", "link", "set", name, "up"])
+        try exec(node, ["ip", "link", "set", peer, "up"])
+    }
+
     /// Runs a command inside a namespace and returns its output; throws on failure.
     @discardableResult
     public func exec(_ namespace: String, _ arguments: [String], timeout: Double = 60) throws -> String {

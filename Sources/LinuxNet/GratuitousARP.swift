@@ -43,15 +43,6 @@ public final class GratuitousARPSender: @unchecked Sendable {
         link.sll_ifindex = interfaceIndex
         link.sll_halen = 6
         withUnsafeMutableBytes(of: &link.sll_addr) { for i in 0..<6 { $0[i] = 0xFF } }
-        let fd = descriptor.raw
-        try systemCall("sendto", "sending gratuitous ARP for \(address)") {
-            frame.withUnsafeBytes { bytes in
-                withUnsafePointer(to: &link) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_ll>.size))
-                    }
-                }
-            }
-        }
+        try descriptor.send(frame, to: link, "sending gratuitous ARP for \(address)")
     }
 }

@@ -44,6 +44,21 @@ public final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// sendto(2) with any sockaddr_* structure as the destination.
+    public func send<Address>(_ bytes: [UInt8], to address: Address, _ context: @autoclosure () -> String) throws(SystemCallError) {
+        var destination = address
+        let fd = raw
+        try systemCall("sendto", context()) {
+            bytes.withUnsafeBytes { buffer in
+                withUnsafePointer(to: &destination) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<Address>.size))
+                    }
+                }
+            }
+        }
+    }
+
     /// Waits until readable or `timeoutMilliseconds` pass; true when readable.
     public func waitReadable(timeoutMilliseconds: Int32) throws(SystemCallError) -> Bool {
         var descriptor = pollfd(fd: raw, events: Int16(POLLIN), revents: 0)

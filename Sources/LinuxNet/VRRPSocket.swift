@@ -67,16 +67,7 @@ public final class VRRPSocket: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = destination.value.bigEndian
-        let fd = fileDescriptor.raw
-        try systemCall("sendto", "sending VRRP to \(destination)") {
-            payload.withUnsafeBytes { bytes in
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-        }
+        try fileDescriptor.send(payload, to: address, "sending VRRP to \(destination)")
     }
 
     /// Waits up to `timeoutMilliseconds` for one packet; nil on timeout. The bytes are

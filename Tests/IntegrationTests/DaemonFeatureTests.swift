@@ -32,9 +32,7 @@ import PacketCapture
         defer { lab.teardown() }
         let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
         let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
-        try lab.exec(n1, ["ip", "link", "add", "t0", "type", "veth", "peer", "name", "t1"])
-        try lab.exec(n1, ["ip", "link", "set", "t0", "up"])
-        try lab.exec(n1, ["ip", "link", "set", "t1", "up"])
+        try lab.addVethPair(n1, "t0", peer: "t1")
         let flag = lab.path("healthy")
         FileManager.default.createFile(atPath: flag, contents: Data())
         let tracked = """
@@ -132,9 +130,7 @@ extension DaemonFeatureTests {
         defer { lab.teardown() }
         let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
         let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
-        try lab.exec(n1, ["ip", "link", "add", "t0", "type", "veth", "peer", "name", "t1"])
-        try lab.exec(n1, ["ip", "link", "set", "t0", "up"])
-        try lab.exec(n1, ["ip", "link", "set", "t1", "up"])
+        try lab.addVethPair(n1, "t0", peer: "t1")
         func config(_ priority: Int, me: String, peer: String, track: Bool) -> String {
             var a = LabInstance(priority: priority, version: 3, advertInt: "0.2", source: me, peers: [peer],
                                 extra: track ? ["track_interface {", "  t0", "}"] : [])
