@@ -22,6 +22,18 @@ extension NetworkLab {
                          log: "\(node.name)\(tag)-keepalived.log")
     }
 
+    /// Starts tcpdump writing `file` in `node` and returns once it is capturing (it says
+    /// "listening on"), so nothing sent after this call is missed.
+    public func startCapture(_ node: Node, file: String, filter: String) throws -> ChildProcess {
+        let log = "tcpdump-\(node.name)-\(file).log"
+        let capture = try spawn(node, ["tcpdump", "-i", node.interface, "-U", "-w", path(file), filter], log: log)
+        let ready = waitUntil(timeout: 20, interval: 0.05) {
+            ((try? String(contentsOfFile: self.path(log), encoding: .utf8)) ?? "").contains("listening on")
+        }
+        guard ready else { throw ChildProcessError("tcpdump in \(node.name) did not start capturing") }
+        return capture
+    }
+
     /// The log a process started with `tag` wrote, for failure messages.
     public func log(_ node: Node, tag: String = "", keepalived: Bool = false) -> String {
         (try? String(contentsOfFile: path("\(node.name)\(tag)\(keepalived ? "-keepalived" : "").log"), encoding: .utf8)) ?? ""

@@ -165,14 +165,14 @@ extension DaemonFeatureTests {
         defer { lab.teardown() }
         let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
         let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
+        let tcpdump = try lab.startCapture(n2, file: "arp.pcap", filter: "arp")
         let capture = lab.path("arp.pcap")
-        let tcpdump = try lab.spawn(n2, ["tcpdump", "-i", "eth0", "-U", "-w", capture, "arp"], log: "tcpdump.log")
-        usleep(500_000)
         _ = try lab.startOvercast(n1, config: LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10",
                                                           peers: ["172.31.18.11"], extra: ["garp_master_repeat 3", "garp_master_delay 0"]).text)
         #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" })
         usleep(500_000)
         tcpdump.stop(signal: SIGINT)
+        usleep(100_000)
         let vip: [UInt8] = [192, 168, 20, 11]
         let garps = try CaptureFile.read(capture).filter { frame in
             let b = frame.bytes

@@ -51,9 +51,8 @@ import PacketCapture
         let config = lab.path("keepalived.conf")
         try ("global_defs {\n  router_id lab_a\n}\n" + Self.cases.map(\.keepalivedBlock).joined(separator: "\n"))
             .write(toFile: config, atomically: true, encoding: .utf8)
+        let tcpdump = try lab.startCapture(nodeA, file: "vrrp.pcap", filter: "ip proto 112")
         let capture = lab.path("vrrp.pcap")
-        let tcpdump = try lab.spawn(nodeA, ["tcpdump", "-i", "eth0", "-U", "-w", capture, "ip proto 112"], log: "tcpdump.log")
-        usleep(500_000)
         let keepalived = try lab.spawn(nodeA, ["keepalived", "-f", config, "-p", lab.path("k.pid"), "-r", lab.path("v.pid"),
                                                "-n", "-l", "-D", "--vrrp"], log: "keepalived.log")
         // keepalived waits Master_Down_Interval (about 3.2-3.6 s here) before it advertises.
