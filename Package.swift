@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "VRRP"]),
         // VRRP transports behind one protocol: unicast, multicast (GRE overlay), replicate.
         .target(name: "Transports", dependencies: ["VRRP", "LinuxNet"]),
+        // The GRE overlay: plan (pure) and apply (netlink), for `overcast overlay` and the daemon.
+        .target(name: "Overlay", dependencies: ["Config", "LinuxNet", "VRRP"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
-            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux",
+            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -45,10 +47,10 @@ let package = Package(
         .target(name: "ChildProcesses"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab", dependencies: ["ChildProcesses"]),
+        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "LinuxNet", "OvercastDaemon"]),
 
         .executableTarget(name: "overcast", dependencies: [
-            "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "LinuxNet", "HTTPClient", "PacketCapture",
+            "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "LinuxNet", "HTTPClient", "PacketCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
+        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab"]),

@@ -20,5 +20,9 @@ static inline int overcast_ppoll(struct pollfd *fds, nfds_t nfds, const struct t
 /// struct ucred (SO_PEERCRED), hidden behind _GNU_SOURCE in glibc; same layout.
 struct overcast_ucred { pid_t pid; uid_t uid; gid_t gid; };
 
+extern int setns(int fd, int nstype);
+/// Moves the calling thread into the network namespace open at `fd` (CLONE_NEWNET).
+static inline int overcast_setns_net(int fd) { return setns(fd, 0x40000000); }
+
 static inline int overcast_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 #endif

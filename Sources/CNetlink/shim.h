@@ -14,6 +14,11 @@
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/neighbour.h>
+#include <netlink/route/link/ipgre.h>
+#include <netlink/route/link/bridge.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_tunnel.h>
 
 /// LIBNL_STRING is a macro, invisible to Swift.
 static inline const char *overcast_libnl_version(void) { return LIBNL_STRING; }

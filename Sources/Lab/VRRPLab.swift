@@ -1,4 +1,6 @@
 import Foundation
+import LinuxNet
+import OvercastDaemon
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,11 +42,10 @@ extension NetworkLab {
     }
 
     /// The status JSON of the Overcast daemon in `node`, or nil when none answers.
+    /// Asked in-process through the namespace's abstract status socket.
     public func overcastStatus(_ node: Node) -> [String: Any]? {
-        guard let (status, output) = try? ChildProcess.run(["ip", "netns", "exec", node.namespace, Binaries.overcast,
-                                                            "status", "--json"], timeout: 10),
-              status == 0 else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any]
+        guard let data = try? inNetworkNamespace(node.namespace, { try StatusSocket.query() }) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
     /// The named instance's status fields in `node`.
@@ -54,10 +55,11 @@ extension NetworkLab {
 
     public func state(_ node: Node, _ name: String = "VI_1") -> String? { instance(node, name)?["state"] as? String }
 
-    /// True when `address` is on one of the node's interfaces.
+    /// True when `address` is on one of the node's interfaces (asked through netlink
+    /// inside the namespace).
     public func holds(_ node: Node, _ address: String) -> Bool {
-        guard let output = try? exec(node, ["ip", "-4", "-o", "addr", "show"]) else { return false }
-        return output.contains(" \(address)/")
+        let addresses = try? inNetworkNamespace(node.namespace) { try NetlinkSocket(.route).addresses().map(\.address.description) }
+        return addresses?.contains(address) ?? false
     }
 
     /// The nodes among `nodes` that hold `address`.

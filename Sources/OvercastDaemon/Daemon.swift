@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import LinuxNet
+import Overlay
 import Logging
 import ServiceLifecycle
 import Transports
@@ -51,6 +52,12 @@ public final class Daemon: @unchecked Sendable {
             throw StartError(description: "\(configPath): \(report.diagnostics.filter { $0.severity == .error }.count) error(s); see overcast check-config")
         }
         let config = report.configuration
+        // The daemon brings its overlays up itself (idempotent: nothing changes when
+        // `overcast overlay up` or an earlier start already built them).
+        for overlay in config.overlays {
+            let changes = try OverlayManager().up(overlay)
+            for change in changes { logger.info("overlay \(overlay.name): \(change)") }
+        }
         let setups = try config.instances.map { try InstanceSetup.resolve($0, in: config, netlink: netlink) }
         if !config.virtualServers.isEmpty {
             logger.warning("virtual_server blocks are read but IPVS is not programmed by this version")
