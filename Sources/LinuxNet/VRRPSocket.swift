@@ -42,12 +42,17 @@ public final class VRRPSocket: @unchecked Sendable {
         }
         try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_TOS, Int32(0xC0), "IP_TOS")   // network control, as keepalived
         try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_TTL, Int32(options.ttl), "IP_TTL")
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_addr.s_addr = options.source.value.bigEndian
-        try systemCall("bind", "binding to \(options.source) (is it an address of \(options.interfaceName)?)") {
-            withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        if !options.multicast {
+            // Unicast: bind to the source address. A raw socket bound to an address
+            // receives only packets addressed to it, which is right here and wrong for
+            // multicast, where the source is set by IP_MULTICAST_IF instead.
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = options.source.value.bigEndian
+            try systemCall("bind", "binding to \(options.source) (is it an address of \(options.interfaceName)?)") {
+                withUnsafePointer(to: &local) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
             }
         }
         if options.multicast {

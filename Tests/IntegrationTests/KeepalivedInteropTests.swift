@@ -64,3 +64,27 @@ import Lab
         #expect(waitUntil(timeout: 3) { !lab.holds(o, Self.vip) })
     }
 }
+
+extension KeepalivedInteropTests {
+    /// On a network where multicast works, Overcast's multicast transport and stock
+    /// keepalived in its default mode form one virtual router.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "multicast interop")))
+    func multicastModeInteroperatesOnALANThatCarriesMulticast() throws {
+        let lab = try NetworkLab(dropsMulticast: false)
+        defer { lab.teardown() }
+        let o1 = try lab.addNode("o1", address: "172.31.18.10/16")
+        let o2 = try lab.addNode("o2", address: "172.31.18.11/16")
+        let k = try lab.addNode("ka", address: "172.31.18.12/16")
+        let overcast = try lab.startOvercast(o1, config: LabInstance(priority: 150, version: 3, advertInt: "0.5").text)
+        _ = try lab.startOvercast(o2, config: LabInstance(priority: 100, version: 3, advertInt: "0.5").text)
+        _ = try lab.startKeepalived(k, config: LabInstance(priority: 50, version: 3, advertInt: "0.5").text)
+        #expect(waitUntil(timeout: 10) { lab.state(o1) == "MASTER" && lab.state(o2) == "BACKUP" })
+        usleep(1_000_000)
+        #expect(lab.holders(Self.vip, among: [o1, o2, k]) == ["o1"])
+        #expect(lab.instance(o2)?["transport"] as? String == "multicast")
+        overcast.stop(signal: SIGTERM)
+        #expect(waitUntil(timeout: 5) { lab.state(o2) == "MASTER" })
+        usleep(1_000_000)
+        #expect(lab.holders(Self.vip, among: [o1, o2, k]) == ["o2"])
+    }
+}
