@@ -4,8 +4,9 @@ import VRRP
 
 /// What `overlay NAME { ... }` means on this node, computed without touching the
 /// kernel: a bridge NAME with the node's overlay address, and one gretap port per peer.
-/// GRE over IPv4 with a key adds 38 bytes (20 IP + 4 GRE + 4 key + 14 Ethernet), so
-/// the overlay MTU is the underlay's minus 38 unless given.
+/// Ethernet over GRE over IPv4 adds 38 bytes (outer IPv4 20, GRE header 4, inner
+/// Ethernet 14) and 4 more with a GRE key, so the overlay MTU is the underlay's minus 38
+/// (or 42 with a key) unless given: no tunnelled frame then needs fragmenting.
 public struct OverlayPlan: Sendable, Hashable {
     public struct Port: Sendable, Hashable {
         public var name: String
@@ -13,6 +14,7 @@ public struct OverlayPlan: Sendable, Hashable {
     }
 
     public static let encapsulationOverhead: UInt32 = 38
+    public static let keyOverhead: UInt32 = 4
 
     public var bridge: String
     public var mtu: UInt32
@@ -48,7 +50,8 @@ public struct OverlayPlan: Sendable, Hashable {
         guard parts.count == 2, let address = IPv4Address(parts[0]), let length = Int(parts[1]) else {
             throw PlanError(description: "overlay \(overlay.name): bad address \(addressText)")
         }
-        let mtu = overlay.mtu.map(UInt32.init) ?? (underlayMTU - encapsulationOverhead)
+        let overhead = encapsulationOverhead + (overlay.key == nil ? 0 : keyOverhead)
+        let mtu = overlay.mtu.map(UInt32.init) ?? (underlayMTU - overhead)
         let ports = overlay.peers.compactMap { IPv4Address($0) }.map { remote in
             Port(name: portName(overlay: overlay.name, remote: remote),
                  tunnel: GRETunnel(local: local, remote: remote, key: overlay.key))

@@ -15,12 +15,15 @@ import Lab
         #expect(version.status == 0 && version.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
         let help = try overcast(["--help"])
         #expect(help.status == 0)
-        for command in ["demo", "check-config", "dump-config", "decode"] { #expect(help.output.contains(command)) }
+        for command in ["run", "status", "overlay", "demo", "check-config", "dump-config", "decode"] {
+            #expect(help.output.contains(command))
+        }
     }
 
     @Test func checkConfigExitsZeroForEveryExample() throws {
-        for name in ["article-lvs1-master", "article-lvs2-backup", "unicast", "gre", "replicate"] {
-            let result = try overcast(["check-config", "-f", "\(Self.root)/conf/\(name).conf"])
+        for name in ["conf/article-lvs1-master", "conf/article-lvs2-backup", "conf/unicast", "conf/gre", "conf/replicate",
+                     "overlay/lvs1", "overlay/lvs2"] {
+            let result = try overcast(["check-config", "-f", "\(Self.root)/\(name).conf"])
             #expect(result.status == 0, "\(name): \(result.output)")
             #expect(result.output.contains(": OK: "))
         }
@@ -47,6 +50,25 @@ import Lab
         #expect(instance?["version"] as? Int == 2)
         #expect(instance?["garpMasterDelay"] as? Double == 5)   // global_defs' default filled in
         #expect(instance?["accept"] as? Bool == true)
+    }
+
+    /// This machine's kernel has no GRE: `overlay up` must say so, change nothing, and
+    /// exit 1 (inside a namespace of its own, as root).
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "overlay without GRE")))
+    func overlayUpOnAKernelWithoutGRENamesTheModule() throws {
+        guard !FileManager.default.fileExists(atPath: "/sys/module/ip_gre") else {
+            print("SKIP overlay without GRE: this kernel has GRE (the kernel tier covers it)")
+            return
+        }
+        let lab = try NetworkLab(dropsMulticast: false)
+        defer { lab.teardown() }
+        let node = try lab.addNode("n1", address: "172.31.18.163/16")
+        let result = try ChildProcess.run(["ip", "netns", "exec", node.namespace, Binaries.overcast, "overlay", "up", "-f",
+                                           "\(Self.root)/overlay/lvs1.conf"])
+        #expect(result.status == 1)
+        #expect(result.output.contains("GRE (gretap) is not available in this kernel (modprobe ip_gre)"), "\(result.output)")
+        let links = try lab.exec(node, ["ip", "-o", "link", "show"])
+        #expect(!links.contains("ovc0"))
     }
 
     @Test func decodeDumpsAKeepalivedPacket() throws {

@@ -55,13 +55,13 @@ struct OverlayKernelTests {
         defer { lab.teardown() }
         let n1 = nodes[0]
         let first = try overlay(lab, n1, "up", Self.overlayBlock(0, peers: [1, 2]))
-        #expect(first.contains("created bridge ovc0 (mtu 1462)"))
+        #expect(first.contains("created bridge ovc0 (mtu 1458)"))   // 1500 - 38 - 4 (key)
         let built = try Self.links(n1)
         let bridge = try #require(built.first { $0.name == "ovc0" })
-        #expect(bridge.kind == "bridge" && bridge.mtu == 1462 && bridge.isUp)
+        #expect(bridge.kind == "bridge" && bridge.mtu == 1458 && bridge.isUp)
         let ports = built.filter { $0.kind == "gretap" }
         #expect(ports.count == 2)
-        #expect(ports.allSatisfy { $0.masterIndex == bridge.index && $0.mtu == 1462 && $0.tunnel?.key == 42 })
+        #expect(ports.allSatisfy { $0.masterIndex == bridge.index && $0.mtu == 1458 && $0.tunnel?.key == 42 })
         #expect(Set(ports.compactMap { $0.tunnel?.remote.description }) == [Self.address(1), Self.address(2)])
         for port in ports {
             let isolated = try lab.exec(n1, ["cat", "/sys/class/net/\(port.name)/brport/isolated"])

@@ -15,7 +15,8 @@ import VRRP
 
     @Test func planNamesPortsAfterPeersAndSubtractsTheEncapsulation() throws {
         let plan = try OverlayPlan.make(Self.overlay(["172.31.18.164", "172.31.18.165"]), underlayMTU: 1500)
-        #expect(plan.bridge == "ovc0" && plan.mtu == 1462)
+        #expect(plan.bridge == "ovc0" && plan.mtu == 1458)   // 1500 - 38 - 4 for the key
+        #expect(try OverlayPlan.make(Self.overlay(["172.31.18.164"], key: ""), underlayMTU: 1500).mtu == 1462)
         #expect(plan.ports.map(\.name) == ["ovc0gac1f12a4", "ovc0gac1f12a5"])
         #expect(plan.ports[0].tunnel == GRETunnel(local: IPv4Address(172, 31, 18, 163), remote: IPv4Address(172, 31, 18, 164), key: 42))
         #expect(plan.address == .init(address: IPv4Address(10, 200, 0, 1), prefixLength: 24))
@@ -23,7 +24,7 @@ import VRRP
         #expect(OverlayPlan.portName(overlay: "a-very-long-name", remote: IPv4Address(1, 2, 3, 4)).count <= 15)
     }
 
-    static func link(_ index: Int32, _ name: String, kind: String?, master: Int32 = 0, mtu: UInt32 = 1462,
+    static func link(_ index: Int32, _ name: String, kind: String?, master: Int32 = 0, mtu: UInt32 = 1458,
                      tunnel: GRETunnel? = nil) -> LinkInfo {
         LinkInfo(index: index, name: name, mtu: mtu, isUp: true, hasCarrier: true, hardwareAddress: [], kind: kind,
                  masterIndex: master, tunnel: tunnel, receivedPackets: 0, sentPackets: 0)
