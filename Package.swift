@@ -58,6 +58,9 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
+        .testTarget(name: "OvercastDaemonTests", dependencies: [
+            "OvercastDaemon", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture"]),

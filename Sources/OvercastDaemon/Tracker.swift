@@ -136,26 +136,35 @@ final class Tracker: @unchecked Sendable {
         wakeup.signal()
     }
 
+    /// keepalived's tracking arithmetic, as a pure function: each item is (name, weight,
+    /// up). Returns the effective priority and the reasons for FAULT.
+    static func effectivePriority(base: Int, interfaces: [(String, Int, Bool)],
+                                  scripts: [(String, Int, Bool)]) -> (Int, Set<String>) {
+        var priority = base
+        var faults: Set<String> = []
+        for (kind, items) in [("interface", interfaces), ("script", scripts)] {
+            for (name, weight, up) in items {
+                if weight == 0 {
+                    if !up { faults.insert(kind == "interface" ? "interface \(name) down" : "script \(name) failed") }
+                } else if weight > 0 && up {
+                    priority += weight
+                } else if weight < 0 && !up {
+                    priority += weight
+                }
+            }
+        }
+        return (base == 255 ? 255 : min(254, max(1, priority)), faults)
+    }
+
     /// Recomputes every instance and tells those whose priority or faults changed.
     private func evaluate() {
         var posts: [(InstanceRuntime, InstanceRuntime.Control)] = []
         lock.withLock {
             for (name, var w) in watched {
-                var priority = w.base
-                var faults: Set<String> = []
-                for i in w.interfaces {
-                    let up = carrier[i.name] ?? false
-                    if i.weight == 0 { if !up { faults.insert("interface \(i.name) down") } }
-                    else if i.weight > 0 && up { priority += i.weight }
-                    else if i.weight < 0 && !up { priority += i.weight }
-                }
-                for s in w.scripts {
-                    let up = (scripts[s.name]?.up ?? true) != s.reverse
-                    if s.weight == 0 { if !up { faults.insert("script \(s.name) failed") } }
-                    else if s.weight > 0 && up { priority += s.weight }
-                    else if s.weight < 0 && !up { priority += s.weight }
-                }
-                priority = w.base == 255 ? 255 : min(254, max(1, priority))
+                let (priority, faults) = Self.effectivePriority(
+                    base: w.base,
+                    interfaces: w.interfaces.map { ($0.name, $0.weight, carrier[$0.name] ?? false) },
+                    scripts: w.scripts.map { ($0.name, $0.weight, (scripts[$0.name]?.up ?? true) != $0.reverse) })
                 if w.lastPriority != priority {
                     if w.lastPriority != nil || priority != w.base { posts.append((w.runtime, .priority(UInt8(priority)))) }
                     w.lastPriority = priority

@@ -113,6 +113,9 @@ struct OverlayKernelTests {
         #expect(abs((after.1 - before.1) - sent) <= 1, "n2 received \(after.1 - before.1) of \(sent)")
         #expect(abs((after.2 - before.2) - sent) <= 1, "n3 received \(after.2 - before.2) of \(sent)")
         #expect((lab.instance(nodes[1])?["rejected"] as? [String: Int] ?? [:]).isEmpty)
+        let status = try lab.exec(nodes[1], [Binaries.overcast, "overlay", "status", "-f", lab.path("n2.conf")])
+        #expect(status.contains("ovc0: bridge up, 2 tunnel(s)"), "\(status)")
+        #expect(status.components(separatedBy: "frames flowing").count == 3, "\(status)")
 
         daemons[0].stop(signal: SIGKILL)
         #expect(waitUntil(timeout: 20, interval: 0.5) { lab.state(nodes[1]) == "MASTER" && lab.state(nodes[2]) == "BACKUP" })
