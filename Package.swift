@@ -30,7 +30,7 @@ let package = Package(
         // Typed Swift over the C libraries (one small wrapper each).
         .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "VRRP"]),
         // VRRP transports behind one protocol: unicast, multicast (GRE overlay), replicate.
-        .target(name: "Transports", dependencies: ["VRRP", "LinuxNet"]),
+        .target(name: "Transports", dependencies: ["VRRP", "LinuxNet", "PacketCapture"]),
         // The GRE overlay: plan (pure) and apply (netlink), for `overcast overlay` and the daemon.
         .target(name: "Overlay", dependencies: ["Config", "LinuxNet", "VRRP"]),
         // The daemon: one service per VRRP instance plus the shared ones.
@@ -50,9 +50,10 @@ let package = Package(
         .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "LinuxNet", "OvercastDaemon"]),
 
         .executableTarget(name: "overcast", dependencies: [
-            "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "LinuxNet", "HTTPClient", "PacketCapture",
+            "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),

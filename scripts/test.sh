@@ -18,10 +18,16 @@ bundle=$(find .build/debug/ -maxdepth 1 -name '*PackageTests.xctest' | head -n 1
 [ -n "$bundle" ] || { echo "test bundle not found under .build/debug" >&2; exit 1; }
 scripts/kernel-tier.sh "$bundle" --testing-library swift-testing --filter KernelTests
 
-# Namespaces left by a crashed test would be a leak; say so and fail.
-leftover=$(ip netns list 2>/dev/null | grep -c '^ovc' || true)
-if [ "$leftover" != "0" ]; then
-  echo "test labs left $leftover namespaces behind:" >&2
-  ip netns list | grep '^ovc' >&2
+# Namespaces left behind by this run's tests are a leak: fail. A lab's namespaces carry
+# the pid of the test process that made it (ovc<pid>x<n>-...); labs of processes still
+# running (another test run on this machine) are not this run's.
+leftover=""
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^ovc' || true); do
+  pid=${ns#ovc}
+  pid=${pid%%x*}
+  kill -0 "$pid" 2>/dev/null || leftover="$leftover $ns"
+done
+if [ -n "$leftover" ]; then
+  echo "test labs left namespaces behind:$leftover" >&2
   exit 1
 fi

@@ -75,7 +75,11 @@ public final class Daemon: @unchecked Sendable {
             transport = try MulticastTransport(kind: setup.transportKind.rawValue, interfaceName: setup.interfaceName,
                                                interfaceIndex: setup.interfaceIndex, source: setup.source)
         case .replicate:
-            throw StartError(description: "vrrp_instance \(setup.name): transport replicate is not available in this version")
+            let logger = self.logger
+            transport = try ReplicateTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
+                                               source: setup.source, peers: setup.router.unicastPeers ?? [],
+                                               mode: setup.replicateMode == .l3 ? .l3 : .l2,
+                                               log: { logger.warning("\($0)") })
         }
         let runtime = InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
                                       scripts: scripts, logger: logger)

@@ -33,7 +33,7 @@ final class InstanceRuntime: @unchecked Sendable {
     let setup: InstanceSetup
     private let transport: any VRRPTransport
     private let netlink: NetlinkSocket
-    private let arp: GratuitousARPSender?
+    private let arp: ARPSocket?
     private let scripts: ScriptRunner
     private var logger: Logger
 
@@ -68,7 +68,7 @@ final class InstanceRuntime: @unchecked Sendable {
         logger[metadataKey: "vrrp.vrid"] = "\(setup.router.virtualRouterID)"
         self.logger = logger
         self.router = VirtualRouter(configuration: setup.router)
-        self.arp = try? GratuitousARPSender(interfaceIndex: setup.interfaceIndex, hardwareAddress: setup.hardwareAddress)
+        self.arp = try? ARPSocket(interfaceIndex: setup.interfaceIndex, hardwareAddress: setup.hardwareAddress)
         self.published = InstanceStatus(
             name: setup.name, virtualRouterID: Int(setup.router.virtualRouterID), interface: setup.interfaceName,
             transport: transport.kind, version: Int(setup.router.stateMachine.version.rawValue), state: "INIT",
@@ -316,6 +316,7 @@ final class InstanceRuntime: @unchecked Sendable {
             published.sendErrors = sendErrors
             published.rejected = Dictionary(uniqueKeysWithValues: c.rejected.map { ($0.key.rawValue, $0.value) })
             published.faults = faults.sorted()
+            published.transportCounters = transport.counters
             stateSinceShared = stateSince
         }
     }

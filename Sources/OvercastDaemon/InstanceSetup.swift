@@ -19,6 +19,7 @@ struct InstanceSetup: Sendable, Equatable {
     var interfaceIndex: Int32
     var hardwareAddress: [UInt8]
     var transportKind: TransportKind
+    var replicateMode: ReplicateMode
     var unicastTTL: UInt8
     var virtualAddresses: [InterfaceAddress]
     var manageAddresses: Bool
@@ -71,7 +72,7 @@ struct InstanceSetup: Sendable, Equatable {
             virtualRouterID: UInt8(clamping: vrid), stateMachine: machine,
             virtualAddresses: instance.virtualIPAddresses.compactMap { IPv4Address($0.address) },
             authType: usesAuth ? .simplePassword : .none, authPassword: usesAuth ? instance.authPass : nil,
-            unicastPeers: transport == .unicast ? peers : nil)
+            unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
 
         var addresses: [InterfaceAddress] = []
         for vip in instance.virtualIPAddresses {
@@ -88,7 +89,7 @@ struct InstanceSetup: Sendable, Equatable {
         let g = config.globalDefs
         return InstanceSetup(
             name: instance.name, router: router, interfaceName: interfaceName, interfaceIndex: link.index,
-            hardwareAddress: link.hardwareAddress, transportKind: transport, unicastTTL: UInt8(clamping: instance.unicastTTL),
+            hardwareAddress: link.hardwareAddress, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
             virtualAddresses: addresses, manageAddresses: !instance.noVirtualIPAddress,
             garp: GARP(delay: instance.garpMasterDelay ?? g.vrrpGarpMasterDelay,
                        repeatCount: instance.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,

@@ -25,6 +25,8 @@ public struct InstanceStatus: Codable, Sendable, Hashable {
     /// Seconds since this instance entered its current state.
     public var secondsInState: Double
     public var faults: [String]
+    /// The transport's own counters (the replicator's copies, unknown peers...).
+    public var transportCounters: [String: Int] = [:]
 }
 
 /// The reply of the status socket.

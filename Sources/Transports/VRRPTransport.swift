@@ -32,6 +32,12 @@ public protocol VRRPTransport: AnyObject, Sendable {
     func send(_ advertisement: VRRPAdvertisement) throws(TransportError)
     /// One received frame, or nil when none waits. Never blocks.
     func receive() -> ReceivedFrame?
+    /// The transport's own counters for `overcast status` (e.g. the replicator's).
+    var counters: [String: Int] { get }
+}
+
+extension VRRPTransport {
+    public var counters: [String: Int] { [:] }
 }
 
 extension VRRPTransport {
