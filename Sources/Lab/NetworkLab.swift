@@ -33,7 +33,7 @@ public final class NetworkLab: @unchecked Sendable {
 
     public init(dropsMulticast: Bool = true) throws {
         let n = Self.lock.withLock { () -> Int in Self.counter += 1; return Self.counter }
-        id = "ovc\(getpid() % 100_000)x\(n)"
+        id = "ovc\(getpid())x\(n)"
         switchNamespace = "\(id)-sw"
         self.dropsMulticast = dropsMulticast
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(id).path
@@ -130,7 +130,7 @@ public final class NetworkLab: @unchecked Sendable {
             let name = String(line.split(separator: " ").first ?? "")
             guard name.hasPrefix("ovc"), let x = name.firstIndex(of: "x"),
                   let pid = pid_t(name[name.index(name.startIndex, offsetBy: 3)..<x]) else { continue }
-            if pid != getpid() % 100_000 && kill(pid, 0) != 0 { deleteNamespace(name) }
+            if pid != getpid() && kill(pid, 0) != 0 { deleteNamespace(name) }
         }
     }
 }
