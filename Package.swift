@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "Transports", dependencies: ["VRRP", "LinuxNet", "PacketCapture"]),
         // The GRE overlay: plan (pure) and apply (netlink), for `overcast overlay` and the daemon.
         .target(name: "Overlay", dependencies: ["Config", "LinuxNet", "VRRP"]),
+        // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
+        .target(name: "IPVS", dependencies: ["Config"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay",
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture"]),
