@@ -34,7 +34,7 @@ let package = Package(
         // The GRE overlay: plan (pure) and apply (netlink), for `overcast overlay` and the daemon.
         .target(name: "Overlay", dependencies: ["Config", "LinuxNet", "VRRP"]),
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
-        .target(name: "IPVS", dependencies: ["Config"]),
+        .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay",
@@ -68,6 +68,6 @@ let package = Package(
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture"]),
-        .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab"]),
+        .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config"]),
     ]
 )

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import Config
+import IPVS
+import Lab
+
+/// Kernel tier (IPVS exists only in the VM's kernel): the desired table from a
+/// configuration is programmed through generic netlink and `ipvsadm -Ln` shows exactly
+/// it; reading back gives the same table; one changed real server is one request;
+/// services Overcast did not make are left alone.
+@Suite(.serialized, .enabled(if: KernelTier.inside, "runs only inside the kernel-tier VM (scripts/kernel-tier.sh)"))
+struct IPVSKernelTests {
+    static let config = """
+        virtual_server_group G {
+          10.10.0.1-2 80
+          fwmark 5
+        }
+        virtual_server group G {
+          lb_algo wrr
+          lb_kind DR
+          protocol TCP
+          persistence_timeout 300
+          real_server 172.16.0.1 80 {
+            weight 3
+          }
+          real_server 172.16.0.2 80 {
+            weight 1
+          }
+        }
+        virtual_server 10.10.0.9 53 {
+          lb_algo rr
+          lb_kind NAT
+          protocol UDP
+          real_server 172.16.0.3 53 {
+            weight 2
+          }
+        }
+        virtual_server 10.10.0.9 443 {
+          lb_algo sh
+          lb_kind TUN
+          protocol TCP
+          real_server 172.16.0.4 443 {
+            weight 1
+            uthreshold 100
+            lthreshold 10
+          }
+        }
+        """
+
+    /// `ipvsadm -Ln` as {service line: [destination lines]}, whitespace normalised.
+    static func ipvsadm(_ lab: NetworkLab, _ node: NetworkLab.Node) throws -> [String: Set<String>] {
+        var table: [String: Set<String>] = [:]
+        var current: String?
+        for raw in try lab.exec(node, ["ipvsadm", "-Ln"]).split(separator: "\n") {
+            let line = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            if line.hasPrefix("TCP ") || line.hasPrefix("UDP ") || line.hasPrefix("FWM ") || line.hasPrefix("SCTP ") {
+                current = line
+                table[line] = []
+            } else if line.hasPrefix("-> "), let service = current, !line.hasPrefix("-> RemoteAddress") {
+                table[service]?.insert(line)
+            }
+        }
+        return table
+    }
+
+    @Test func theConfiguredTableIsProgrammedExactlyAndReconciledMinimally() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let node = try lab.addNode("lb", address: "172.31.18.163/16")
+        let report = ConfigurationLoader.load(text: Self.config)
+        #expect(report.isValid, "\(report.diagnostics)")
+        let desired = DesiredTable.build(report.configuration, alive: { _ in true }).0
+
+        let applied = try inNetworkNamespace(node.namespace) { () -> Int in
+            let client = try IPVSClient()
+            let changes = IPVSReconciler.changes(desired: desired, actual: try client.read(), owned: [])
+            try client.apply(changes)
+            return changes.count
+        }
+        #expect(applied == 5 + 8)   // 5 services (two group addresses, the fwmark, two plain) and 8 destinations
+        let persistentDR: Set<String> = ["-> 172.16.0.1:80 Route 3 0 0", "-> 172.16.0.2:80 Route 1 0 0"]
+        #expect(try Self.ipvsadm(lab, node) == [
+            "TCP 10.10.0.1:80 wrr persistent 300": persistentDR,
+            "TCP 10.10.0.2:80 wrr persistent 300": persistentDR,
+            "FWM 5 wrr persistent 300": persistentDR,
+            "UDP 10.10.0.9:53 rr": ["-> 172.16.0.3:53 Masq 2 0 0"],
+            "TCP 10.10.0.9:443 sh": ["-> 172.16.0.4:443 Tunnel 1 0 0"],
+        ])
+
+        // Read back: the same table, so nothing to do; one real server changed: one request.
+        try lab.exec(node, ["ipvsadm", "-A", "-t", "10.99.0.1:80", "-s", "rr"])   // someone else's service
+        let (again, one) = try inNetworkNamespace(node.namespace) { () -> (Int, [IPVSChange]) in
+            let client = try IPVSClient()
+            let actual = try client.read()
+            let none = IPVSReconciler.changes(desired: desired, actual: actual, owned: Set(desired.services.keys))
+            var changed = report.configuration
+            changed.virtualServers[1].realServers[0].weight = 7
+            let next = DesiredTable.build(changed, alive: { _ in true }).0
+            let one = IPVSReconciler.changes(desired: next, actual: actual, owned: Set(desired.services.keys))
+            try client.apply(one)
+            return (none.count, one)
+        }
+        #expect(again == 0)
+        #expect(one.count == 1)
+        let after = try Self.ipvsadm(lab, node)
+        #expect(after["UDP 10.10.0.9:53 rr"] == ["-> 172.16.0.3:53 Masq 7 0 0"])
+        #expect(after["TCP 10.99.0.1:80 rr"] == [], "the foreign service must stay untouched")
+    }
+}
