@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
-            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay",
+            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

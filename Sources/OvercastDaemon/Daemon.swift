@@ -32,6 +32,7 @@ public final class Daemon: @unchecked Sendable {
     private var scripts: ScriptRunner
     private var group: ServiceGroup?
     private var tracker: Tracker?
+    private let loadBalancer: LoadBalancer
     private var syncGroups: [SyncGroup] = []
 
     public init(configPath: String, configID: String?, version: String, logger: Logger) {
@@ -40,6 +41,7 @@ public final class Daemon: @unchecked Sendable {
         self.version = version
         self.logger = logger
         self.scripts = ScriptRunner(policy: .init(enforceSecurity: false, user: nil, group: nil, timeout: 15), logger: logger)
+        self.loadBalancer = LoadBalancer(logger: logger)
     }
 
     /// Reads and resolves the configuration; errors name the file and line.
@@ -59,9 +61,6 @@ public final class Daemon: @unchecked Sendable {
             for change in changes { logger.info("overlay \(overlay.name): \(change)") }
         }
         let setups = try config.instances.map { try InstanceSetup.resolve($0, in: config, netlink: netlink) }
-        if !config.virtualServers.isEmpty {
-            logger.warning("virtual_server blocks are read but IPVS is not programmed by this version")
-        }
         return (config, setups)
     }
 
@@ -125,6 +124,7 @@ public final class Daemon: @unchecked Sendable {
             lock.withLock { runtimes[setup.name] = runtime }
             services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
         }
+        loadBalancer.apply(config)
         let tracker = Tracker(runner: scripts, logger: logger)
         lock.withLock { self.tracker = tracker; syncGroups = config.syncGroups }
         tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
@@ -174,6 +174,7 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("reload: cannot start instance", metadata: ["vrrp.instance": "\(name)", "error": "\(error)"])
             }
         }
+        loadBalancer.apply(prepared.0)
         lock.withLock { reloads += 1; syncGroups = prepared.0.syncGroups }
         lock.withLock { tracker }?.configure(prepared.0, runtimes: lock.withLock { Array(runtimes.values) })
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])

@@ -106,4 +106,16 @@ struct IPVSKernelTests {
         #expect(after["UDP 10.10.0.9:53 rr"] == ["-> 172.16.0.3:53 Masq 7 0 0"])
         #expect(after["TCP 10.99.0.1:80 rr"] == [], "the foreign service must stay untouched")
     }
+
+    /// The daemon programs its virtual servers at start (the article's DR group).
+    @Test func theDaemonProgramsTheArticlesVirtualServerAtStart() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lvs2 = try lab.addNode("lvs2", address: "172.31.18.164/16")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        _ = try lab.startOvercast(lvs2, config: try String(contentsOfFile: root + "/conf/article-lvs2-backup.conf", encoding: .utf8))
+        #expect(waitUntil(timeout: 60, interval: 0.5) { (try? Self.ipvsadm(lab, lvs2))?.isEmpty == false }, "\(lab.log(lvs2))")
+        #expect(try Self.ipvsadm(lab, lvs2) == ["TCP 192.168.20.11:80 rr": ["-> 172.31.8.1:80 Route 1 0 0", "-> 172.31.8.2:80 Route 1 0 0"]])
+        #expect(lab.log(lvs2).contains("IPVS programmed"))
+    }
 }
