@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "Overlay", dependencies: ["Config", "LinuxNet", "VRRP"]),
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
+        // Health checks of real servers: checker policy (pure), HTTP/TCP checks on libcurl multi.
+        .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS",
@@ -53,6 +55,7 @@ let package = Package(
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
+            "HealthChecks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Lab"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),

@@ -51,7 +51,7 @@ public final class CurlEasyRequest {
     }
 
     /// GET `url`, giving up after `timeoutMilliseconds`.
-    public func get(_ url: String, timeoutMilliseconds: Int = 5000) throws(CurlError) -> HTTPResponse {
+    public func get(_ url: String, timeoutMilliseconds: Int = 5000, host: String? = nil) throws(CurlError) -> HTTPResponse {
         let sink = Sink()
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
@@ -66,6 +66,10 @@ public final class CurlEasyRequest {
             sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
             return length
         }, "setting WRITEFUNCTION")
+        var headers: UnsafeMutablePointer<curl_slist>?
+        if let host { headers = curl_slist_append(nil, "Host: \(host)") }
+        defer { if let headers { curl_slist_free_all(headers) } }
+        if let headers { try check(overcast_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)), "setting Host") }
         try check(curl_easy_perform(handle), "GET \(url)")
         var status = 0
         try check(overcast_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "reading status")

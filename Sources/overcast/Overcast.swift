@@ -13,6 +13,6 @@ struct Overcast: AsyncParsableCommand {
             to the MASTER. It reads keepalived.conf syntax.
             """,
         version: overcastVersion,
-        subcommands: [Run.self, Status.self, OverlayCommand.self, Replicate.self, Demo.self, CheckConfig.self, DumpConfig.self, DecodePacket.self, LibraryVersions.self]
+        subcommands: [Run.self, Status.self, OverlayCommand.self, Replicate.self, Genhash.self, Demo.self, CheckConfig.self, DumpConfig.self, DecodePacket.self, LibraryVersions.self]
     )
 }

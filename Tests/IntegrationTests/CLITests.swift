@@ -71,6 +71,23 @@ import Lab
         #expect(!links.contains("ovc0"))
     }
 
+    /// genhash prints the MD5 of a real page, as keepalived's genhash does.
+    @Test func genhashDigestsARealPage() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-genhash-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "hello\n".write(toFile: directory + "/index.html", atomically: true, encoding: .utf8)
+        let port = 20000 + Int(getpid() % 20000) + 1
+        let server = try ChildProcess(["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, "\(port)"])
+        defer { server.stop() }
+        var result: (status: Int32, output: String) = (1, "")
+        for _ in 0..<100 where result.status != 0 {
+            result = try overcast(["genhash", "--url", "http://127.0.0.1:\(port)/index.html"])
+            if result.status != 0 { usleep(50_000) }
+        }
+        #expect(result.output.contains("MD5SUM = b1946ac92492d2347c6235b4d2611184"))   // md5("hello\n")
+    }
+
     @Test func decodeDumpsAKeepalivedPacket() throws {
         let hex = "45c0002800010000ff701bd0ac1f12a3e00000122133960100017416c0a8140b0000000000000000"
         let result = try overcast(["decode", hex])

@@ -1,0 +1,151 @@
+import CCurl
+import HTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one check asks of a real server.
+public struct CheckTarget: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// HTTP_GET or SSL_GET: status (any 2xx when empty) and optional MD5 digest of the body.
+        case http(expectedStatus: Set<Int>, digest: String?)
+        /// TCP_CHECK: the TCP connection is made.
+        case tcpConnect
+    }
+    public var id: String
+    /// `http://ADDR:PORT/PATH`, `https://...`, or `tcp://ADDR:PORT` for a TCP check.
+    public var url: String
+    public var virtualHost: String?
+    public var connectTimeout: Double
+    public var kind: Kind
+
+    public init(id: String, url: String, virtualHost: String? = nil, connectTimeout: Double, kind: Kind) {
+        self.id = id
+        self.url = url
+        self.virtualHost = virtualHost
+        self.connectTimeout = connectTimeout
+        self.kind = kind
+    }
+}
+
+public enum CheckResult: Sendable, Hashable {
+    case success
+    case failure(String)
+    public var succeeded: Bool { self == .success }
+}
+
+/// Runs many checks at once on one thread with libcurl's multi interface: a batch of
+/// 500 HTTP checks costs one thread and one poll loop, not 500 threads.
+public final class CheckEngine {
+    private let multi: UnsafeMutableRawPointer?
+
+    public init() {
+        _ = Curl.version   // curl_global_init, once
+        multi = curl_multi_init()
+    }
+
+    deinit { curl_multi_cleanup(multi) }
+
+    private final class Transfer {
+        let target: CheckTarget
+        var body: [UInt8] = []
+        var headers: UnsafeMutablePointer<curl_slist>?
+        init(target: CheckTarget) { self.target = target }
+        deinit { if let headers { curl_slist_free_all(headers) } }
+    }
+
+    /// Runs every target concurrently and returns when all have finished or timed out.
+    public func run(_ targets: [CheckTarget]) -> [String: CheckResult] {
+        var results: [String: CheckResult] = [:]
+        var running: [UnsafeMutableRawPointer: (Transfer, Unmanaged<Transfer>)] = [:]
+        for target in targets {
+            guard let easy = curl_easy_init() else {
+                results[target.id] = .failure("curl_easy_init failed")
+                continue
+            }
+            let transfer = Transfer(target: target)
+            let context = Unmanaged.passRetained(transfer)
+            configure(easy, transfer, context)
+            curl_multi_add_handle(multi, easy)
+            running[easy] = (transfer, context)
+        }
+        // Every transfer ends by its own timeout; the deadline only guards the loop.
+        let longest = targets.map(\.connectTimeout).max() ?? 0
+        let deadline = Self.now() + longest + 5
+        var active: Int32 = 0
+        while !running.isEmpty && Self.now() < deadline {
+            curl_multi_perform(multi, &active)
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let (transfer, context) = running.removeValue(forKey: easy) else { continue }
+                results[transfer.target.id] = outcome(easy, transfer, code: message.pointee.data.result)
+                curl_multi_remove_handle(multi, easy)
+                curl_easy_cleanup(easy)
+                context.release()
+            }
+            if !running.isEmpty { curl_multi_poll(multi, nil, 0, 100, nil) }
+        }
+        for (easy, (transfer, context)) in running {
+            results[transfer.target.id] = .failure("check did not finish")
+            curl_multi_remove_handle(multi, easy)
+            curl_easy_cleanup(easy)
+            context.release()
+        }
+        return results
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    private func configure(_ easy: UnsafeMutableRawPointer, _ transfer: Transfer, _ context: Unmanaged<Transfer>) {
+        let target = transfer.target
+        let timeoutMs = max(1, Int(target.connectTimeout * 1000))
+        overcast_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        overcast_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMs)
+        // keepalived's connect_timeout bounds the whole check.
+        overcast_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMs)
+        overcast_curl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
+        switch target.kind {
+        case .tcpConnect:
+            let address = target.url.hasPrefix("tcp://") ? "http://" + target.url.dropFirst(6) : target.url
+            overcast_curl_setopt_string(easy, CURLOPT_URL, address)
+            overcast_curl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
+        case .http:
+            overcast_curl_setopt_string(easy, CURLOPT_URL, target.url)
+            // keepalived does not verify the real servers' certificates.
+            overcast_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
+            overcast_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
+            overcast_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, context.toOpaque())
+            overcast_curl_setopt_write_function(easy) { data, size, count, user in
+                guard let user, let data else { return 0 }
+                let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+                transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            }
+            if let host = target.virtualHost {
+                transfer.headers = curl_slist_append(nil, "Host: \(host)")
+                overcast_curl_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(transfer.headers))
+            }
+        }
+    }
+
+    private func outcome(_ easy: UnsafeMutableRawPointer, _ transfer: Transfer, code: CURLcode) -> CheckResult {
+        guard code == CURLE_OK else {
+            return .failure(String(cString: curl_easy_strerror(code)))
+        }
+        guard case .http(let expected, let digest) = transfer.target.kind else { return .success }
+        var status = 0
+        overcast_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        let statusOK = expected.isEmpty ? (200...299).contains(status) : expected.contains(status)
+        guard statusOK else { return .failure("HTTP status \(status)") }
+        if let digest {
+            let actual = MD5.hex(transfer.body)
+            guard actual == digest.lowercased() else { return .failure("digest \(actual), expected \(digest)") }
+        }
+        return .success
+    }
+}

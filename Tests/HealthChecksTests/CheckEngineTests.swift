@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import Lab
+@testable import HealthChecks
+
+/// The checker engine against real HTTP servers on loopback (one Python asyncio process
+/// listening on many ports): good, wrong status, digest mismatch, refused, hanging,
+/// slow, virtual host, TCP connect, and 500 servers in one batch.
+@Suite(.serialized) struct CheckEngineTests {
+    static let server = """
+        import asyncio, sys
+        base, count = int(sys.argv[1]), int(sys.argv[2])
+        async def handle(reader, writer):
+            try:
+                request = await reader.readuntil(b"\\r\\n\\r\\n")
+            except Exception:
+                writer.close(); return
+            path = request.split(b" ")[1]
+            host = b""
+            for line in request.split(b"\\r\\n"):
+                if line.lower().startswith(b"host:"):
+                    host = line[5:].strip()
+            if path == b"/hang":
+                await asyncio.sleep(30)
+            if path == b"/slow":
+                await asyncio.sleep(0.3)
+            status = b"500 Internal Server Error" if path == b"/error" else b"200 OK"
+            body = b"hello from overcast, host " + host + b"\\n"
+            writer.write(b"HTTP/1.1 " + status + b"\\r\\nContent-Length: " + str(len(body)).encode() + b"\\r\\nConnection: close\\r\\n\\r\\n" + body)
+            await writer.drain()
+            writer.close()
+        async def main():
+            servers = [await asyncio.start_server(handle, "127.0.0.1", base + i) for i in range(count)]
+            print("ready", flush=True)
+            await asyncio.sleep(3600)
+        asyncio.run(main())
+        """
+
+    static func startServers(count: Int) throws -> (ChildProcess, Int, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-http-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let script = directory + "/server.py", log = directory + "/server.log"
+        try server.write(toFile: script, atomically: true, encoding: .utf8)
+        let base = 40000 + Int(getpid() % 40) * 600
+        let process = try ChildProcess(["python3", script, "\(base)", "\(count)"], outputPath: log)
+        let ready = waitUntil(timeout: 20) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("ready") }
+        guard ready else { throw ChildProcessError("HTTP servers did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+        return (process, base, directory)
+    }
+
+    @Test func eachKindOfServerGivesItsResult() throws {
+        let (server, base, directory) = try Self.startServers(count: 1)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let url = "http://127.0.0.1:\(base)"
+        let goodDigest = MD5.hex(Array("hello from overcast, host 127.0.0.1:\(base)\n".utf8))
+        let vhostDigest = MD5.hex(Array("hello from overcast, host www.example.com\n".utf8))
+        let targets: [CheckTarget] = [
+            CheckTarget(id: "good", url: url + "/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "digest", url: url + "/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: goodDigest)),
+            CheckTarget(id: "digest-mismatch", url: url + "/", connectTimeout: 2,
+                        kind: .http(expectedStatus: [], digest: String(repeating: "0", count: 32))),
+            CheckTarget(id: "vhost", url: url + "/", virtualHost: "www.example.com", connectTimeout: 2,
+                        kind: .http(expectedStatus: [200], digest: vhostDigest)),
+            CheckTarget(id: "status", url: url + "/error", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "status-accepted", url: url + "/error", connectTimeout: 2, kind: .http(expectedStatus: [500], digest: nil)),
+            CheckTarget(id: "refused", url: "http://127.0.0.1:1/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "hang", url: url + "/hang", connectTimeout: 1, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "slow", url: url + "/slow", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "tcp", url: "tcp://127.0.0.1:\(base)", connectTimeout: 2, kind: .tcpConnect),
+            CheckTarget(id: "tcp-refused", url: "tcp://127.0.0.1:1", connectTimeout: 2, kind: .tcpConnect),
+        ]
+        let results = CheckEngine().run(targets)
+        #expect(results["good"] == .success)
+        #expect(results["digest"] == .success)
+        #expect(results["digest-mismatch"]?.succeeded == false)
+        #expect(results["vhost"] == .success)
+        #expect(results["status"] == .failure("HTTP status 500"))
+        #expect(results["status-accepted"] == .success)
+        #expect(results["refused"]?.succeeded == false)
+        if case .failure(let reason)? = results["hang"] { #expect(reason.lowercased().contains("timeout")) } else {
+            Issue.record("a hanging server passed its check")
+        }
+        #expect(results["slow"] == .success)
+        #expect(results["tcp"] == .success)
+        #expect(results["tcp-refused"]?.succeeded == false)
+        #expect(results.count == targets.count)
+    }
+
+    /// 500 real servers checked in one batch, each bounded by a 1 s timeout: all answer.
+    @Test func fiveHundredServersInOneBatch() throws {
+        let (server, base, directory) = try Self.startServers(count: 500)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let targets = (0..<500).map {
+            CheckTarget(id: "s\($0)", url: "http://127.0.0.1:\(base + $0)/", connectTimeout: 1, kind: .http(expectedStatus: [], digest: nil))
+        }
+        let results = CheckEngine().run(targets)
+        #expect(results.count == 500)
+        let failed = results.filter { !$0.value.succeeded }
+        #expect(failed.isEmpty, "\(failed.count) failed, e.g. \(failed.first.map { "\($0.key): \($0.value)" } ?? "")")
+    }
+}
