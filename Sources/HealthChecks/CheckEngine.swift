@@ -54,37 +54,56 @@ public final class CheckEngine {
         deinit { if let headers { curl_slist_free_all(headers) } }
     }
 
-    /// Runs every target concurrently and returns when all have finished or timed out.
+    private var running: [UnsafeMutableRawPointer: (Transfer, Unmanaged<Transfer>)] = [:]
+
+    /// Checks started and not finished yet.
+    public var inFlight: Int { running.count }
+
+    /// Starts a check; its result comes out of `perform` when it finishes.
+    public func start(_ target: CheckTarget) -> CheckResult? {
+        guard let easy = curl_easy_init() else { return .failure("curl_easy_init failed") }
+        let transfer = Transfer(target: target)
+        let context = Unmanaged.passRetained(transfer)
+        configure(easy, transfer, context)
+        curl_multi_add_handle(multi, easy)
+        running[easy] = (transfer, context)
+        return nil
+    }
+
+    /// Drives every check in flight, waiting up to `waitMilliseconds` for activity, and
+    /// returns the checks that finished, by id. Every check ends by its own timeout.
+    public func perform(waitMilliseconds: Int32) -> [(String, CheckResult)] {
+        var finished: [(String, CheckResult)] = []
+        var active: Int32 = 0
+        curl_multi_perform(multi, &active)
+        collect(into: &finished)
+        if finished.isEmpty && !running.isEmpty {
+            curl_multi_poll(multi, nil, 0, waitMilliseconds, nil)
+            curl_multi_perform(multi, &active)
+            collect(into: &finished)
+        }
+        return finished
+    }
+
+    private func collect(into finished: inout [(String, CheckResult)]) {
+        var queued: Int32 = 0
+        while let message = curl_multi_info_read(multi, &queued) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let (transfer, context) = running.removeValue(forKey: easy) else { continue }
+            finished.append((transfer.target.id, outcome(easy, transfer, code: message.pointee.data.result)))
+            curl_multi_remove_handle(multi, easy)
+            curl_easy_cleanup(easy)
+            context.release()
+        }
+    }
+
+    /// Runs every target concurrently and returns when all have finished.
     public func run(_ targets: [CheckTarget]) -> [String: CheckResult] {
         var results: [String: CheckResult] = [:]
-        var running: [UnsafeMutableRawPointer: (Transfer, Unmanaged<Transfer>)] = [:]
-        for target in targets {
-            guard let easy = curl_easy_init() else {
-                results[target.id] = .failure("curl_easy_init failed")
-                continue
-            }
-            let transfer = Transfer(target: target)
-            let context = Unmanaged.passRetained(transfer)
-            configure(easy, transfer, context)
-            curl_multi_add_handle(multi, easy)
-            running[easy] = (transfer, context)
-        }
-        // Every transfer ends by its own timeout; the deadline only guards the loop.
-        let longest = targets.map(\.connectTimeout).max() ?? 0
-        let deadline = Self.now() + longest + 5
-        var active: Int32 = 0
+        for target in targets { if let failed = start(target) { results[target.id] = failed } }
+        let deadline = Self.now() + (targets.map(\.connectTimeout).max() ?? 0) + 5
         while !running.isEmpty && Self.now() < deadline {
-            curl_multi_perform(multi, &active)
-            var queued: Int32 = 0
-            while let message = curl_multi_info_read(multi, &queued) {
-                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                      let (transfer, context) = running.removeValue(forKey: easy) else { continue }
-                results[transfer.target.id] = outcome(easy, transfer, code: message.pointee.data.result)
-                curl_multi_remove_handle(multi, easy)
-                curl_easy_cleanup(easy)
-                context.release()
-            }
-            if !running.isEmpty { curl_multi_poll(multi, nil, 0, 100, nil) }
+            for (id, result) in perform(waitMilliseconds: 100) { results[id] = result }
         }
         for (easy, (transfer, context)) in running {
             results[transfer.target.id] = .failure("check did not finish")
@@ -92,6 +111,7 @@ public final class CheckEngine {
             curl_easy_cleanup(easy)
             context.release()
         }
+        running.removeAll()
         return results
     }
 
