@@ -33,6 +33,7 @@ public final class Daemon: @unchecked Sendable {
     private var group: ServiceGroup?
     private var tracker: Tracker?
     private let loadBalancer: LoadBalancer
+    private let health: HealthMonitor
     private var syncGroups: [SyncGroup] = []
 
     public init(configPath: String, configID: String?, version: String, logger: Logger) {
@@ -42,6 +43,9 @@ public final class Daemon: @unchecked Sendable {
         self.logger = logger
         self.scripts = ScriptRunner(policy: .init(enforceSecurity: false, user: nil, group: nil, timeout: 15), logger: logger)
         self.loadBalancer = LoadBalancer(logger: logger)
+        self.health = HealthMonitor(scripts: scripts, logger: logger)
+        let balancer = loadBalancer
+        health.onChange = { alive in balancer.update(alive: alive) }
     }
 
     /// Reads and resolves the configuration; errors name the file and line.
@@ -125,6 +129,7 @@ public final class Daemon: @unchecked Sendable {
             services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
         }
         loadBalancer.apply(config)
+        health.configure(config)
         let tracker = Tracker(runner: scripts, logger: logger)
         lock.withLock { self.tracker = tracker; syncGroups = config.syncGroups }
         tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
@@ -175,6 +180,7 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         loadBalancer.apply(prepared.0)
+        health.configure(prepared.0)
         lock.withLock { reloads += 1; syncGroups = prepared.0.syncGroups }
         lock.withLock { tracker }?.configure(prepared.0, runtimes: lock.withLock { Array(runtimes.values) })
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
@@ -184,7 +190,11 @@ public final class Daemon: @unchecked Sendable {
         let (list, reloadCount) = lock.withLock { (runtimes.values.map(\.status), reloads) }
         let status = DaemonStatus(version: version, pid: getpid(), configFile: configPath,
                                   uptimeSeconds: Date().timeIntervalSince(started), reloads: reloadCount,
-                                  instances: list.sorted { $0.name < $1.name })
+                                  instances: list.sorted { $0.name < $1.name },
+                                  realServers: health.states.map {
+                                      RealServerStatus(virtualServer: $0.virtualServer, address: $0.address, port: $0.port,
+                                                       up: $0.up, lastFailure: $0.lastFailure)
+                                  })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(status)) ?? Data()

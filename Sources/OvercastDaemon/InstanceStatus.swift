@@ -37,4 +37,14 @@ public struct DaemonStatus: Codable, Sendable {
     public var uptimeSeconds: Double
     public var reloads: Int
     public var instances: [InstanceStatus]
+    public var realServers: [RealServerStatus] = []
+}
+
+/// A real server as the health checks see it.
+public struct RealServerStatus: Codable, Sendable, Hashable {
+    public var virtualServer: String
+    public var address: String
+    public var port: Int
+    public var up: Bool
+    public var lastFailure: String?
 }

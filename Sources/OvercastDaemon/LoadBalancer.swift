@@ -12,15 +12,29 @@ final class LoadBalancer: @unchecked Sendable {
     /// Services this daemon programmed: only these are ever deleted.
     private var owned: Set<IPVSServiceKey> = []
     private var quorum: [Int: Bool] = [:]
+    private var config: OvercastConfiguration?
+    private var alive: @Sendable (DesiredTable.RealServerID) -> Bool = { _ in true }
     private(set) var changesApplied = 0
     private(set) var lastError: String?
 
     init(logger: Logger) { self.logger = logger }
 
+    /// A new configuration (start, reload).
     func apply(_ config: OvercastConfiguration) {
-        guard !config.virtualServers.isEmpty || !lock.withLock({ owned.isEmpty }) else { return }
+        lock.withLock { self.config = config }
+        reconcile()
+    }
+
+    /// Real servers went up or down.
+    func update(alive: @escaping @Sendable (DesiredTable.RealServerID) -> Bool) {
+        lock.withLock { self.alive = alive }
+        reconcile()
+    }
+
+    private func reconcile() {
         lock.withLock {
-            let (desired, quorumUp) = DesiredTable.build(config, alive: { _ in true }, quorumWasUp: quorum)
+            guard let config, !config.virtualServers.isEmpty || !owned.isEmpty else { return }
+            let (desired, quorumUp) = DesiredTable.build(config, alive: alive, quorumWasUp: quorum)
             do {
                 let client = try IPVSClient()
                 let actual = try client.read()

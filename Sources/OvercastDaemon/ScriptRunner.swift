@@ -39,15 +39,20 @@ final class ScriptRunner: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Splits a command line into words, honouring double quotes (as keepalived does).
+    /// Splits a command line into words, honouring double and single quotes (as
+    /// keepalived does), so `"/bin/sh -c 'echo down >> /tmp/f'"` is three words.
     static func words(_ command: String) -> [String] {
         var words: [String] = []
         var current = ""
-        var inQuotes = false
+        var quote: Character?
         var hasWord = false
         for ch in command {
-            if ch == "\"" { inQuotes.toggle(); hasWord = true; continue }
-            if ch.isWhitespace && !inQuotes {
+            if let open = quote {
+                if ch == open { quote = nil } else { current.append(ch) }
+                continue
+            }
+            if ch == "\"" || ch == "'" { quote = ch; hasWord = true; continue }
+            if ch.isWhitespace {
                 if hasWord { words.append(current); current = ""; hasWord = false }
                 continue
             }

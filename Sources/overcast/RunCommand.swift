@@ -63,5 +63,9 @@ struct Status: ParsableCommand {
             }
             if !i.faults.isEmpty { print("  faults: \(i.faults.joined(separator: ", "))") }
         }
+        for r in status.realServers {
+            print("real server \(r.address):\(r.port) of \(r.virtualServer): \(r.up ? "UP" : "DOWN")"
+                  + (r.lastFailure.map { " (\($0))" } ?? ""))
+        }
     }
 }

@@ -34,6 +34,7 @@ import Testing
         ("/bin/x a  b", ["/bin/x", "a", "b"]),
         ("\"/opt/my scripts/x.sh\" arg", ["/opt/my scripts/x.sh", "arg"]),
         ("/bin/x \"\"", ["/bin/x", ""]),
+        ("/bin/sh -c 'echo down >> /tmp/f'", ["/bin/sh", "-c", "echo down >> /tmp/f"]),
         ("", []),
     ])
     func commandLinesSplitLikeKeepalived(command: String, words: [String]) {

@@ -1,0 +1,222 @@
+import Config
+import Foundation
+import HealthChecks
+import IPVS
+import Logging
+
+/// Runs every real server's checkers (HTTP_GET, SSL_GET, TCP_CHECK on one libcurl
+/// multi handle; MISC_CHECK through the script runner) on one thread, applies
+/// keepalived's retry policy, and tells the load balancer when a server goes up or
+/// down. Checker states survive a reload for servers whose checks did not change.
+final class HealthMonitor: @unchecked Sendable {
+    struct RealServerState: Codable, Sendable, Hashable {
+        var virtualServer: String
+        var address: String
+        var port: Int
+        var up: Bool
+        var lastFailure: String?
+    }
+
+    /// One checker of one real server.
+    private struct Checker {
+        var key: String
+        var server: DesiredTable.RealServerID
+        var serverLabel: String
+        var targets: [CheckTarget]
+        var misc: (command: String, timeout: Double)?
+        var policy: CheckerPolicy
+        var nextRun: Double
+        var running = false
+        var pending = 0
+        var failure: String?
+        var notifyUp: String?
+        var notifyDown: String?
+    }
+
+    private let logger: Logger
+    private let scripts: ScriptRunner
+    private let lock = NSLock()
+    private var checkers: [String: Checker] = [:]
+    private var miscResults: [(String, Bool, String)] = []
+    private var started = false
+    private let wakeup = Wakeup()
+    /// Called (on the monitor thread) whenever a real server goes up or down.
+    var onChange: (@Sendable (@escaping @Sendable (DesiredTable.RealServerID) -> Bool) -> Void)?
+
+    init(scripts: ScriptRunner, logger: Logger) {
+        self.scripts = scripts
+        self.logger = logger
+    }
+
+    /// Whether a real server is up: all its checkers up (a server without checkers is up).
+    func isAlive(_ id: DesiredTable.RealServerID) -> Bool {
+        lock.withLock { Self.alive(id, in: checkers) }
+    }
+
+    private static func alive(_ id: DesiredTable.RealServerID, in checkers: [String: Checker]) -> Bool {
+        checkers.values.allSatisfy { $0.server != id || $0.policy.isUp }
+    }
+
+    var states: [RealServerState] {
+        lock.withLock {
+            var seen: [String: RealServerState] = [:]
+            for c in checkers.values {
+                let key = "\(c.serverLabel)|\(c.server.address)|\(c.server.port)"
+                var state = seen[key] ?? RealServerState(virtualServer: c.serverLabel, address: c.server.address,
+                                                         port: Int(c.server.port), up: true, lastFailure: nil)
+                state.up = state.up && c.policy.isUp
+                if !c.policy.isUp { state.lastFailure = c.failure }
+                seen[key] = state
+            }
+            return seen.values.sorted { ($0.virtualServer, $0.address, $0.port) < ($1.virtualServer, $1.address, $1.port) }
+        }
+    }
+
+    /// Replaces the checkers from `config`; unchanged ones keep their state.
+    func configure(_ config: OvercastConfiguration) {
+        let now = Date().timeIntervalSince1970
+        var next: [String: Checker] = [:]
+        for (index, vs) in config.virtualServers.enumerated() {
+            let label: String
+            switch vs.key {
+            case .address(let a, let p): label = "\(vs.protocolName) \(a):\(p)"
+            case .fwmark(let m): label = "fwmark \(m)"
+            case .group(let g): label = "group \(g)"
+            }
+            for real in vs.realServers {
+                let port = UInt16(clamping: real.port ?? 0)
+                let id = DesiredTable.RealServerID(virtualServer: index, address: real.address, port: port)
+                for (n, checker) in real.checkers.enumerated() {
+                    let key = "\(label)|\(real.address):\(port)|\(n)|\(checker)"
+                    let settings = CheckerPolicy.Settings(
+                        delayLoop: .milliseconds(Int64((checker.delayLoop ?? vs.delayLoop) * 1000)),
+                        retry: checker.retry ?? 1,
+                        delayBeforeRetry: .milliseconds(Int64((checker.delayBeforeRetry ?? 1) * 1000)),
+                        warmup: .milliseconds(Int64((checker.warmup ?? 0) * 1000)), alpha: vs.alpha)
+                    if var kept = lock.withLock({ checkers[key] }), kept.policy.settings == settings {
+                        kept.server = id
+                        next[key] = kept
+                        continue
+                    }
+                    var policy = CheckerPolicy(settings: settings)
+                    var first = now
+                    for action in policy.handle(.start(warmupFraction: Double.random(in: 0...1))) {
+                        if case .runCheck(let after) = action { first = now + Self.seconds(after) }
+                    }
+                    let host = checker.connectIP ?? real.address
+                    let target = checker.connectPort ?? Int(port)
+                    let hostPart = host.contains(":") ? "[\(host)]" : host
+                    var targets: [CheckTarget] = []
+                    switch checker.kind {
+                    case .httpGet, .sslGet:
+                        let scheme = checker.kind == .sslGet ? "https" : "http"
+                        targets = checker.urls.enumerated().map { u, url in
+                            CheckTarget(id: "\(key)#\(u)", url: "\(scheme)://\(hostPart):\(target)\(url.path)",
+                                        virtualHost: url.virtualhost ?? checker.virtualhost ?? vs.virtualhost,
+                                        connectTimeout: checker.connectTimeout,
+                                        kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest))
+                        }
+                    case .tcpCheck:
+                        targets = [CheckTarget(id: "\(key)#0", url: "tcp://\(hostPart):\(target)",
+                                               connectTimeout: checker.connectTimeout, kind: .tcpConnect)]
+                    case .miscCheck:
+                        break
+                    }
+                    let misc = checker.kind == .miscCheck ? checker.miscPath.map { ($0, checker.miscTimeout ?? vs.delayLoop) } : nil
+                    next[key] = Checker(key: key, server: id, serverLabel: label, targets: targets, misc: misc, policy: policy,
+                                        nextRun: first, notifyUp: real.notifyUp, notifyDown: real.notifyDown)
+                }
+            }
+        }
+        lock.withLock { checkers = next }
+        if !next.isEmpty && !lock.withLock({ started }) { start() }
+        wakeup.signal()
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        let (s, a) = d.components
+        return Double(s) + Double(a) / 1e18
+    }
+
+    private func start() {
+        lock.withLock { started = true }
+        let thread = Thread { [self] in run() }
+        thread.name = "overcast-checks"
+        thread.start()
+    }
+
+    private func run() {
+        let engine = CheckEngine()
+        var targetOwner: [String: String] = [:]
+        while true {
+            let now = Date().timeIntervalSince1970
+            // Start what is due.
+            let due = lock.withLock { () -> [Checker] in
+                var list: [Checker] = []
+                for (key, c) in checkers where !c.running && c.nextRun <= now {
+                    checkers[key]?.running = true
+                    checkers[key]?.pending = max(1, c.targets.count)
+                    checkers[key]?.failure = nil
+                    list.append(c)
+                }
+                return list
+            }
+            for c in due {
+                if let misc = c.misc {
+                    let key = c.key
+                    scripts.start(misc.command, timeout: misc.timeout) { [weak self] code in
+                        self?.lock.withLock { self?.miscResults.append((key, code == 0, "exit status \(code.map(String.init) ?? "timeout")")) }
+                        self?.wakeup.signal()
+                    }
+                } else if c.targets.isEmpty {
+                    lock.withLock { miscResults.append((c.key, true, "")) }
+                } else {
+                    for target in c.targets {
+                        targetOwner[target.id] = c.key
+                        if let failed = engine.start(target) { record(c.key, success: false, reason: "\(failed)") }
+                    }
+                }
+            }
+            // Collect finished checks.
+            let nextDue = lock.withLock { checkers.values.filter { !$0.running }.map(\.nextRun).min() } ?? (now + 1)
+            let wait = Int32(max(10, min(200, (nextDue - Date().timeIntervalSince1970) * 1000)))
+            if engine.inFlight > 0 {
+                for (id, result) in engine.perform(waitMilliseconds: wait) {
+                    guard let key = targetOwner.removeValue(forKey: id) else { continue }
+                    if case .failure(let reason) = result { record(key, success: false, reason: reason) } else { record(key, success: true, reason: "") }
+                }
+            } else {
+                var p = pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, wait) > 0 { wakeup.drain() }
+            }
+            let misc = lock.withLock { () -> [(String, Bool, String)] in defer { miscResults.removeAll() }; return miscResults }
+            for (key, ok, reason) in misc { record(key, success: ok, reason: reason) }
+        }
+    }
+
+    /// One target (or script) finished; when a checker's last target is in, its policy runs.
+    private func record(_ key: String, success: Bool, reason: String) {
+        var change: (Checker, Bool)?
+        lock.withLock {
+            guard var c = checkers[key] else { return }
+            if !success && c.failure == nil { c.failure = reason }
+            c.pending -= 1
+            guard c.pending <= 0 else { checkers[key] = c; return }
+            c.running = false
+            let wasAlive = Self.alive(c.server, in: checkers)
+            let actions = c.policy.handle(c.failure == nil ? .succeeded : .failed(c.failure ?? "failed"))
+            for action in actions {
+                if case .runCheck(let after) = action { c.nextRun = Date().timeIntervalSince1970 + Self.seconds(after) }
+            }
+            checkers[key] = c
+            let isAlive = Self.alive(c.server, in: checkers)
+            if wasAlive != isAlive { change = (c, isAlive) }
+        }
+        guard let (c, isAlive) = change else { return }
+        logger.warning(isAlive ? "real server up" : "real server down",
+                       metadata: ["ipvs.service": "\(c.serverLabel)", "ipvs.real_server": "\(c.server.address):\(c.server.port)",
+                                  "reason": "\(c.failure ?? "check succeeded")"])
+        if let script = isAlive ? c.notifyUp : c.notifyDown { scripts.start(script) }
+        onChange?({ [weak self] id in self?.isAlive(id) ?? true })
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import Lab
+
+/// Namespace tier: the daemon checks real HTTP servers running in their own
+/// namespaces; a stopped server goes down within delay_loop + retries, its notify_down
+/// script runs, and it comes back up when it returns. (IPVS is programmed from these
+/// states in the kernel tier; this machine's kernel has none.)
+@Suite struct HealthCheckTests {
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "python3"], test: "health checks")))
+    func aStoppedWebServerGoesDownAndComesBack() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lb = try lab.addNode("lb", address: "172.31.18.163/16")
+        let web1 = try lab.addNode("web1", address: "172.31.8.1/16")
+        let web2 = try lab.addNode("web2", address: "172.31.8.2/16")
+        func serve(_ node: NetworkLab.Node, tag: String) throws -> ChildProcess {
+            try lab.spawn(node, ["python3", "-m", "http.server", "--bind", "0.0.0.0", "--directory", "/usr/share/doc", "80"],
+                          log: "http-\(node.name)\(tag).log")
+        }
+        _ = try serve(web1, tag: "")
+        var second = try serve(web2, tag: "")
+        let events = lab.path("events")
+        let config = LabInstance(priority: 150, version: 3, advertInt: "0.5", source: "172.31.18.163", peers: ["172.31.18.164"]).text + """
+            virtual_server 192.168.20.11 80 {
+              delay_loop 1
+              lb_algo rr
+              lb_kind DR
+              protocol TCP
+              real_server 172.31.8.1 80 {
+                HTTP_GET {
+                  url {
+                    path /
+                  }
+                  connect_timeout 1
+                  retry 1
+                  delay_before_retry 0.5
+                }
+              }
+              real_server 172.31.8.2 80 {
+                notify_down "/bin/sh -c 'echo down >> \(events)'"
+                notify_up "/bin/sh -c 'echo up >> \(events)'"
+                TCP_CHECK {
+                  connect_timeout 1
+                  retry 1
+                  delay_before_retry 0.5
+                }
+              }
+            }
+            """
+        _ = try lab.startOvercast(lb, config: config)
+        func states() -> [String: Bool] {
+            let list = lab.overcastStatus(lb)?["realServers"] as? [[String: Any]] ?? []
+            return Dictionary(list.compactMap { entry in
+                (entry["address"] as? String).map { ($0, entry["up"] as? Bool ?? false) }
+            }, uniquingKeysWith: { a, _ in a })
+        }
+        #expect(waitUntil(timeout: 10) { states() == ["172.31.8.1": true, "172.31.8.2": true] }, "\(states()) \(lab.log(lb))")
+
+        // delay_loop 1 + retry 1 x 0.5 s + connect_timeout: down within a few seconds.
+        second.stop(signal: SIGKILL)
+        #expect(waitUntil(timeout: 8) { states() == ["172.31.8.1": true, "172.31.8.2": false] }, "\(states())")
+        #expect(waitUntil(timeout: 3) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("down") })
+        #expect(lab.log(lb).contains("real server down"))
+
+        second = try serve(web2, tag: "-again")
+        #expect(waitUntil(timeout: 8) { states() == ["172.31.8.1": true, "172.31.8.2": true] })
+        #expect(waitUntil(timeout: 3) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("up") })
+    }
+}
