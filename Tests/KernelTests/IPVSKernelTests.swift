@@ -118,4 +118,51 @@ struct IPVSKernelTests {
         #expect(try Self.ipvsadm(lab, lvs2) == ["TCP 192.168.20.11:80 rr": ["-> 172.31.8.1:80 Route 1 0 0", "-> 172.31.8.2:80 Route 1 0 0"]])
         #expect(lab.log(lvs2).contains("IPVS programmed"))
     }
+
+    /// Health checks drive the table: a stopped web server leaves it, one with
+    /// `inhibit_on_failure` stays at weight 0, and both come back when they return.
+    @Test func failedRealServersLeaveTheTableOrDropToWeightZero() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lb = try lab.addNode("lb", address: "172.31.18.163/16")
+        let webs = try [1, 2].map { try lab.addNode("web\($0)", address: "172.31.8.\($0)/16") }
+        func serve(_ i: Int, _ tag: String) throws -> ChildProcess {
+            try lab.spawn(webs[i], ["python3", "-m", "http.server", "--bind", "0.0.0.0", "--directory", "/usr/share/doc", "80"],
+                          log: "http-\(i)\(tag).log")
+        }
+        var servers = try [serve(0, ""), serve(1, "")]
+        let config = """
+            virtual_server 192.168.20.11 80 {
+              delay_loop 2
+              lb_algo rr
+              lb_kind DR
+              protocol TCP
+              real_server 172.31.8.1 80 {
+                weight 2
+                inhibit_on_failure
+                TCP_CHECK {
+                  connect_timeout 2
+                  retry 0
+                }
+              }
+              real_server 172.31.8.2 80 {
+                weight 3
+                TCP_CHECK {
+                  connect_timeout 2
+                  retry 0
+                }
+              }
+            }
+            """
+        _ = try lab.startOvercast(lb, config: config)
+        let service = "TCP 192.168.20.11:80 rr"
+        let both: Set<String> = ["-> 172.31.8.1:80 Route 2 0 0", "-> 172.31.8.2:80 Route 3 0 0"]
+        #expect(waitUntil(timeout: 60, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == both }, "\(lab.log(lb))")
+        servers[0].stop(signal: SIGKILL)
+        servers[1].stop(signal: SIGKILL)
+        #expect(waitUntil(timeout: 30, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == ["-> 172.31.8.1:80 Route 0 0 0"] },
+                "\((try? Self.ipvsadm(lab, lb)) ?? [:])")
+        servers = try [serve(0, "-again"), serve(1, "-again")]
+        #expect(waitUntil(timeout: 60, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == both })
+    }
 }
