@@ -22,7 +22,9 @@ public enum DesiredTable {
     }
 
     /// The table, and each virtual server's quorum state to carry to the next call.
+    /// `weight` overrides a live server's configured weight (MISC_CHECK's misc_dynamic).
     public static func build(_ config: OvercastConfiguration, alive: (RealServerID) -> Bool,
+                             weight: (RealServerID) -> Int? = { _ in nil },
                              quorumWasUp: [Int: Bool] = [:]) -> (IPVSTable, quorumUp: [Int: Bool]) {
         var table = IPVSTable()
         var quorum: [Int: Bool] = [:]
@@ -38,12 +40,13 @@ public enum DesiredTable {
                 let port = UInt16(clamping: real.port ?? Int(servicePort))
                 let id = RealServerID(virtualServer: index, address: real.address, port: port)
                 let up = alive(id)
-                if up { liveWeight += real.weight }
+                let effectiveWeight = weight(id) ?? real.weight
+                if up { liveWeight += effectiveWeight }
                 guard up || real.inhibitOnFailure else { continue }
                 dests.append(IPVSDestination(
                     key: IPVSDestinationKey(address: real.address, port: port),
                     forwarding: real.forwardingMethod.flatMap(IPVSForwarding.init(rawValue:)) ?? forwarding,
-                    weight: up ? UInt32(clamping: real.weight) : 0,
+                    weight: up ? UInt32(clamping: effectiveWeight) : 0,
                     upperThreshold: UInt32(clamping: real.upperThreshold ?? 0),
                     lowerThreshold: UInt32(clamping: real.lowerThreshold ?? 0)))
             }

@@ -42,10 +42,10 @@ public final class Daemon: @unchecked Sendable {
         self.version = version
         self.logger = logger
         self.scripts = ScriptRunner(policy: .init(enforceSecurity: false, user: nil, group: nil, timeout: 15), logger: logger)
-        self.loadBalancer = LoadBalancer(logger: logger)
+        self.loadBalancer = LoadBalancer(logger: logger, scripts: scripts)
         self.health = HealthMonitor(scripts: scripts, logger: logger)
         let balancer = loadBalancer
-        health.onChange = { alive in balancer.update(alive: alive) }
+        health.onChange = { alive, weight in balancer.update(alive: alive, weight: weight) }
     }
 
     /// Reads and resolves the configuration; errors name the file and line.

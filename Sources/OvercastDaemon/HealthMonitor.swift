@@ -23,7 +23,9 @@ final class HealthMonitor: @unchecked Sendable {
         var server: DesiredTable.RealServerID
         var serverLabel: String
         var targets: [CheckTarget]
-        var misc: (command: String, timeout: Double)?
+        var misc: (command: String, timeout: Double, dynamic: Bool)?
+        /// misc_dynamic: the weight the script's exit status asked for (status - 2).
+        var dynamicWeight: Int?
         var policy: CheckerPolicy
         var nextRun: Double
         var running = false
@@ -37,11 +39,17 @@ final class HealthMonitor: @unchecked Sendable {
     private let scripts: ScriptRunner
     private let lock = NSLock()
     private var checkers: [String: Checker] = [:]
-    private var miscResults: [(String, Bool, String)] = []
+    private var miscResults: [(String, Int32?)] = []
     private var started = false
     private let wakeup = Wakeup()
     /// Called (on the monitor thread) whenever a real server goes up or down.
-    var onChange: (@Sendable (@escaping @Sendable (DesiredTable.RealServerID) -> Bool) -> Void)?
+    var onChange: (@Sendable (@escaping @Sendable (DesiredTable.RealServerID) -> Bool,
+                              @escaping @Sendable (DesiredTable.RealServerID) -> Int?) -> Void)?
+
+    /// Tells the load balancer the current states and weights.
+    private func notifyChange() {
+        onChange?({ [weak self] id in self?.isAlive(id) ?? true }, { [weak self] id in self?.dynamicWeight(id) })
+    }
 
     init(scripts: ScriptRunner, logger: Logger) {
         self.scripts = scripts
@@ -122,7 +130,8 @@ final class HealthMonitor: @unchecked Sendable {
                     case .miscCheck:
                         break
                     }
-                    let misc = checker.kind == .miscCheck ? checker.miscPath.map { ($0, checker.miscTimeout ?? vs.delayLoop) } : nil
+                    let misc = checker.kind == .miscCheck
+                        ? checker.miscPath.map { ($0, checker.miscTimeout ?? vs.delayLoop, checker.miscDynamic) } : nil
                     next[key] = Checker(key: key, server: id, serverLabel: label, targets: targets, misc: misc, policy: policy,
                                         nextRun: first, notifyUp: real.notifyUp, notifyDown: real.notifyDown)
                 }
@@ -165,11 +174,11 @@ final class HealthMonitor: @unchecked Sendable {
                 if let misc = c.misc {
                     let key = c.key
                     scripts.start(misc.command, timeout: misc.timeout) { [weak self] code in
-                        self?.lock.withLock { self?.miscResults.append((key, code == 0, "exit status \(code.map(String.init) ?? "timeout")")) }
+                        self?.lock.withLock { self?.miscResults.append((key, code)) }
                         self?.wakeup.signal()
                     }
                 } else if c.targets.isEmpty {
-                    lock.withLock { miscResults.append((c.key, true, "")) }
+                    lock.withLock { miscResults.append((c.key, 0)) }
                 } else {
                     for target in c.targets {
                         targetOwner[target.id] = c.key
@@ -189,9 +198,32 @@ final class HealthMonitor: @unchecked Sendable {
                 var p = pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)
                 if poll(&p, 1, wait) > 0 { wakeup.drain() }
             }
-            let misc = lock.withLock { () -> [(String, Bool, String)] in defer { miscResults.removeAll() }; return miscResults }
-            for (key, ok, reason) in misc { record(key, success: ok, reason: reason) }
+            let misc = lock.withLock { () -> [(String, Int32?)] in defer { miscResults.removeAll() }; return miscResults }
+            for (key, code) in misc { recordScript(key, code) }
         }
+    }
+
+    /// MISC_CHECK: exit 0 is up; with misc_dynamic 1 is down and 2-255 up with weight
+    /// status - 2 (keepalived's rule); a timeout is down.
+    private func recordScript(_ key: String, _ code: Int32?) {
+        let dynamic = lock.withLock { checkers[key]?.misc?.dynamic ?? false }
+        guard let code else { record(key, success: false, reason: "script timed out"); return }
+        if dynamic && code >= 2 {
+            let changed = lock.withLock { () -> Bool in
+                let old = checkers[key]?.dynamicWeight
+                checkers[key]?.dynamicWeight = Int(code) - 2
+                return old != Int(code) - 2
+            }
+            record(key, success: true, reason: "")
+            if changed { notifyChange() }
+            return
+        }
+        record(key, success: code == 0, reason: "exit status \(code)")
+    }
+
+    /// The weight misc_dynamic set for a real server, if any.
+    func dynamicWeight(_ id: DesiredTable.RealServerID) -> Int? {
+        lock.withLock { checkers.values.first { $0.server == id && $0.dynamicWeight != nil }?.dynamicWeight }
     }
 
     /// One target (or script) finished; when a checker's last target is in, its policy runs.
@@ -217,6 +249,6 @@ final class HealthMonitor: @unchecked Sendable {
                        metadata: ["ipvs.service": "\(c.serverLabel)", "ipvs.real_server": "\(c.server.address):\(c.server.port)",
                                   "reason": "\(c.failure ?? "check succeeded")"])
         if let script = isAlive ? c.notifyUp : c.notifyDown { scripts.start(script) }
-        onChange?({ [weak self] id in self?.isAlive(id) ?? true })
+        notifyChange()
     }
 }

@@ -14,10 +14,15 @@ final class LoadBalancer: @unchecked Sendable {
     private var quorum: [Int: Bool] = [:]
     private var config: OvercastConfiguration?
     private var alive: @Sendable (DesiredTable.RealServerID) -> Bool = { _ in true }
+    private var weight: @Sendable (DesiredTable.RealServerID) -> Int? = { _ in nil }
+    private let scripts: ScriptRunner
     private(set) var changesApplied = 0
     private(set) var lastError: String?
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, scripts: ScriptRunner) {
+        self.logger = logger
+        self.scripts = scripts
+    }
 
     /// A new configuration (start, reload).
     func apply(_ config: OvercastConfiguration) {
@@ -26,15 +31,24 @@ final class LoadBalancer: @unchecked Sendable {
     }
 
     /// Real servers went up or down.
-    func update(alive: @escaping @Sendable (DesiredTable.RealServerID) -> Bool) {
-        lock.withLock { self.alive = alive }
+    func update(alive: @escaping @Sendable (DesiredTable.RealServerID) -> Bool,
+                weight: @escaping @Sendable (DesiredTable.RealServerID) -> Int?) {
+        lock.withLock { self.alive = alive; self.weight = weight }
         reconcile()
     }
 
     private func reconcile() {
         lock.withLock {
             guard let config, !config.virtualServers.isEmpty || !owned.isEmpty else { return }
-            let (desired, quorumUp) = DesiredTable.build(config, alive: alive, quorumWasUp: quorum)
+            let (desired, quorumUp) = DesiredTable.build(config, alive: alive, weight: weight, quorumWasUp: quorum)
+            // quorum_up / quorum_down when a virtual server's quorum changes.
+            for (index, up) in quorumUp where (quorum[index] ?? true) != up {
+                let vs = config.virtualServers[index]
+                logger.warning(up ? "quorum regained" : "quorum lost", metadata: ["ipvs.virtual_server": "\(index)"])
+                if let script = up ? vs.quorumUp : vs.quorumDown { scripts.start(script) }
+            }
+            // The quorum follows the checks even when the kernel cannot be programmed.
+            quorum = quorumUp
             do {
                 let client = try IPVSClient()
                 let actual = try client.read()
@@ -43,15 +57,17 @@ final class LoadBalancer: @unchecked Sendable {
                 let changes = IPVSReconciler.changes(desired: desired, actual: actual, owned: mine)
                 try client.apply(changes)
                 owned = Set(desired.services.keys)
-                quorum = quorumUp
                 changesApplied += changes.count
                 lastError = nil
                 logger.info("IPVS programmed", metadata: ["ipvs.services": "\(desired.services.count)",
                                                           "ipvs.destinations": "\(desired.destinationCount)",
                                                           "ipvs.changes": "\(changes.count)"])
             } catch {
+                // Said once per distinct error: a kernel without IPVS is not news on every check.
+                if lastError != "\(error)" {
+                    logger.error("IPVS not programmed; VRRP keeps running", metadata: ["error": "\(error)"])
+                }
                 lastError = "\(error)"
-                logger.error("IPVS not programmed; VRRP keeps running", metadata: ["error": "\(error)"])
             }
         }
     }

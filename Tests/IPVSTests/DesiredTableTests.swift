@@ -82,3 +82,14 @@ import Config
         #expect(table.destinationCount == 4)
     }
 }
+
+extension DesiredTableTests {
+    /// MISC_CHECK with misc_dynamic: the script's status sets a live server's weight.
+    @Test func aDynamicWeightReplacesTheConfiguredOne() throws {
+        let config = Self.config(Self.pool)
+        let key = IPVSServiceKey.address(.tcp, "10.0.0.1", port: 80)
+        let (table, _) = DesiredTable.build(config, alive: { _ in true }, weight: { $0.address == "10.0.1.1" ? 9 : nil })
+        #expect(table.destinations[key]?[IPVSDestinationKey(address: "10.0.1.1", port: 80)]?.weight == 9)
+        #expect(table.destinations[key]?[IPVSDestinationKey(address: "10.0.1.2", port: 80)]?.weight == 2)
+    }
+}

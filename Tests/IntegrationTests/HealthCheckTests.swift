@@ -68,3 +68,50 @@ import Lab
         #expect(waitUntil(timeout: 3) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("up") })
     }
 }
+
+extension HealthCheckTests {
+    /// MISC_CHECK runs its script with keepalived's meaning of the exit status; a reload
+    /// with the same file keeps a down server down (no flap); losing the quorum runs
+    /// quorum_down.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "misc check")))
+    func miscCheckReloadAndQuorum() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lb = try lab.addNode("lb", address: "172.31.18.163/16")
+        let flag = lab.path("healthy"), events = lab.path("events")
+        FileManager.default.createFile(atPath: flag, contents: Data())
+        let config = LabInstance(priority: 150, version: 3, advertInt: "0.5", source: "172.31.18.163", peers: ["172.31.18.164"]).text + """
+            virtual_server 192.168.20.11 80 {
+              delay_loop 0.5
+              quorum 1
+              quorum_down "/bin/sh -c 'echo quorum_down >> \(events)'"
+              quorum_up "/bin/sh -c 'echo quorum_up >> \(events)'"
+              real_server 172.31.8.1 80 {
+                MISC_CHECK {
+                  misc_path "/usr/bin/test -f \(flag)"
+                  misc_timeout 2
+                  retry 0
+                }
+              }
+            }
+            """
+        let daemon = try lab.startOvercast(lb, config: config)
+        func up() -> Bool? { (lab.overcastStatus(lb)?["realServers"] as? [[String: Any]])?.first?["up"] as? Bool }
+        #expect(waitUntil(timeout: 10) { up() == true })
+        try FileManager.default.removeItem(atPath: flag)
+        #expect(waitUntil(timeout: 5) { up() == false })
+        #expect(waitUntil(timeout: 3) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("quorum_down") })
+
+        // Reload with the same file: the server stays down, no "up" in between.
+        let ups = lab.log(lb).components(separatedBy: "real server up").count
+        kill(daemon.pid, SIGHUP)
+        #expect(waitUntil(timeout: 5) { lab.overcastStatus(lb)?["reloads"] as? Int == 1 })
+        usleep(1_500_000)
+        #expect(up() == false)
+        #expect(lab.log(lb).components(separatedBy: "real server up").count == ups)
+
+        FileManager.default.createFile(atPath: flag, contents: Data())
+        #expect(waitUntil(timeout: 5) { up() == true })
+        #expect(waitUntil(timeout: 3) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("quorum_up") })
+    }
+}
