@@ -163,6 +163,6 @@ struct IPVSKernelTests {
         #expect(waitUntil(timeout: 30, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == ["-> 172.31.8.1:80 Route 0 0 0"] },
                 "\((try? Self.ipvsadm(lab, lb)) ?? [:])")
         servers = try [serve(0, "-again"), serve(1, "-again")]
-        #expect(waitUntil(timeout: 60, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == both })
+        #expect(waitUntil(timeout: 120, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == both })
     }
 }
