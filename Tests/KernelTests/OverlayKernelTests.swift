@@ -105,13 +105,17 @@ struct OverlayKernelTests {
              lab.instance(nodes[1])?["advertisementsReceived"] as? Int ?? 0,
              lab.instance(nodes[2])?["advertisementsReceived"] as? Int ?? 0)
         }
+        // The three counters are read one after the other in a slow VM, so a window of
+        // ~16 advertisements may be off by a couple at its edges; a duplicate per
+        // advertisement would double the count, a lost one would show as a deficit.
         let before = counts()
-        usleep(4_000_000)
+        usleep(8_000_000)
         let after = counts()
         let sent = after.0 - before.0
-        #expect(sent >= 4)
-        #expect(abs((after.1 - before.1) - sent) <= 1, "n2 received \(after.1 - before.1) of \(sent)")
-        #expect(abs((after.2 - before.2) - sent) <= 1, "n3 received \(after.2 - before.2) of \(sent)")
+        #expect(sent >= 8)
+        for (name, received) in [("n2", after.1 - before.1), ("n3", after.2 - before.2)] {
+            #expect(abs(received - sent) <= 2, "\(name) received \(received) of \(sent)")
+        }
         #expect((lab.instance(nodes[1])?["rejected"] as? [String: Int] ?? [:]).isEmpty)
         let status = try lab.exec(nodes[1], [Binaries.overcast, "overlay", "status", "-f", lab.path("n2.conf")])
         #expect(status.contains("ovc0: bridge up, 2 tunnel(s)"), "\(status)")
