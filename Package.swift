@@ -67,11 +67,11 @@ let package = Package(
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Lab"]),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config"]),
     ]
 )

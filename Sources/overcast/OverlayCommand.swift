@@ -28,6 +28,18 @@ struct OverlayCommand: ParsableCommand {
         }
     }
 
+    /// Applies `change` to every selected overlay and prints what it did.
+    static func each(_ selection: Selection, nothing: String,
+                     _ change: (OverlayManager, Config.Overlay) throws -> [String]) throws {
+        try run {
+            let manager = try OverlayManager()
+            for overlay in try selection.overlays() {
+                let changes = try change(manager, overlay)
+                print(changes.isEmpty ? "\(overlay.name): \(nothing)" : changes.map { "\(overlay.name): \($0)" }.joined(separator: "\n"))
+            }
+        }
+    }
+
     static func run(_ body: () throws -> Void) throws {
         do { try body() } catch let exit as ExitCode { throw exit } catch {
             FileHandle.standardError.write(Data("overcast overlay: \(error)\n".utf8))
@@ -39,13 +51,7 @@ struct OverlayCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or update the overlay; changes only what differs.")
         @OptionGroup var selection: Selection
         func run() throws {
-            try OverlayCommand.run {
-                let manager = try OverlayManager()
-                for overlay in try selection.overlays() {
-                    let changes = try manager.up(overlay)
-                    print(changes.isEmpty ? "\(overlay.name): up to date" : changes.map { "\(overlay.name): \($0)" }.joined(separator: "\n"))
-                }
-            }
+            try OverlayCommand.each(selection, nothing: "up to date") { try $0.up($1) }
         }
     }
 
@@ -53,13 +59,7 @@ struct OverlayCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove the overlay's tunnels and bridge.")
         @OptionGroup var selection: Selection
         func run() throws {
-            try OverlayCommand.run {
-                let manager = try OverlayManager()
-                for overlay in try selection.overlays() {
-                    let changes = try manager.down(overlay)
-                    print(changes.isEmpty ? "\(overlay.name): nothing to remove" : changes.map { "\(overlay.name): \($0)" }.joined(separator: "\n"))
-                }
-            }
+            try OverlayCommand.each(selection, nothing: "nothing to remove") { try $0.down($1) }
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Lab
-@testable import HealthChecks
+import HealthChecks
 
 /// The checker engine against real HTTP servers on loopback (one Python asyncio process
 /// listening on many ports): good, wrong status, digest mismatch, refused, hanging,
