@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "overcast", targets: ["overcast"]),
+        .executable(name: "overcast-bench", targets: ["overcast-bench"]),
         .library(name: "VRRP", targets: ["VRRP"]),
     ],
     dependencies: [
@@ -39,19 +40,22 @@ let package = Package(
         .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
-            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks",
+            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        // EC2 route-table failover: the Query API over libcurl SigV4, XML answers, IMDSv2,
+        // the credential chain, retries, and making a VIP's /32 route point at this node.
+        .target(name: "EC2", dependencies: ["HTTPClient"]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
 
         // Starting, watching and stopping child processes (scripts, test-bed programs).
         .target(name: "ChildProcesses"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "LinuxNet", "OvercastDaemon"]),
+        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient"]),
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
@@ -61,6 +65,11 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
+        // The comparison benchmarks: labs, runs, statistics, tables.
+        .executableTarget(name: "overcast-bench", dependencies: [
+            "Lab", "EC2", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
@@ -68,10 +77,11 @@ let package = Package(
             "OvercastDaemon", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
+        .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config"]),
     ]
 )

@@ -10,7 +10,8 @@ APT_PACKAGES=(
   keepalived ipvsadm tcpdump iproute2 kmod procps psmisc curl
   qemu-system-x86 linux-image-amd64 busybox-static
 )
-PIP_PACKAGES=(virtme-ng "moto[server]")
+# moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked
+PIP_PACKAGES=(virtme-ng "moto[server]" awscli)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -28,6 +29,7 @@ fi
 need_pip=0
 python3 -c 'import moto.server, flask_cors' 2>/dev/null || need_pip=1
 command -v vng >/dev/null 2>&1 || need_pip=1
+command -v aws >/dev/null 2>&1 || need_pip=1
 if [ $need_pip = 1 ]; then
   echo "setup: installing ${PIP_PACKAGES[*]}"
   python3 -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"

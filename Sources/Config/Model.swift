@@ -103,7 +103,10 @@ public struct EC2RouteFailover: Codable, Hashable, Sendable {
     public var imdsEndpoint: String?
     public var target = Target.instance
     public var instanceID: String?
+    /// Seconds between re-reads of the route while MASTER (a stale writer loses within this).
     public var refresh = 30.0
+    /// Seconds one EC2 or IMDS request may take before it is abandoned and retried.
+    public var apiTimeout = 3.0
     public var location: SourceLocation
 }
 

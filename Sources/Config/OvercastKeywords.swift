@@ -53,6 +53,7 @@ enum EC2Keywords {
             }
         }
         s.value("refresh") { e, st, r in e.refresh = r.seconds(st, 1...86400) ?? e.refresh }
+        s.value("api_timeout") { e, st, r in e.apiTimeout = r.seconds(st, 0.1...60) ?? e.apiTimeout }
         return s
     }()
 

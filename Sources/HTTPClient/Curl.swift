@@ -6,6 +6,8 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
     public var operation: String
     public var detail: String
     public var description: String { "\(operation): \(detail) (curl error \(code))" }
+    /// The transfer ran out of time (CURLE_OPERATION_TIMEDOUT).
+    public var isTimeout: Bool { code == CURLE_OPERATION_TIMEDOUT.rawValue }
 }
 
 /// Process-wide libcurl state. `curl_global_init` is not thread-safe, so it runs once,
@@ -28,8 +30,46 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
 }
 
-/// A single blocking transfer on one easy handle, freed in `deinit`. The health
-/// checkers use the multi interface later; this is the simplest typed use of libcurl.
+/// What to send: method, URL, headers, body, time limits and, for AWS APIs, libcurl's
+/// built-in SigV4 signing (`CURLOPT_AWS_SIGV4`), so no signing code of our own can drift
+/// from the specification.
+public struct HTTPRequest: Sendable {
+    public struct SigV4: Sendable {
+        /// libcurl's provider string, e.g. "aws:amz:eu-west-1:ec2".
+        public var provider: String
+        public var accessKeyID: String
+        public var secretAccessKey: String
+        public init(provider: String, accessKeyID: String, secretAccessKey: String) {
+            self.provider = provider
+            self.accessKeyID = accessKeyID
+            self.secretAccessKey = secretAccessKey
+        }
+    }
+
+    public var method: String
+    public var url: String
+    public var headers: [String]
+    public var body: [UInt8]?
+    public var timeoutMilliseconds: Int
+    public var connectTimeoutMilliseconds: Int
+    public var sigV4: SigV4?
+
+    public init(method: String = "GET", url: String, headers: [String] = [], body: [UInt8]? = nil,
+                timeoutMilliseconds: Int = 5000, connectTimeoutMilliseconds: Int? = nil, sigV4: SigV4? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds ?? timeoutMilliseconds
+        self.sigV4 = sigV4
+    }
+}
+
+/// Blocking transfers on one easy handle, freed in `deinit`. Reusing the handle keeps
+/// the connection to the same server alive between requests (an EC2 API call then
+/// costs one round trip, not a TCP and TLS handshake each time). Not thread-safe: one
+/// owner at a time. The health checkers use the multi interface instead.
 public final class CurlEasyRequest {
     private let handle: UnsafeMutableRawPointer
     private final class Sink { var body: [UInt8] = [] }
@@ -52,11 +92,22 @@ public final class CurlEasyRequest {
 
     /// GET `url`, giving up after `timeoutMilliseconds`.
     public func get(_ url: String, timeoutMilliseconds: Int = 5000, host: String? = nil) throws(CurlError) -> HTTPResponse {
+        try perform(HTTPRequest(url: url, headers: host.map { ["Host: \($0)"] } ?? [], timeoutMilliseconds: timeoutMilliseconds))
+    }
+
+    /// Performs `request` and returns the response, whatever its status.
+    public func perform(_ request: HTTPRequest) throws(CurlError) -> HTTPResponse {
+        // Options from an earlier request must not leak into this one; the reset keeps
+        // the connection cache.
+        curl_easy_reset(handle)
         let sink = Sink()
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
-        try check(overcast_curl_setopt_string(handle, CURLOPT_URL, url), "setting URL \(url)")
-        try check(overcast_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds), "setting timeout")
+        let what = "\(request.method) \(request.url)"
+        try check(overcast_curl_setopt_string(handle, CURLOPT_URL, request.url), "setting URL \(request.url)")
+        try check(overcast_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds), "setting timeout")
+        try check(overcast_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds),
+                  "setting connect timeout")
         try check(overcast_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "setting NOSIGNAL")
         try check(overcast_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque()), "setting WRITEDATA")
         try check(overcast_curl_setopt_write_function(handle) { data, size, count, user in
@@ -66,11 +117,28 @@ public final class CurlEasyRequest {
             sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
             return length
         }, "setting WRITEFUNCTION")
+        if request.method != "GET" && request.method != "POST" {
+            try check(overcast_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method), "setting method")
+        }
+        if let sig = request.sigV4 {
+            try check(overcast_curl_setopt_string(handle, CURLOPT_AWS_SIGV4, sig.provider), "setting AWS_SIGV4")
+            try check(overcast_curl_setopt_string(handle, CURLOPT_USERNAME, sig.accessKeyID), "setting the access key")
+            try check(overcast_curl_setopt_string(handle, CURLOPT_PASSWORD, sig.secretAccessKey), "setting the secret key")
+        }
         var headers: UnsafeMutablePointer<curl_slist>?
-        if let host { headers = curl_slist_append(nil, "Host: \(host)") }
+        for header in request.headers { headers = curl_slist_append(headers, header) }
         defer { if let headers { curl_slist_free_all(headers) } }
-        if let headers { try check(overcast_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)), "setting Host") }
-        try check(curl_easy_perform(handle), "GET \(url)")
+        if let headers { try check(overcast_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)), "setting headers") }
+        if let body = request.body ?? (request.method == "POST" || request.method == "PUT" ? [] : nil) {
+            // COPYPOSTFIELDS: libcurl keeps its own copy, so nothing has to stay pinned.
+            try check(overcast_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count), "setting body size")
+            let bytes = body + [0]
+            let rc = bytes.withUnsafeBytes { raw in
+                overcast_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            }
+            try check(rc, "setting body")
+        }
+        try check(curl_easy_perform(handle), what)
         var status = 0
         try check(overcast_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "reading status")
         return HTTPResponse(status: status, body: sink.body)

@@ -17,27 +17,37 @@ public enum Prerequisites {
         }
     }
 
+    /// Whether python3 can import every module in `modules` (found, not imported: fast).
+    public static func pythonModulesExist(_ modules: [String]) -> Bool {
+        guard commandExists("python3") else { return false }
+        let probe = "import importlib.util, sys; sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 1)"
+        return (try? ChildProcess.run(["python3", "-c", probe] + modules, timeout: 30).status) == 0
+    }
+
     /// nil when everything is there; otherwise why not.
-    public static func missing(root: Bool = true, commands: [String] = []) -> String? {
+    public static func missing(root: Bool = true, commands: [String] = [], pythonModules: [String] = []) -> String? {
         var reasons: [String] = []
         if root && !isRoot { reasons.append("needs root") }
         let absent = commands.filter { !commandExists($0) }
         if !absent.isEmpty { reasons.append("needs \(absent.joined(separator: ", ")) (run scripts/setup.sh)") }
+        if !pythonModules.isEmpty && !pythonModulesExist(pythonModules) {
+            reasons.append("needs the Python modules \(pythonModules.joined(separator: ", ")) (run scripts/setup.sh)")
+        }
         return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
     }
 
     /// For `.enabled(if:)`: true when the test can run, or when it must run and fail
     /// because this is CI. Prints the reason when it skips.
-    public static func available(root: Bool = true, commands: [String] = [], test: String) -> Bool {
-        guard let reason = missing(root: root, commands: commands) else { return true }
+    public static func available(root: Bool = true, commands: [String] = [], pythonModules: [String] = [], test: String) -> Bool {
+        guard let reason = missing(root: root, commands: commands, pythonModules: pythonModules) else { return true }
         if isCI { return true }
         print("SKIP \(test): \(reason)")
         return false
     }
 
     /// Throws the reason when something is missing: under CI this fails the test.
-    public static func require(root: Bool = true, commands: [String] = []) throws {
-        if let reason = missing(root: root, commands: commands) {
+    public static func require(root: Bool = true, commands: [String] = [], pythonModules: [String] = []) throws {
+        if let reason = missing(root: root, commands: commands, pythonModules: pythonModules) {
             throw ChildProcessError("missing prerequisite: \(reason)")
         }
     }

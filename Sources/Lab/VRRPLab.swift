@@ -8,11 +8,13 @@ import Glibc
 /// Running VRRP daemons (Overcast and stock keepalived) on lab nodes, and reading what
 /// they did: the state through `overcast status --json`, the VIP through `ip addr`.
 extension NetworkLab {
-    /// Writes `config` and starts `overcast run` inside `node`.
-    public func startOvercast(_ node: Node, config: String, tag: String = "") throws -> ChildProcess {
+    /// Writes `config` and starts `overcast run` inside `node`, with `environment`
+    /// ("NAME=value") added to this process's own.
+    public func startOvercast(_ node: Node, config: String, tag: String = "", environment: [String] = []) throws -> ChildProcess {
         let path = self.path("\(node.name)\(tag).conf")
         try config.write(toFile: path, atomically: true, encoding: .utf8)
-        return try spawn(node, [Binaries.overcast, "run", "-f", path, "--log-level", "debug"], log: "\(node.name)\(tag).log")
+        let command = [Binaries.overcast, "run", "-f", path, "--log-level", "debug"]
+        return try spawn(node, environment.isEmpty ? command : ["env"] + environment + command, log: "\(node.name)\(tag).log")
     }
 
     /// Starts stock keepalived (VRRP only) inside `node` with its own pid files.

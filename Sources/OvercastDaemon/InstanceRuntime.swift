@@ -36,6 +36,8 @@ final class InstanceRuntime: @unchecked Sendable {
     private let arp: ARPSocket?
     private let scripts: ScriptRunner
     private var logger: Logger
+    /// Keeps the VIPs' EC2 routes pointing here while MASTER (its own thread).
+    private let routeFailover: RouteFailover?
 
     // Loop-owned state.
     private var router: VirtualRouter
@@ -68,6 +70,7 @@ final class InstanceRuntime: @unchecked Sendable {
         logger[metadataKey: "vrrp.vrid"] = "\(setup.router.virtualRouterID)"
         self.logger = logger
         self.router = VirtualRouter(configuration: setup.router)
+        self.routeFailover = setup.routeFailover.map { RouteFailover(settings: $0, logger: logger) }
         self.arp = try? ARPSocket(interfaceIndex: setup.interfaceIndex, hardwareAddress: setup.hardwareAddress)
         self.published = InstanceStatus(
             name: setup.name, virtualRouterID: Int(setup.router.virtualRouterID), interface: setup.interfaceName,
@@ -95,6 +98,7 @@ final class InstanceRuntime: @unchecked Sendable {
     var status: InstanceStatus {
         lock.withLock {
             var s = published
+            s.routeFailover = routeFailover?.status
             s.secondsInState = Double(MonotonicClock.now() - stateSinceShared) / 1e9
             return s
         }
@@ -118,6 +122,7 @@ final class InstanceRuntime: @unchecked Sendable {
     private func loop() {
         // keepalived removes its VIPs at start: a crash may have left them behind.
         removeAddresses()
+        routeFailover?.start()
         logger.info("starting", metadata: ["vrrp.transport": "\(transport.kind)", "vrrp.source": "\(transport.sourceAddress)"])
         apply(router.handle(.startup))
         var running = true
@@ -146,6 +151,7 @@ final class InstanceRuntime: @unchecked Sendable {
             publish()
         }
         publish()
+        routeFailover?.stop()
         let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
             exited = true
             defer { exitWaiters.removeAll() }
@@ -250,6 +256,7 @@ final class InstanceRuntime: @unchecked Sendable {
             deadlines[.garpRefresh] = nil
             removeAddresses()
         }
+        routeFailover?.setMaster(to == .master)
         runNotify(to)
         onTransition?(setup.name, to, faults.contains { !$0.hasPrefix(Self.syncGroupFaultPrefix) })
     }

@@ -28,6 +28,7 @@ struct InstanceSetup: Sendable, Equatable {
     var trackedInterfaces: [TrackedInterface]
     var trackedScripts: [TrackedScript]
     var dontTrackPrimary: Bool
+    var routeFailover: RouteFailoverSettings?
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
@@ -96,6 +97,13 @@ struct InstanceSetup: Sendable, Equatable {
                        refresh: instance.garpMasterRefresh ?? g.vrrpGarpMasterRefresh,
                        refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat),
             notify: instance.notify, trackedInterfaces: instance.trackInterfaces, trackedScripts: instance.trackScripts,
-            dontTrackPrimary: instance.dontTrackPrimary)
+            dontTrackPrimary: instance.dontTrackPrimary,
+            routeFailover: instance.ec2RouteFailover.map { ec2 in
+                RouteFailoverSettings(
+                    tables: ec2.routeTables, destinations: router.virtualAddresses.map { "\($0)/32" }, target: ec2.target,
+                    instanceID: ec2.instanceID, region: ec2.region, endpoint: ec2.endpoint,
+                    imdsEndpoint: ec2.imdsEndpoint ?? "http://169.254.169.254", refresh: ec2.refresh, apiTimeout: ec2.apiTimeout,
+                    mac: link.hardwareAddress.map { hexEncode([$0]) }.joined(separator: ":"))
+            })
     }
 }

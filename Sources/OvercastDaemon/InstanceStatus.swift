@@ -27,6 +27,8 @@ public struct InstanceStatus: Codable, Sendable, Hashable {
     public var faults: [String]
     /// The transport's own counters (the replicator's copies, unknown peers...).
     public var transportCounters: [String: Int] = [:]
+    /// EC2 route-table failover, when configured.
+    public var routeFailover: RouteFailoverStatus?
 }
 
 /// The reply of the status socket.

@@ -177,4 +177,19 @@ import Testing
         #expect(text.contains("\"transport\":\"unicast\""))
         #expect(text.contains("\"routeTables\":[\"rtb-0123456789abcdef0\"]"))
     }
+
+    @Test func ec2RouteFailoverDefaultsAndLimits() {
+        func load(_ body: String) -> ConfigurationReport {
+            ConfigurationLoader.load(text: "vrrp_instance A {\n interface e\n virtual_router_id 1\n virtual_ipaddress {\n 192.168.20.11\n }\n"
+                                     + " ec2_route_failover {\n route_table rtb-1 rtb-2\n\(body)\n }\n}\n", file: "e.conf")
+        }
+        let defaults = load("").configuration.instances.first?.ec2RouteFailover
+        #expect(defaults?.routeTables == ["rtb-1", "rtb-2"] && defaults?.refresh == 30 && defaults?.apiTimeout == 3)
+        #expect(defaults?.target == .instance && defaults?.instanceID == nil)
+        let set = load(" api_timeout 0.5\n refresh 2\n target eni\n instance_id i-0abc").configuration.instances.first?.ec2RouteFailover
+        #expect(set?.apiTimeout == 0.5 && set?.refresh == 2 && set?.target == .eni && set?.instanceID == "i-0abc")
+        let bad = load(" api_timeout 100\n refresh 0\n instance_id abc")
+        #expect(bad.diagnostics.filter { $0.severity == .error }.count == 3, "\(bad.diagnostics)")
+        #expect(bad.diagnostics.contains { $0.message.contains("api_timeout") && $0.location.line == 9 }, "\(bad.diagnostics)")
+    }
 }

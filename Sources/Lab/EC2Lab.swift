@@ -1,0 +1,199 @@
+import EC2
+import Foundation
+import HTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The EC2 API of a test bed: `scripts/lab/ec2_lab.py` runs moto on its own loopback,
+/// a signature-checking, fault-injecting proxy in front of it and an IMDSv2 emulator.
+/// Either inside a lab node (the daemons reach it across the lab switch) or on this
+/// host's loopback. It creates a VPC, two route tables and the instances asked for.
+public final class EC2Lab: @unchecked Sendable {
+    public struct Instance: Decodable, Sendable { public var id: String; public var eni: String; public var mac: String }
+    public struct Resources: Decodable, Sendable {
+        public var vpc: String
+        public var route_tables: [String]
+        public var instances: [Instance]
+    }
+
+    public static let region = "eu-west-1"
+    /// Long-term keys the proxy accepts (what a test passes as AWS_ACCESS_KEY_ID...).
+    public static let accessKeyID = "AKIDOVERCASTLAB0001"
+    public static let secretAccessKey = "overcast-lab-secret"
+    public static var environment: [String] {
+        ["AWS_ACCESS_KEY_ID=\(accessKeyID)", "AWS_SECRET_ACCESS_KEY=\(secretAccessKey)"]
+    }
+
+    public let resources: Resources
+    /// Where the daemons send EC2 calls (the proxy) and IMDS reads.
+    public let endpoint: String
+    public let imdsEndpoint: String
+    private let motoPort: Int
+    private let namespace: String?
+    private let process: ChildProcess?
+
+    public static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/lab/ec2_lab.py").path
+    }
+
+    /// Runs the EC2 side inside `node` of `lab`, answering IMDS for `identities` (the
+    /// lab addresses of instance 0, 1, ...).
+    public init(lab: NetworkLab, node: NetworkLab.Node, identities: [String], sourceDestCheck: Bool = false) throws {
+        let address = String(node.address.split(separator: "/")[0])
+        motoPort = 5000
+        namespace = node.namespace
+        endpoint = "http://\(address):8080/"
+        imdsEndpoint = "http://\(address):8081"
+        let out = lab.path("ec2-resources.json")
+        process = nil
+        _ = try lab.spawn(node, Self.arguments(bind: "0.0.0.0", moto: motoPort, proxy: 8080, imds: 8081, identities: identities,
+                                               sourceDestCheck: sourceDestCheck, out: out), log: "ec2.log")
+        resources = try Self.waitReady(log: lab.path("ec2.log"), out: out)
+    }
+
+    /// Runs the EC2 side on this host's loopback, on ports derived from this process
+    /// (below the ephemeral range) so parallel test processes do not collide.
+    public init(loopbackSlot slot: Int, identities: [String] = ["127.0.0.1"], directory: String) throws {
+        let base = 20000 + Int(getpid() % 40) * 200 + slot * 4
+        motoPort = base
+        namespace = nil
+        endpoint = "http://127.0.0.1:\(base + 1)/"
+        imdsEndpoint = "http://127.0.0.1:\(base + 2)"
+        let out = directory + "/ovc\(getpid())-ec2-resources-\(slot).json"
+        let log = directory + "/ovc\(getpid())-ec2-\(slot).log"
+        for stale in [out, log] { try? FileManager.default.removeItem(atPath: stale) }
+        process = try ChildProcess(Self.arguments(bind: "127.0.0.1", moto: base, proxy: base + 1, imds: base + 2,
+                                                  identities: identities, sourceDestCheck: false, out: out), outputPath: log)
+        files = [out, log]
+        do { resources = try Self.waitReady(log: log, out: out) } catch {
+            process?.stop(signal: SIGKILL, timeout: 2)
+            throw error
+        }
+    }
+
+    private var files: [String] = []
+
+    deinit {
+        process?.stop(signal: SIGKILL, timeout: 2)
+        for file in files { try? FileManager.default.removeItem(atPath: file) }
+    }
+
+    private static func arguments(bind: String, moto: Int, proxy: Int, imds: Int, identities: [String], sourceDestCheck: Bool,
+                                  out: String) -> [String] {
+        ["python3", script, "--bind", bind, "--moto-port", "\(moto)", "--proxy-port", "\(proxy)", "--imds-port", "\(imds)",
+         "--region", region, "--key", "\(accessKeyID):\(secretAccessKey)", "--instances", "\(max(2, identities.count))",
+         "--source-dest-check", sourceDestCheck ? "on" : "off", "--out", out] + identities.flatMap { ["--identity", $0] }
+    }
+
+    private static func waitReady(log: String, out: String) throws -> Resources {
+        let ready = waitUntil(timeout: 60, interval: 0.1) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").contains("ready")
+        }
+        guard ready, let data = FileManager.default.contents(atPath: out) else {
+            throw ChildProcessError("the EC2 lab did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
+        return try JSONDecoder().decode(Resources.self, from: data)
+    }
+
+    /// Runs `body` where the EC2 side is reachable (inside its namespace, if any).
+    public func reach<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+        if let namespace { return try inNetworkNamespace(namespace, body) }
+        return try body()
+    }
+
+    /// A client straight to moto (no proxy, no faults) with the lab's keys.
+    public static func directClient(port: Int) throws -> EC2Client {
+        let chain = CredentialChain(environment: ["AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": secretAccessKey],
+                                    metadata: nil)
+        return try EC2Client(endpoint: "http://127.0.0.1:\(port)/", region: region, credentials: chain, timeoutMilliseconds: 3000)
+    }
+
+    /// What `destination` in `table` points at now (nil when there is no such route),
+    /// read straight from moto.
+    public func routeTarget(table: String, destination: String) throws -> String? {
+        let port = motoPort
+        return try reach {
+            try EC2Lab.directClient(port: port).describeRouteTables([table]).first?.route(to: destination)?.targetDescription
+        }
+    }
+
+    /// Points `destination` in `table` at `target` behind every daemon's back.
+    public func setRoute(table: String, destination: String, target: RouteTarget) throws {
+        let port = motoPort
+        try reach {
+            let client = try EC2Lab.directClient(port: port)
+            do { try client.replaceRoute(table: table, destination: destination, target: target) } catch let error as EC2Failure where RoutePlan.isMissingRoute(error) {
+                try client.createRoute(table: table, destination: destination, target: target)
+            }
+        }
+    }
+
+    /// Sends a control command to the proxy: `["fault": [...]]`, `["clear_log": true]`,
+    /// `["role_ttl": 20]`, `["expire_keys": true]`.
+    public func control(_ command: [String: Any]) throws {
+        let body = try JSONSerialization.data(withJSONObject: command)
+        let url = endpoint + "_control"
+        let status = try reach { try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: url, body: Array(body))).status }
+        guard status == 200 else { throw ChildProcessError("EC2 lab control answered \(status)") }
+    }
+
+    /// Every API call the proxy saw: client, action, params, status, code.
+    public func calls() throws -> [[String: Any]] {
+        let url = endpoint + "_log"
+        let body = try reach { try CurlEasyRequest().get(url).body }
+        return (try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]]) ?? []
+    }
+}
+
+extension EC2Lab {
+    /// Reads a route over and over on a thread of its own, straight from moto over one
+    /// kept-alive connection, recording what it pointed at and when: the record a test
+    /// or a benchmark checks for gaps ("the route never disappeared").
+    public final class RouteSampler: @unchecked Sendable {
+        public struct Sample: Sendable {
+            /// Seconds since 1970.
+            public var time: Double
+            /// What the route pointed at; nil when there was no such route.
+            public var target: String?
+        }
+
+        private let lock = NSLock()
+        private var samples: [Sample] = []
+        private var running = true
+        private let done = DispatchSemaphore(value: 0)
+
+        init(lab: EC2Lab, table: String, destination: String, interval: Double) {
+            let port = lab.motoPort
+            Thread { [self] in
+                _ = try? lab.reach { [self] in
+                    let client = try EC2Lab.directClient(port: port)
+                    while lock.withLock({ running }) {
+                        if let tables = try? client.describeRouteTables([table]) {
+                            let sample = Sample(time: Date().timeIntervalSince1970,
+                                                target: tables.first?.route(to: destination)?.targetDescription)
+                            lock.withLock { samples.append(sample) }
+                        }
+                        if interval > 0 { usleep(UInt32(interval * 1_000_000)) }
+                    }
+                }
+                done.signal()
+            }.start()
+        }
+
+        /// The samples so far.
+        public var record: [Sample] { lock.withLock { samples } }
+
+        /// Stops sampling and returns every sample.
+        public func stop() -> [Sample] {
+            lock.withLock { running = false }
+            done.wait()
+            return record
+        }
+    }
+
+    public func sampler(table: String, destination: String, interval: Double = 0.005) -> RouteSampler {
+        RouteSampler(lab: self, table: table, destination: destination, interval: interval)
+    }
+}

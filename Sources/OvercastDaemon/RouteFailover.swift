@@ -1,0 +1,228 @@
+import Config
+import EC2
+import Foundation
+import Logging
+
+/// What an instance's `ec2_route_failover` resolves to on this host.
+struct RouteFailoverSettings: Sendable, Equatable {
+    var tables: [String]
+    /// The VIPs as /32 destinations.
+    var destinations: [String]
+    var target: EC2RouteFailover.Target
+    var instanceID: String?
+    var region: String?
+    var endpoint: String?
+    var imdsEndpoint: String
+    var refresh: Double
+    var apiTimeout: Double
+    /// The VRRP interface's MAC, for finding its ENI through IMDS.
+    var mac: String
+}
+
+/// Keeps an instance's VIP routes pointing at this node while it is MASTER, on a thread
+/// of its own: an EC2 call that is slow, throttled or hanging never delays VRRP.
+///
+/// At start it finds its identity (instance id or ENI, region) and credentials, so a
+/// failover costs only the writes and one read. On becoming MASTER it writes at once
+/// (ReplaceRoute is atomic: the route never disappears) and reads the routes back; while
+/// MASTER it re-reads every `refresh` seconds and puts back any route a stale writer
+/// moved. A BACKUP never writes, and a write in progress stops retrying the moment the
+/// node stops being MASTER. Failures are counted, logged with AWS's own error code, and
+/// retried with backoff.
+final class RouteFailover: @unchecked Sendable {
+    let settings: RouteFailoverSettings
+    private let logger: Logger
+    private let environment: [String: String]
+
+    // Shared with the VRRP loop and status readers, under `condition`.
+    private let condition = NSCondition()
+    private var master = false
+    private var masterSince = Date()
+    private var generation = 0
+    private var stopping = false
+    private var published: RouteFailoverStatus
+
+    // Worker-thread state.
+    private var client: EC2Client?
+    private var target: RouteTarget?
+    private var failures = 0
+
+    init(settings: RouteFailoverSettings, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "ec2.route_tables"] = "\(settings.tables.joined(separator: ","))"
+        self.logger = logger
+        self.environment = environment
+        published = RouteFailoverStatus(routeTables: settings.tables, destinations: settings.destinations)
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "ec2-routes"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Called by the VRRP loop on every transition; never blocks on the network.
+    func setMaster(_ isMaster: Bool) {
+        condition.withLock {
+            guard isMaster != master else { return }
+            master = isMaster
+            if isMaster { masterSince = Date() }
+            generation += 1
+            condition.signal()
+        }
+    }
+
+    func stop() {
+        condition.withLock { stopping = true; condition.signal() }
+    }
+
+    var status: RouteFailoverStatus { condition.withLock { published } }
+
+    private func update(_ change: (inout RouteFailoverStatus) -> Void) { condition.withLock { change(&published) } }
+
+    /// True while this node is MASTER in the same term as `generation`.
+    private func mayWrite(_ term: Int) -> Bool { condition.withLock { master && !stopping && generation == term } }
+
+    // MARK: - The worker thread
+
+    private func run() {
+        var deadline: Date? = Date()
+        var handled = -1
+        // A first assertion that failed is retried as a first one (writes first).
+        var retryFresh = false
+        while true {
+            let (stop, isMaster, term, since) = condition.withLock { () -> (Bool, Bool, Int, Date) in
+                while !stopping && generation == handled && (deadline.map { Date() < $0 } ?? true) {
+                    if let deadline { _ = condition.wait(until: deadline) } else { condition.wait() }
+                }
+                return (stopping, master, generation, masterSince)
+            }
+            if stop { break }
+            if client == nil {
+                do { try prepare() } catch {
+                    fail(error, doing: "finding identity and credentials")
+                    deadline = Date().addingTimeInterval(backoff())
+                    continue
+                }
+            }
+            guard isMaster else {
+                handled = term
+                deadline = nil
+                retryFresh = false
+                update { $0.state = "standby" }
+                continue
+            }
+            let fresh = term != handled || retryFresh
+            handled = term
+            (deadline, retryFresh) = assertRoutes(fresh: fresh, term: term, since: since)
+        }
+        logger.debug("route failover stopped")
+    }
+
+    /// One assertion; returns when to look again and whether that is to be a first one.
+    private func assertRoutes(fresh: Bool, term: Int, since: Date) -> (Date, Bool) {
+        guard let client, let target else { return (Date(), fresh) }
+        update { $0.state = "asserting" }
+        do {
+            let report = try client.assertRoutes(tables: settings.tables, destinations: settings.destinations, target: target,
+                                                 writeFirst: fresh, mayWrite: { mayWrite(term) })
+            update { $0.routeWrites += report.changes.count }
+            for change in report.changes where !fresh {
+                logger.warning("route pointed elsewhere; put back", metadata: [
+                    "ec2.route_table": "\(change.table)", "ec2.destination": "\(change.destination)",
+                    "ec2.was": "\(change.previous ?? "missing")", "ec2.target": "\(target)"])
+                update { $0.corrections += 1 }
+            }
+            guard mayWrite(term) else { return (Date(), false) }
+            guard report.confirmed else {
+                fail(EC2Failure.configuration("routes written but not read back pointing at \(target)"), doing: "confirming")
+                return (Date().addingTimeInterval(backoff()), fresh)
+            }
+            failures = 0
+            let elapsed = Date().timeIntervalSince(since) * 1000
+            update {
+                $0.state = "confirmed"
+                $0.lastConfirmed = ISO8601DateFormatter().string(from: Date())
+                if fresh { $0.lastFailoverMilliseconds = elapsed }
+            }
+            if fresh {
+                logger.info("routes point here", metadata: [
+                    "ec2.destinations": "\(settings.destinations.joined(separator: ","))", "ec2.target": "\(target)",
+                    "ec2.ms_since_master": "\(String(format: "%.1f", elapsed))", "ec2.calls": "\(report.calls)"])
+            }
+            return (Date().addingTimeInterval(settings.refresh), false)
+        } catch {
+            fail(error, doing: fresh ? "moving the routes here" : "checking the routes")
+            return (Date().addingTimeInterval(backoff()), fresh)
+        }
+    }
+
+    /// The pause before trying again after consecutive failures: 0.5 s doubling to
+    /// `refresh` (at most 30 s), so a returning API is noticed soon without hammering it.
+    private func backoff() -> Double {
+        failures += 1
+        return min(max(settings.refresh, 1), 30, 0.5 * Double(1 << min(failures - 1, 10)))
+    }
+
+    private func fail(_ error: Error, doing what: String) {
+        let text = "\(error)"
+        update { $0.state = client == nil ? "starting" : "failing"; $0.lastError = "\(what): \(text)" }
+        logger.error("route failover: \(what) failed", metadata: ["error": "\(text)"])
+    }
+
+    /// Identity, region, credentials and the client; then the source/dest check warning.
+    private func prepare() throws {
+        let metadata = try InstanceMetadata(endpoint: settings.imdsEndpoint, timeoutMilliseconds: Int(settings.apiTimeout * 1000))
+        let fromEnvironment = ["AWS_REGION", "AWS_DEFAULT_REGION"].compactMap { environment[$0] }.first { !$0.isEmpty }
+        let region = try settings.region ?? fromEnvironment ?? metadata.region()
+        let target: RouteTarget
+        switch settings.target {
+        case .instance: target = .instance(try settings.instanceID ?? metadata.instanceID())
+        case .eni: target = .networkInterface(try metadata.interfaceID(mac: settings.mac))
+        }
+        let chain = CredentialChain(environment: environment, metadata: metadata)
+        let credentials = try chain.current()
+        let client = try EC2Client(endpoint: settings.endpoint, region: region, credentials: chain,
+                                   timeoutMilliseconds: Int(settings.apiTimeout * 1000),
+                                   onCall: { [weak self] call in self?.record(call) })
+        update {
+            $0.region = region
+            $0.target = target.description
+            $0.credentials = credentials.description
+        }
+        logger.info("route failover ready", metadata: ["ec2.target": "\(target)", "ec2.region": "\(region)",
+                                                       "ec2.endpoint": "\(client.endpoint)", "ec2.credentials": "\(credentials)"])
+        self.client = client
+        self.target = target
+        failures = 0
+        if case .instance(let id) = target {
+            do {
+                let check = try client.sourceDestCheck(instance: id)
+                update { $0.sourceDestCheck = check }
+                if check {
+                    logger.warning("source/dest check is enabled on \(id): EC2 drops traffic for the VIP that arrives through the route; disable it (aws ec2 modify-instance-attribute --instance-id \(id) --no-source-dest-check)")
+                }
+            } catch {
+                logger.warning("cannot read the source/dest check of \(id)", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func record(_ call: EC2Client.Call) {
+        update {
+            $0.apiCalls += 1
+            $0.lastCallMilliseconds = call.seconds * 1000
+            if let failure = call.failure {
+                $0.apiErrors += 1
+                $0.errors[failure.label, default: 0] += 1
+            }
+        }
+        if let failure = call.failure {
+            logger.warning("EC2 \(call.action) failed", metadata: ["error": "\(failure)", "ec2.ms": "\(Int(call.seconds * 1000))"])
+        } else {
+            logger.debug("EC2 \(call.action)", metadata: ["ec2.ms": "\(String(format: "%.1f", call.seconds * 1000))"])
+        }
+    }
+}

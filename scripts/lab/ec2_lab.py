@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""The EC2 side of Overcast's test beds, in one process:
+
+- moto's EC2 API on 127.0.0.1 (the real route-table logic, never real AWS);
+- a proxy in front of it that checks every request's SigV4 signature against the
+  specification (so what libcurl signs would be accepted by AWS), knows which keys are
+  valid and until when, injects faults on request (throttling, 503, a hang, malformed
+  XML, expired credentials) and logs every call;
+- an IMDSv2 emulator (token PUT with TTL, token-checked GETs) answering each lab node,
+  told apart by its source address, with its own instance id, region, ENI and
+  short-lived instance-role credentials.
+
+It creates the VPC, route table and instances it was asked for, writes their ids as
+JSON to --out and prints "ready". Control: POST /_control (JSON) and GET /_log on the
+proxy port. Test-bed code only: nothing here ships in the daemon.
+"""
+import argparse, datetime, hashlib, hmac, http.client, json, re, secrets, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+LOCK = threading.Lock()
+KEYS = {}        # access key id -> {"secret", "token", "expires"}
+LOG = []         # one dict per API call seen by the proxy
+FAULT = {}       # {"kind", "count", "actions", "seconds"}
+IDENTITIES = {}  # client ip -> {"instance_id", "eni", "mac", "region"}
+IMDS_TOKENS = {} # token -> (client ip, expires)
+ROLE = {"name": "overcast-lab-role", "ttl": 900}
+ROLE_CREDS = {}  # client ip -> (key id, issued)
+ARGS = None
+
+
+def error_xml(code, message):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code><Message>%s</Message>'
+            '</Error></Errors><RequestID>%s</RequestID></Response>' % (code, message, secrets.token_hex(8))).encode()
+
+
+def sign(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def check_signature(method, path, headers, body):
+    """SigV4 as AWS specifies it, written from the documentation. Returns None or (status, code, message)."""
+    auth = headers.get("Authorization", "")
+    m = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?"
+                     r"SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})", auth)
+    if not m:
+        return 400, "IncompleteSignature", "Authorization header missing or not AWS4-HMAC-SHA256"
+    key_id, day, region, service, signed, signature = m.groups()
+    with LOCK:
+        key = KEYS.get(key_id)
+    if key is None:
+        return 401, "AuthFailure", "AWS was not able to validate the provided access credentials"
+    if key["expires"] is not None and time.time() > key["expires"]:
+        return 400, "ExpiredToken", "The security token included in the request is expired"
+    if key["token"] is not None and headers.get("X-Amz-Security-Token") != key["token"]:
+        return 401, "AuthFailure", "AWS was not able to validate the provided session token"
+    if service != "ec2" or region != ARGS.region:
+        return 403, "SignatureDoesNotMatch", "Credential should be scoped to ec2 in %s, not %s in %s" % (ARGS.region, service, region)
+    amz_date = headers.get("X-Amz-Date", "")
+    try:
+        when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return 400, "IncompleteSignature", "X-Amz-Date missing or malformed"
+    if not amz_date.startswith(day) or abs(time.time() - when.timestamp()) > 300:
+        return 400, "RequestExpired", "Request has expired"
+    names = signed.split(";")
+    if "host" not in names:
+        return 403, "SignatureDoesNotMatch", "host is not a signed header"
+    canonical_headers = "".join("%s:%s\n" % (n, " ".join((headers.get(n) or "").split())) for n in names)
+    canonical = "\n".join([method, path.split("?")[0] or "/", "", canonical_headers, signed, hashlib.sha256(body).hexdigest()])
+    scope = "%s/%s/%s/aws4_request" % (day, region, service)
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    k = sign(("AWS4" + key["secret"]).encode(), day)
+    k = sign(sign(sign(k, region), service), "aws4_request")
+    expected = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided"
+    return None
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm
+    # and the client's delayed ACK would add 40 ms to every answer.
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, content_type="text/xml;charset=UTF-8"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.startswith("/_log"):
+            with LOCK:
+                body = json.dumps(LOG).encode()
+            return self.reply(200, body, "application/json")
+        self.reply(404, b"")
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/_control":
+            return self.control(json.loads(body or b"{}"))
+        params = dict(parse_qsl(body.decode("utf-8", "replace")))
+        action = params.get("Action", "?")
+        entry = {"time": time.time(), "client": self.client_address[0], "action": action,
+                 "params": {k: v for k, v in params.items() if k not in ("Action", "Version")}}
+        status, payload = self.answer(action, body)
+        entry["done"] = time.time()
+        entry["status"] = status
+        m = re.search(rb"<Code>([^<]+)</Code>", payload or b"")
+        entry["code"] = m.group(1).decode() if m else None
+        with LOCK:
+            LOG.append(entry)
+        if payload is None:  # a hang: never answer, then drop the connection
+            self.close_connection = True
+            return
+        self.reply(status, payload)
+
+    def answer(self, action, body):
+        with LOCK:
+            fault = dict(FAULT) if FAULT and FAULT.get("count", 0) > 0 and action in FAULT.get("actions", [action]) else None
+            if fault:
+                FAULT["count"] -= 1
+        if fault:
+            kind = fault["kind"]
+            if kind == "throttle":
+                return 503, error_xml("RequestLimitExceeded", "Request limit exceeded.")
+            if kind == "unavailable":
+                return 503, b"<html><body>503 Service Unavailable</body></html>"
+            if kind == "internal":
+                return 500, error_xml("InternalError", "An internal error has occurred")
+            if kind == "hang":
+                time.sleep(fault.get("seconds", 10))
+                return 0, None
+            if kind == "malformed":
+                return 200, b'<?xml version="1.0" encoding="UTF-8"?>\n<%sResponse><requestId>1</requestId><retu' % action.encode()
+            if kind == "expired":
+                return 400, error_xml("ExpiredToken", "The security token included in the request is expired")
+            if kind == "denied":
+                return 403, error_xml("UnauthorizedOperation", "You are not authorized to perform this operation.")
+        problem = check_signature("POST", self.path, self.headers, body)
+        if problem:
+            return problem[0], error_xml(problem[1], problem[2])
+        # One kept-alive connection to moto per client connection (this handler's thread).
+        if getattr(self, "moto", None) is None:
+            self.moto = http.client.HTTPConnection("127.0.0.1", ARGS.moto_port, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+        try:
+            self.moto.request("POST", "/", body=body, headers=headers)
+            r = self.moto.getresponse()
+            return r.status, r.read()
+        except (http.client.HTTPException, OSError):
+            self.moto.close()
+            self.moto = http.client.HTTPConnection("127.0.0.1", ARGS.moto_port, timeout=30)
+            self.moto.request("POST", "/", body=body, headers=headers)
+            r = self.moto.getresponse()
+            return r.status, r.read()
+
+    def control(self, command):
+        with LOCK:
+            if "fault" in command:
+                FAULT.clear()
+                FAULT.update(command["fault"] or {})
+            if "clear_log" in command:
+                LOG.clear()
+            if "role_ttl" in command:
+                ROLE["ttl"] = command["role_ttl"]
+                ROLE_CREDS.clear()
+            if "expire_keys" in command:
+                for key in KEYS.values():
+                    if key["token"] is not None:
+                        key["expires"] = time.time() - 1
+                ROLE_CREDS.clear()  # IMDS hands out fresh ones from now on
+        self.reply(200, b"{}", "application/json")
+
+
+class IMDS(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        body = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_PUT(self):
+        if self.path != "/latest/api/token":
+            return self.reply(404, "")
+        try:
+            ttl = int(self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", ""))
+        except ValueError:
+            return self.reply(400, "missing or invalid X-aws-ec2-metadata-token-ttl-seconds")
+        if not 1 <= ttl <= 21600:
+            return self.reply(400, "TTL out of range")
+        token = secrets.token_urlsafe(32)
+        with LOCK:
+            IMDS_TOKENS[token] = (self.client_address[0], time.time() + ttl)
+        self.reply(200, token)
+
+    def do_GET(self):
+        with LOCK:
+            held = IMDS_TOKENS.get(self.headers.get("X-aws-ec2-metadata-token", ""))
+            identity = IDENTITIES.get(self.client_address[0])
+        if held is None or held[0] != self.client_address[0] or time.time() > held[1]:
+            return self.reply(401, "")  # IMDSv2 only: no token, no answer
+        if identity is None:
+            return self.reply(404, "")
+        p = self.path
+        if p == "/latest/meta-data/instance-id":
+            return self.reply(200, identity["instance_id"])
+        if p == "/latest/meta-data/placement/region":
+            return self.reply(200, ARGS.region)
+        if p == "/latest/meta-data/network/interfaces/macs/%s/interface-id" % identity["mac"].lower():
+            return self.reply(200, identity["eni"])
+        if p == "/latest/meta-data/iam/security-credentials/":
+            return self.reply(200, ROLE["name"])
+        if p == "/latest/meta-data/iam/security-credentials/" + ROLE["name"]:
+            return self.reply(200, json.dumps(self.role_credentials()))
+        self.reply(404, "")
+
+    def role_credentials(self):
+        """Temporary credentials per node, re-issued once half their life has passed."""
+        client = self.client_address[0]
+        now = time.time()
+        with LOCK:
+            current = ROLE_CREDS.get(client)
+            if current is None or now > current[1] + ROLE["ttl"] / 2:
+                key_id = "ASIA" + secrets.token_hex(8).upper()
+                KEYS[key_id] = {"secret": secrets.token_urlsafe(30), "token": secrets.token_urlsafe(60),
+                                "expires": now + ROLE["ttl"]}
+                ROLE_CREDS[client] = (key_id, now)
+                current = ROLE_CREDS[client]
+            key = KEYS[current[0]]
+        expiration = datetime.datetime.fromtimestamp(key["expires"], datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": current[0], "SecretAccessKey": key["secret"],
+                "Token": key["token"], "Expiration": expiration}
+
+
+def setup_ec2(count, source_dest_check):
+    import boto3
+    ec2 = boto3.client("ec2", endpoint_url="http://127.0.0.1:%d" % ARGS.moto_port, region_name=ARGS.region,
+                       aws_access_key_id="AKIDLABSETUP", aws_secret_access_key="setup")
+    vpc = ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="172.31.1.0/24")["Subnet"]["SubnetId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    second = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    instances = []
+    for _ in range(count):
+        i = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]
+        if not source_dest_check:
+            ec2.modify_instance_attribute(InstanceId=i["InstanceId"], SourceDestCheck={"Value": False})
+        eni = i["NetworkInterfaces"][0]
+        instances.append({"id": i["InstanceId"], "eni": eni["NetworkInterfaceId"], "mac": eni["MacAddress"]})
+    return {"vpc": vpc, "route_tables": [table, second], "instances": instances}
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--bind", default="127.0.0.1")
+    p.add_argument("--moto-port", type=int, required=True)
+    p.add_argument("--proxy-port", type=int, required=True)
+    p.add_argument("--imds-port", type=int, default=0)
+    p.add_argument("--region", default="eu-west-1")
+    p.add_argument("--key", action="append", default=[], help="AKID:SECRET accepted as long-term keys")
+    p.add_argument("--instances", type=int, default=2)
+    p.add_argument("--identity", action="append", default=[], help="client IP of instance n, in order")
+    p.add_argument("--source-dest-check", choices=["on", "off"], default="off")
+    p.add_argument("--out", required=True)
+    ARGS = p.parse_args()
+    from moto.server import ThreadedMotoServer
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=ARGS.moto_port, verbose=False)
+    moto.start()
+    for pair in ARGS.key:
+        key_id, secret = pair.split(":", 1)
+        KEYS[key_id] = {"secret": secret, "token": None, "expires": None}
+    ids = setup_ec2(ARGS.instances, ARGS.source_dest_check == "on")
+    for ip, instance in zip(ARGS.identity, ids["instances"]):
+        IDENTITIES[ip] = {"instance_id": instance["id"], "eni": instance["eni"], "mac": instance["mac"]}
+    with open(ARGS.out, "w") as f:
+        json.dump(ids, f)
+    servers = [ThreadingHTTPServer((ARGS.bind, ARGS.proxy_port), Proxy)]
+    if ARGS.imds_port:
+        servers.append(ThreadingHTTPServer((ARGS.bind, ARGS.imds_port), IMDS))
+    for s in servers:
+        s.daemon_threads = True
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    print("ready", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
