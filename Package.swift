@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "overcast", targets: ["overcast"]),
         .executable(name: "overcast-bench", targets: ["overcast-bench"]),
+        .executable(name: "overcast-demo", targets: ["overcast-demo"]),
         .library(name: "VRRP", targets: ["VRRP"]),
     ],
     dependencies: [
@@ -68,6 +69,11 @@ let package = Package(
         // The comparison benchmarks: labs, runs, statistics, tables.
         .executableTarget(name: "overcast-bench", dependencies: [
             "Lab", "EC2", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // The article's whole setup as a narrated demonstration (the main command).
+        .executableTarget(name: "overcast-demo", dependencies: [
+            "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),

@@ -13,6 +13,7 @@
 # Environment knobs:
 #   KT_TIMEOUT (900 s)  KT_MEMORY (2G)  KT_CPUS (2)  KT_KERNEL (a version in /lib/modules)
 #   KT_MODULES (extra modules to load)  KT_VERBOSE=1 (kernel boot console to stderr)
+#   KT_NETWORK=user (virtme-ng user networking: the host's loopback is 10.0.2.2 inside)
 # Inside the VM: OVERCAST_KERNEL_TIER=1; PATH, HOME, LANG/LC_* and OVERCAST_*/SWIFT_*
 # variables are carried over from the host.
 set -uo pipefail
@@ -70,6 +71,7 @@ start=$(date +%s.%N)
   printf 'start=%q\n' "$start"
   printf 'cwd=%q\n' "$PWD"
   printf 'modules=%q\n' "$MODULES"
+  printf 'network=%q\n' "${KT_NETWORK:-}"
   # Carry over a chosen part of the environment (the VM's init resets it).
   printf 'export PATH=%q\n' "$PATH:/usr/local/sbin:/usr/sbin:/sbin"
   printf 'export HOME=%q\n' "$HOME"
@@ -90,6 +92,23 @@ if ! modprobe -a $modules; then
 fi
 relevant='^(ip_vs[a-z_]*|ip_gre|gre|ip_tunnel|bridge|stp|llc|veth|dummy|macvlan|vxlan|nf_conntrack|tun|8021q) '
 echo "kernel tier: modules (loaded by up $(cut -d' ' -f1 /proc/uptime)s): $(grep -E "$relevant" /proc/modules | cut -d' ' -f1 | sort | tr '\n' ' ')"
+if [ -n "$network" ]; then
+  # User networking: the NIC's name and virtme-ng's DHCP vary between boots, so give it
+  # QEMU's fixed user-network address ourselves unless it already has one.
+  nic=""
+  for _ in $(seq 1 100); do
+    nic=$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -Ev '^(lo|gre0|gretap0|erspan0|ip_vti0|tunl0|sit0)$' | head -n 1)
+    [ -n "$nic" ] && break
+    sleep 0.1
+  done
+  if [ -z "$nic" ]; then echo "kernel tier: no network interface in the VM" >&2; mark network-failed; exit 125; fi
+  ip link set "$nic" up
+  if ! ip -4 addr show dev "$nic" | grep -q inet; then
+    ip addr add 10.0.2.15/24 dev "$nic"
+  fi
+  ip route replace default via 10.0.2.2 dev "$nic"
+  echo "kernel tier: network $nic $(ip -4 -br addr show dev "$nic" | awk '{print $3}'), host at 10.0.2.2"
+fi
 cd "$cwd" || { echo "kernel tier: cannot cd to $cwd in the VM" >&2; mark cd-failed; exit 125; }
 now=$(date +%s.%N)
 echo "kernel tier: boot took $(awk -v a="$start" -v b="$now" 'BEGIN{printf "%.1f", b-a}')s; running:$(printf ' %q' "${cmd[@]}")"
@@ -107,6 +126,7 @@ vng_args=(
   --rw --rwdir "$ktdir" --user root --cwd /
 )
 [ "${KT_VERBOSE:-0}" = 1 ] && vng_args+=(--verbose)
+[ -n "${KT_NETWORK:-}" ] && vng_args+=(--network "$KT_NETWORK")
 vng_args+=(--exec "bash $(printf %q "$ktdir/in-vm.sh")")
 
 say "booting $kver (no KVM, $KT_CPUS CPUs, $KT_MEMORY, timeout ${KT_TIMEOUT}s)"

@@ -14,6 +14,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
+#include <netlink/route/nexthop.h>
 #include <netlink/route/link/ipgre.h>
 #include <netlink/route/link/bridge.h>
 #include <linux/rtnetlink.h>

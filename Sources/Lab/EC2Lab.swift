@@ -25,13 +25,37 @@ public final class EC2Lab: @unchecked Sendable {
         ["AWS_ACCESS_KEY_ID=\(accessKeyID)", "AWS_SECRET_ACCESS_KEY=\(secretAccessKey)"]
     }
 
+    /// An EC2 lab already running elsewhere (on the host, for the kernel-tier VM), as
+    /// `OVERCAST_EC2_LAB=HOST:MOTO_PORT:PROXY_PORT:IMDS_PORT` gives it; IMDS has one port
+    /// per identity from IMDS_PORT on (`ec2_lab.py --imds-per-identity`).
+    public struct Remote: Sendable {
+        public var host: String
+        public var motoPort: Int
+        public var proxyPort: Int
+        public var imdsPort: Int
+
+        public static var fromEnvironment: Remote? {
+            guard let text = ProcessInfo.processInfo.environment["OVERCAST_EC2_LAB"] else { return nil }
+            let parts = text.split(separator: ":").map(String.init)
+            guard parts.count == 4, let moto = Int(parts[1]), let proxy = Int(parts[2]), let imds = Int(parts[3]) else { return nil }
+            return Remote(host: parts[0], motoPort: moto, proxyPort: proxy, imdsPort: imds)
+        }
+    }
+
     public let resources: Resources
     /// Where the daemons send EC2 calls (the proxy) and IMDS reads.
     public let endpoint: String
-    public let imdsEndpoint: String
+    private let imdsEndpoints: [String]
+    /// The IMDS endpoint for every identity (in a namespace, one answers all by address).
+    public var imdsEndpoint: String { imdsEndpoints[0] }
+    public func imdsEndpoint(for identity: Int) -> String { imdsEndpoints[min(identity, imdsEndpoints.count - 1)] }
+    private let motoHost: String
     private let motoPort: Int
+    /// The proxy, as this process reaches it (through `namespace` when set).
+    private let controlEndpoint: String
     private let namespace: String?
     private let process: ChildProcess?
+    private var relays: [TCPRelay] = []
 
     public static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -42,10 +66,12 @@ public final class EC2Lab: @unchecked Sendable {
     /// lab addresses of instance 0, 1, ...).
     public init(lab: NetworkLab, node: NetworkLab.Node, identities: [String], sourceDestCheck: Bool = false) throws {
         let address = String(node.address.split(separator: "/")[0])
+        motoHost = "127.0.0.1"
         motoPort = 5000
         namespace = node.namespace
         endpoint = "http://\(address):8080/"
-        imdsEndpoint = "http://\(address):8081"
+        controlEndpoint = endpoint
+        imdsEndpoints = ["http://\(address):8081"]
         let out = lab.path("ec2-resources.json")
         process = nil
         _ = try lab.spawn(node, Self.arguments(bind: "0.0.0.0", moto: motoPort, proxy: 8080, imds: 8081, identities: identities,
@@ -53,14 +79,38 @@ public final class EC2Lab: @unchecked Sendable {
         resources = try Self.waitReady(log: lab.path("ec2.log"), out: out)
     }
 
+    /// Gives `node` the EC2 lab running at `remote`: relays in the node's namespace at its
+    /// address (8080 the proxy, 8081 + n the IMDS of identity n) to the remote ports.
+    public init(lab: NetworkLab, node: NetworkLab.Node, remote: Remote, identities: Int) throws {
+        let address = String(node.address.split(separator: "/")[0])
+        motoHost = remote.host
+        motoPort = remote.motoPort
+        namespace = nil
+        process = nil
+        endpoint = "http://\(address):8080/"
+        controlEndpoint = "http://\(remote.host):\(remote.proxyPort)/"
+        imdsEndpoints = (0..<identities).map { "http://\(address):\(8081 + $0)" }
+        relays = [try TCPRelay(namespace: node.namespace, listen: address, port: 8080, to: remote.host, port: UInt16(remote.proxyPort))]
+        for n in 0..<identities {
+            relays.append(try TCPRelay(namespace: node.namespace, listen: address, port: UInt16(8081 + n), to: remote.host,
+                                       port: UInt16(remote.imdsPort + n)))
+        }
+        let body = try CurlEasyRequest().get(controlEndpoint + "_resources").body
+        resources = try JSONDecoder().decode(Resources.self, from: Data(body))
+        // A remote lab outlives this test bed: start from a clean record.
+        try control(["clear_log": true, "fault": [:] as [String: Any]])
+    }
+
     /// Runs the EC2 side on this host's loopback, on ports derived from this process
     /// (below the ephemeral range) so parallel test processes do not collide.
     public init(loopbackSlot slot: Int, identities: [String] = ["127.0.0.1"], directory: String) throws {
         let base = 20000 + Int(getpid() % 40) * 200 + slot * 4
+        motoHost = "127.0.0.1"
         motoPort = base
         namespace = nil
         endpoint = "http://127.0.0.1:\(base + 1)/"
-        imdsEndpoint = "http://127.0.0.1:\(base + 2)"
+        controlEndpoint = endpoint
+        imdsEndpoints = ["http://127.0.0.1:\(base + 2)"]
         let out = directory + "/ovc\(getpid())-ec2-resources-\(slot).json"
         let log = directory + "/ovc\(getpid())-ec2-\(slot).log"
         for stale in [out, log] { try? FileManager.default.removeItem(atPath: stale) }
@@ -76,6 +126,7 @@ public final class EC2Lab: @unchecked Sendable {
     private var files: [String] = []
 
     deinit {
+        relays.forEach { $0.stop() }
         process?.stop(signal: SIGKILL, timeout: 2)
         for file in files { try? FileManager.default.removeItem(atPath: file) }
     }
@@ -88,7 +139,7 @@ public final class EC2Lab: @unchecked Sendable {
     }
 
     private static func waitReady(log: String, out: String) throws -> Resources {
-        let ready = waitUntil(timeout: 60, interval: 0.1) {
+        let ready = waitUntil(timeout: 240, interval: 0.1) {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").contains("ready")
         }
         guard ready, let data = FileManager.default.contents(atPath: out) else {
@@ -104,26 +155,26 @@ public final class EC2Lab: @unchecked Sendable {
     }
 
     /// A client straight to moto (no proxy, no faults) with the lab's keys.
-    public static func directClient(port: Int) throws -> EC2Client {
+    public static func directClient(host: String = "127.0.0.1", port: Int) throws -> EC2Client {
         let chain = CredentialChain(environment: ["AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": secretAccessKey],
                                     metadata: nil)
-        return try EC2Client(endpoint: "http://127.0.0.1:\(port)/", region: region, credentials: chain, timeoutMilliseconds: 3000)
+        return try EC2Client(endpoint: "http://\(host):\(port)/", region: region, credentials: chain, timeoutMilliseconds: 3000)
     }
 
     /// What `destination` in `table` points at now (nil when there is no such route),
     /// read straight from moto.
     public func routeTarget(table: String, destination: String) throws -> String? {
-        let port = motoPort
+        let (host, port) = (motoHost, motoPort)
         return try reach {
-            try EC2Lab.directClient(port: port).describeRouteTables([table]).first?.route(to: destination)?.targetDescription
+            try EC2Lab.directClient(host: host, port: port).describeRouteTables([table]).first?.route(to: destination)?.targetDescription
         }
     }
 
     /// Points `destination` in `table` at `target` behind every daemon's back.
     public func setRoute(table: String, destination: String, target: RouteTarget) throws {
-        let port = motoPort
+        let (host, port) = (motoHost, motoPort)
         try reach {
-            let client = try EC2Lab.directClient(port: port)
+            let client = try EC2Lab.directClient(host: host, port: port)
             do { try client.replaceRoute(table: table, destination: destination, target: target) } catch let error as EC2Failure where RoutePlan.isMissingRoute(error) {
                 try client.createRoute(table: table, destination: destination, target: target)
             }
@@ -134,14 +185,14 @@ public final class EC2Lab: @unchecked Sendable {
     /// `["role_ttl": 20]`, `["expire_keys": true]`.
     public func control(_ command: [String: Any]) throws {
         let body = try JSONSerialization.data(withJSONObject: command)
-        let url = endpoint + "_control"
+        let url = controlEndpoint + "_control"
         let status = try reach { try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: url, body: Array(body))).status }
         guard status == 200 else { throw ChildProcessError("EC2 lab control answered \(status)") }
     }
 
     /// Every API call the proxy saw: client, action, params, status, code.
     public func calls() throws -> [[String: Any]] {
-        let url = endpoint + "_log"
+        let url = controlEndpoint + "_log"
         let body = try reach { try CurlEasyRequest().get(url).body }
         return (try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]]) ?? []
     }
@@ -165,10 +216,10 @@ extension EC2Lab {
         private let done = DispatchSemaphore(value: 0)
 
         init(lab: EC2Lab, table: String, destination: String, interval: Double) {
-            let port = lab.motoPort
+            let (host, port) = (lab.motoHost, lab.motoPort)
             Thread { [self] in
                 _ = try? lab.reach { [self] in
-                    let client = try EC2Lab.directClient(port: port)
+                    let client = try EC2Lab.directClient(host: host, port: port)
                     while lock.withLock({ running }) {
                         if let tables = try? client.describeRouteTables([table]) {
                             let sample = Sample(time: Date().timeIntervalSince1970,

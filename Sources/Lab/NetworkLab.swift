@@ -1,5 +1,6 @@
 import Foundation
 @_exported import ChildProcesses
+import LinuxNet
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,6 +75,20 @@ public final class NetworkLab: @unchecked Sendable {
         for node in nodes {
             guard let index = self.nodes.firstIndex(of: node) else { continue }
             try exec(switchNamespace, ["bridge", "link", "set", "dev", "p\(index)", "isolated", on ? "on" : "off"])
+        }
+    }
+
+    /// Takes `node`'s switch port down (or back up), in-process through netlink: the node
+    /// drops off the network as a crashed machine would, carrier and all, while its
+    /// kernel state (addresses, IPVS) stays as it was.
+    public func setPort(_ node: Node, up: Bool) throws {
+        guard let index = nodes.firstIndex(of: node) else { throw ChildProcessError("\(node.name) is not in this lab") }
+        try inNetworkNamespace(switchNamespace) {
+            let netlink = try NetlinkSocket(.route)
+            guard let link = try netlink.links().first(where: { $0.name == "p\(index)" }) else {
+                throw ChildProcessError("no switch port p\(index)")
+            }
+            try netlink.configureLink(index: link.index, up: up)
         }
     }
 

@@ -27,6 +27,7 @@ IMDS_TOKENS = {} # token -> (client ip, expires)
 ROLE = {"name": "overcast-lab-role", "ttl": 900}
 ROLE_CREDS = {}  # client ip -> (key id, issued)
 ARGS = None
+RESOURCES = {}
 
 
 def error_xml(code, message):
@@ -95,6 +96,8 @@ class Proxy(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path == "/_resources":
+            return self.reply(200, json.dumps(RESOURCES).encode(), "application/json")
         if self.path.startswith("/_log"):
             with LOCK:
                 body = json.dumps(LOG).encode()
@@ -182,6 +185,12 @@ class Proxy(BaseHTTPRequestHandler):
 class IMDS(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    # With --imds-per-identity each node has an IMDS port of its own (it may reach it
+    # through a relay, which hides its address): the port says who it is.
+    fixed = None
+
+    def who(self):
+        return self.fixed or self.client_address[0]
 
     def log_message(self, *args):
         pass
@@ -205,14 +214,14 @@ class IMDS(BaseHTTPRequestHandler):
             return self.reply(400, "TTL out of range")
         token = secrets.token_urlsafe(32)
         with LOCK:
-            IMDS_TOKENS[token] = (self.client_address[0], time.time() + ttl)
+            IMDS_TOKENS[token] = (self.who(), time.time() + ttl)
         self.reply(200, token)
 
     def do_GET(self):
         with LOCK:
             held = IMDS_TOKENS.get(self.headers.get("X-aws-ec2-metadata-token", ""))
-            identity = IDENTITIES.get(self.client_address[0])
-        if held is None or held[0] != self.client_address[0] or time.time() > held[1]:
+            identity = IDENTITIES.get(self.who())
+        if held is None or held[0] != self.who() or time.time() > held[1]:
             return self.reply(401, "")  # IMDSv2 only: no token, no answer
         if identity is None:
             return self.reply(404, "")
@@ -231,7 +240,7 @@ class IMDS(BaseHTTPRequestHandler):
 
     def role_credentials(self):
         """Temporary credentials per node, re-issued once half their life has passed."""
-        client = self.client_address[0]
+        client = self.who()
         now = time.time()
         with LOCK:
             current = ROLE_CREDS.get(client)
@@ -274,7 +283,10 @@ def main():
     p.add_argument("--proxy-port", type=int, required=True)
     p.add_argument("--imds-port", type=int, default=0)
     p.add_argument("--region", default="eu-west-1")
-    p.add_argument("--key", action="append", default=[], help="AKID:SECRET accepted as long-term keys")
+    p.add_argument("--key", action="append", default=[],
+                   help="AKID:SECRET accepted as long-term keys (default: the lab's, as Sources/Lab/EC2Lab.swift has them)")
+    p.add_argument("--imds-per-identity", action="store_true",
+                   help="one IMDS port per identity (--imds-port + n) instead of telling nodes apart by address")
     p.add_argument("--instances", type=int, default=2)
     p.add_argument("--identity", action="append", default=[], help="client IP of instance n, in order")
     p.add_argument("--source-dest-check", choices=["on", "off"], default="off")
@@ -283,16 +295,21 @@ def main():
     from moto.server import ThreadedMotoServer
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=ARGS.moto_port, verbose=False)
     moto.start()
-    for pair in ARGS.key:
+    for pair in ARGS.key or ["AKIDOVERCASTLAB0001:overcast-lab-secret"]:
         key_id, secret = pair.split(":", 1)
         KEYS[key_id] = {"secret": secret, "token": None, "expires": None}
     ids = setup_ec2(ARGS.instances, ARGS.source_dest_check == "on")
     for ip, instance in zip(ARGS.identity, ids["instances"]):
         IDENTITIES[ip] = {"instance_id": instance["id"], "eni": instance["eni"], "mac": instance["mac"]}
+    RESOURCES.update(ids)
     with open(ARGS.out, "w") as f:
         json.dump(ids, f)
     servers = [ThreadingHTTPServer((ARGS.bind, ARGS.proxy_port), Proxy)]
-    if ARGS.imds_port:
+    if ARGS.imds_port and ARGS.imds_per_identity:
+        for n, ip in enumerate(ARGS.identity):
+            handler = type("IMDS%d" % n, (IMDS,), {"fixed": ip})
+            servers.append(ThreadingHTTPServer((ARGS.bind, ARGS.imds_port + n), handler))
+    elif ARGS.imds_port:
         servers.append(ThreadingHTTPServer((ARGS.bind, ARGS.imds_port), IMDS))
     for s in servers:
         s.daemon_threads = True

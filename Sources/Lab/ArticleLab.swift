@@ -1,0 +1,159 @@
+import Foundation
+import HTTPClient
+import LinuxNet
+import VRRP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The article's topology in network namespaces: a "VPC" switch that drops multicast
+/// (172.31.0.0/16), two load balancers, two web servers answering for the VIP on `lo`
+/// (direct routing), a client, and an "aws" node with moto as the EC2 API. The VIP
+/// 192.168.20.11 lies outside the VPC's CIDR: the client reaches it only through the
+/// route that `ec2_route_failover` writes in moto, which the lab mirrors into the
+/// client's own routing table, so traffic really follows the route table.
+public final class ArticleLab: @unchecked Sendable {
+    public static let vip = "192.168.20.11"
+    public static let balancers = ["172.31.18.163", "172.31.18.164"]
+    public static let webServers = ["172.31.8.1", "172.31.8.2"]
+    public static let clientAddress = "172.31.0.100"
+
+    public let lab: NetworkLab
+    public let client: NetworkLab.Node
+    public let lvs: [NetworkLab.Node]
+    public let web: [NetworkLab.Node]
+    public let ec2: EC2Lab
+    private var webProcesses: [ChildProcess?] = [nil, nil]
+
+    public var routeTable: String { ec2.resources.route_tables[0] }
+    /// The instance id of load balancer `n`.
+    public func instance(_ n: Int) -> String { ec2.resources.instances[n].id }
+
+    public init() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        self.lab = lab
+        do {
+            client = try lab.addNode("client", address: "\(Self.clientAddress)/16")
+            lvs = try Self.balancers.enumerated().map { try lab.addNode("lvs\($0.offset + 1)", address: "\($0.element)/16") }
+            web = try Self.webServers.enumerated().map { try lab.addNode("web\($0.offset + 1)", address: "\($0.element)/16") }
+            let aws = try lab.addNode("aws", address: "172.31.255.200/16")
+            // In the emulated VM moto would take minutes to start: the kernel tier and the
+            // demo run it on the host and say where (OVERCAST_EC2_LAB).
+            if let remote = EC2Lab.Remote.fromEnvironment {
+                ec2 = try EC2Lab(lab: lab, node: aws, remote: remote, identities: Self.balancers.count)
+            } else {
+                ec2 = try EC2Lab(lab: lab, node: aws, identities: Self.balancers)
+            }
+        } catch {
+            lab.teardown()
+            throw error
+        }
+        do {
+            for (n, node) in web.enumerated() { try prepareWebServer(node, n) }
+        } catch {
+            lab.teardown()
+            throw error
+        }
+    }
+
+    public func teardown() { lab.teardown() }
+
+    /// The VIP on `lo` with ARP kept quiet about it (arp_ignore 1, arp_announce 2), as
+    /// LVS-DR real servers need; set in-process through the namespace (no `ip`/`sysctl`
+    /// processes: each costs seconds in the emulated VM).
+    private func prepareWebServer(_ node: NetworkLab.Node, _ n: Int) throws {
+        try inNetworkNamespace(node.namespace) {
+            let netlink = try NetlinkSocket(.route)
+            guard let lo = try netlink.links().first(where: { $0.name == "lo" }), let vip = IPv4Address(ArticleLab.vip) else {
+                throw ChildProcessError("no lo in \(node.name)")
+            }
+            try netlink.addAddress(InterfaceAddress(address: vip, prefixLength: 32, interfaceIndex: lo.index, scope: 254))
+            for name in ["all", "eth0"] {
+                try "1".write(toFile: "/proc/sys/net/ipv4/conf/\(name)/arp_ignore", atomically: false, encoding: .utf8)
+                try "2".write(toFile: "/proc/sys/net/ipv4/conf/\(name)/arp_announce", atomically: false, encoding: .utf8)
+            }
+        }
+        let root = lab.path("www\(n + 1)")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "web\(n + 1)\n".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)
+    }
+
+    /// Starts (or restarts) web server `n`: Python's http.server on port 80.
+    public func startWebServer(_ n: Int) throws {
+        webProcesses[n] = try lab.spawn(web[n], ["python3", "-m", "http.server", "--bind", "0.0.0.0", "--directory",
+                                                 lab.path("www\(n + 1)"), "80"], log: "web\(n + 1).log")
+    }
+
+    public func stopWebServer(_ n: Int) {
+        webProcesses[n]?.stop(signal: SIGKILL)
+        webProcesses[n] = nil
+    }
+
+    /// Waits until both web servers answer the client directly (a Python web server takes
+    /// half a minute to start in the emulated VM; health checks must not start before).
+    public func waitForWebServers(timeout: Double) -> Bool {
+        let urls = Self.webServers.map { "http://\($0)/index.html" }
+        return (try? inNetworkNamespace(client.namespace) {
+            let http = try CurlEasyRequest()
+            return waitUntil(timeout: timeout, interval: 0.5) {
+                urls.allSatisfy { (try? http.get($0, timeoutMilliseconds: 1000).status) == 200 }
+            }
+        }) ?? false
+    }
+
+    /// Points the client's route to the VIP at load balancer `n` (what the VPC does with
+    /// the route table's entry).
+    public func routeClient(toBalancer n: Int) throws {
+        try inNetworkNamespace(client.namespace) {
+            guard let vip = IPv4Address(ArticleLab.vip), let gateway = IPv4Address(ArticleLab.balancers[n]) else { return }
+            try NetlinkSocket(.route).replaceRoute(to: vip, via: gateway)
+        }
+    }
+
+    /// One GET of the VIP from the client: the web server's name, or nil.
+    public static func fetch(_ http: CurlEasyRequest) -> String? {
+        guard let response = try? http.get("http://\(vip)/index.html", timeoutMilliseconds: 500), response.status == 200 else {
+            return nil
+        }
+        return String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The configuration of load balancer `n` for `transport`: the article's file with the
+    /// transport's own lines, `ec2_route_failover` pointing at the lab's moto, and shorter
+    /// health-check intervals so the demonstration does not wait.
+    public func configuration(_ n: Int, transport: String, nopreempt: Bool = false) -> String {
+        let own = Self.balancers[n]
+        let other = Self.balancers[1 - n]
+        var lines = ["global_defs {", "  router_id LVS_\(n + 1)", "}", ""]
+        if transport == "gre" {
+            lines += ["overlay ovc0 {", "  local \(own)", "  peers {", "    \(other)", "  }", "  key 42",
+                      "  address 10.200.0.\(n + 1)/24", "}", ""]
+        }
+        // keepalived ignores nopreempt on a node whose initial state is MASTER.
+        lines += ["vrrp_instance VI_1 {", "  state \(n == 0 && !nopreempt ? "MASTER" : "BACKUP")",
+                  "  interface \(transport == "gre" ? "ovc0" : "eth0")", "  virtual_router_id 51",
+                  "  priority \(n == 0 ? 101 : 100)", "  advert_int 1"]
+        if nopreempt { lines.append("  nopreempt") }
+        lines += ["  authentication {", "    auth_type PASS", "    auth_pass 1111", "  }",
+                  "  virtual_ipaddress {", "    \(Self.vip)/32 dev eth0", "  }"]
+        switch transport {
+        case "unicast": lines += ["  unicast_src_ip \(own)", "  unicast_peer {", "    \(other)", "  }"]
+        case "replicate": lines += ["  transport replicate", "  unicast_peer {", "    \(other)", "  }"]
+        default: break
+        }
+        lines += ["  ec2_route_failover {", "    route_table \(routeTable)", "    endpoint \(ec2.endpoint)",
+                  "    imds_endpoint \(ec2.imdsEndpoint(for: n))", "    refresh 5", "  }", "}", ""]
+        lines += ["virtual_server \(Self.vip) 80 {", "  delay_loop 2", "  lb_algo rr", "  lb_kind DR", "  protocol TCP"]
+        for server in Self.webServers {
+            lines += ["  real_server \(server) 80 {", "    weight 1", "    HTTP_GET {", "      url {", "        path /index.html",
+                      "        status_code 200", "      }", "      connect_timeout 1", "      retry 1", "      delay_before_retry 1",
+                      "    }", "  }"]
+        }
+        lines += ["}", ""]
+        return lines.joined(separator: "\n")
+    }
+
+    /// Master_Down_Interval of the article's timers (VRRPv2, advert_int 1) for the backup's
+    /// priority 100: 3 x 1 s + (256 - 100) / 256 s.
+    public static let masterDownInterval = 3.0 + (256.0 - 100.0) / 256.0
+}
