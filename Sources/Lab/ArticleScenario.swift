@@ -116,6 +116,14 @@ public final class ArticleScenario: @unchecked Sendable {
         note("lab", "transport \(transport)\(nopreempt ? ", nopreempt" : ""): starting lvs1 (priority 101) and lvs2 (100)")
         var first = try bed.lab.startOvercast(bed.lvs[0], config: bed.configuration(0, transport: transport, nopreempt: nopreempt),
                                               tag: "-\(transport)", environment: EC2Lab.environment)
+        if nopreempt {
+            // Both start as BACKUP and nobody preempts: whoever's Master_Down_Interval
+            // ends first stays MASTER, so lvs1 must be MASTER before lvs2 starts.
+            guard waitUntil(timeout: 120, interval: 0.2, { snapshot { $0.states[0] == "MASTER" } }) else {
+                first.stop(signal: SIGTERM, timeout: 10)
+                return fail("lvs1 never became MASTER on its own")
+            }
+        }
         let second = try bed.lab.startOvercast(bed.lvs[1], config: bed.configuration(1, transport: transport, nopreempt: nopreempt),
                                                tag: "-\(transport)", environment: EC2Lab.environment)
         defer {

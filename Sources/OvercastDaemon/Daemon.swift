@@ -160,7 +160,7 @@ public final class Daemon: @unchecked Sendable {
         let wanted = Dictionary(prepared.1.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let current = lock.withLock { runtimes }
         var kept = 0
-        for (name, runtime) in current where wanted[name] != runtime.setup {
+        for (name, runtime) in current where wanted[name]?.withoutRouteFailover != runtime.setup.withoutRouteFailover {
             logger.info("reload: stopping instance", metadata: ["vrrp.instance": "\(name)",
                                                                 "reason": "\(wanted[name] == nil ? "removed" : "changed")"])
             runtime.post(.shutdown)
@@ -168,7 +168,11 @@ public final class Daemon: @unchecked Sendable {
             lock.withLock { runtimes[name] = nil }
         }
         for (name, setup) in wanted.sorted(by: { $0.key < $1.key }) {
-            if current[name]?.setup == setup { kept += 1; continue }
+            if let running = current[name], running.setup.withoutRouteFailover == setup.withoutRouteFailover {
+                running.post(.routeFailover(setup.routeFailover))
+                kept += 1
+                continue
+            }
             do {
                 let runtime = try makeRuntime(setup)
                 lock.withLock { runtimes[name] = runtime }

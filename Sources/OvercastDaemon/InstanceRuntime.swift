@@ -22,6 +22,8 @@ final class InstanceRuntime: @unchecked Sendable {
         case fault(Bool, reason: String)
         /// A sync group member became MASTER: a BACKUP follows at once.
         case takeOver
+        /// A reload changed only the route failover settings: no VRRP restart, no flap.
+        case routeFailover(RouteFailoverSettings?)
     }
 
     enum LoopTimer: Hashable {
@@ -36,8 +38,10 @@ final class InstanceRuntime: @unchecked Sendable {
     private let arp: ARPSocket?
     private let scripts: ScriptRunner
     private var logger: Logger
-    /// Keeps the VIPs' EC2 routes pointing here while MASTER (its own thread).
-    private let routeFailover: RouteFailover?
+    /// Keeps the VIPs' EC2 routes pointing here while MASTER (its own thread). Replaced
+    /// in place when a reload changes only `ec2_route_failover` (the loop swaps it; status
+    /// readers take it under `lock`).
+    private var routeFailover: RouteFailover?
 
     // Loop-owned state.
     private var router: VirtualRouter
@@ -151,7 +155,7 @@ final class InstanceRuntime: @unchecked Sendable {
             publish()
         }
         publish()
-        routeFailover?.stop()
+        lock.withLock { routeFailover }?.stop()
         let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
             exited = true
             defer { exitWaiters.removeAll() }
@@ -173,6 +177,14 @@ final class InstanceRuntime: @unchecked Sendable {
             apply(router.handle(.priorityChanged(priority)))
         case .takeOver:
             if router.state == .backup { apply(router.handle(.timerFired(.masterDown))) }
+        case .routeFailover(let settings):
+            guard settings != routeFailover?.settings else { return true }
+            logger.info("route failover settings changed; VRRP keeps running")
+            let replacement = settings.map { RouteFailover(settings: $0, logger: logger) }
+            let old = lock.withLock { () -> RouteFailover? in defer { routeFailover = replacement }; return routeFailover }
+            old?.stop()
+            replacement?.start()
+            replacement?.setMaster(router.state == .master)
         case .fault(let isFault, let reason):
             let wasFaulty = !faults.isEmpty
             if isFault { faults.insert(reason) } else { faults.remove(reason) }

@@ -32,6 +32,14 @@ struct InstanceSetup: Sendable, Equatable {
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
+    /// Everything but the route failover settings: when only those change, a reload keeps
+    /// the VRRP instance running and swaps the route failover worker.
+    var withoutRouteFailover: InstanceSetup {
+        var copy = self
+        copy.routeFailover = nil
+        return copy
+    }
+
     struct ResolutionError: Error, CustomStringConvertible {
         var description: String
     }

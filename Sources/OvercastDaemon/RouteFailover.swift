@@ -53,7 +53,7 @@ final class RouteFailover: @unchecked Sendable {
         logger[metadataKey: "ec2.route_tables"] = "\(settings.tables.joined(separator: ","))"
         self.logger = logger
         self.environment = environment
-        published = RouteFailoverStatus(routeTables: settings.tables, destinations: settings.destinations)
+        published = RouteFailoverStatus(routeTables: settings.tables, destinations: settings.destinations, refresh: settings.refresh)
     }
 
     func start() {

@@ -8,6 +8,8 @@ public struct RouteFailoverStatus: Codable, Sendable, Hashable {
     public var state = "starting"
     public var routeTables: [String]
     public var destinations: [String]
+    /// Seconds between re-reads while MASTER.
+    public var refresh: Double
     /// The instance or ENI id the routes must point at.
     public var target: String?
     public var region: String?
@@ -30,8 +32,9 @@ public struct RouteFailoverStatus: Codable, Sendable, Hashable {
     public var lastConfirmed: String?
     public var lastCallMilliseconds: Double?
 
-    public init(routeTables: [String], destinations: [String]) {
+    public init(routeTables: [String], destinations: [String], refresh: Double) {
         self.routeTables = routeTables
         self.destinations = destinations
+        self.refresh = refresh
     }
 }

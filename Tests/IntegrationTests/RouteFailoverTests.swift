@@ -33,15 +33,19 @@ import Testing
     /// Node 0 is configured with its instance id and region and gets keys from the
     /// environment; node 1 learns everything from IMDS and signs with role credentials.
     static func start(_ bed: Bed, _ n: Int, priority: Int, tag: String = "") throws -> ChildProcess {
+        try bed.lab.startOvercast(bed.nodes[n], config: config(bed, n, priority: priority), tag: tag,
+                                  environment: n == 0 ? EC2Lab.environment
+                                      : ["AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE=", "AWS_REGION=",
+                                         "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"])
+    }
+
+    static func config(_ bed: Bed, _ n: Int, priority: Int, refresh: Int = 1) -> String {
         var block = ["ec2_route_failover {", "  route_table \(bed.table)", "  endpoint \(bed.ec2.endpoint)",
-                     "  imds_endpoint \(bed.ec2.imdsEndpoint)", "  refresh 1", "  api_timeout 1"]
+                     "  imds_endpoint \(bed.ec2.imdsEndpoint)", "  refresh \(refresh)", "  api_timeout 1"]
         if n == 0 { block += ["  instance_id \(bed.instance(0))", "  region \(EC2Lab.region)"] }
         block.append("}")
-        let instance = LabInstance(priority: priority, version: 3, advertInt: "0.2", source: address(n),
-                                   peers: [address(1 - n)], extra: block)
-        let environment = n == 0 ? EC2Lab.environment
-            : ["AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE=", "AWS_REGION=", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"]
-        return try bed.lab.startOvercast(bed.nodes[n], config: instance.text, tag: tag, environment: environment)
+        return LabInstance(priority: priority, version: 3, advertInt: "0.2", source: address(n),
+                           peers: [address(1 - n)], extra: block).text
     }
 
     static func route(_ bed: Bed, _ n: Int) -> [String: Any]? { bed.lab.instance(bed.nodes[n])?["routeFailover"] as? [String: Any] }
@@ -59,7 +63,10 @@ import Testing
     func theRouteFollowsTheMasterAndNeverDisappears() throws {
         let bed = try Self.bed(sourceDestCheck: true)
         defer { bed.lab.teardown() }
+        // The MASTER-to-be starts alone first: a node started alone is MASTER (and
+        // writes) until it hears a peer, and this test checks that a BACKUP never writes.
         var first = try Self.start(bed, 0, priority: 150)
+        #expect(waitUntil(timeout: 20) { Self.route(bed, 0)?["state"] as? String == "confirmed" }, "\(Self.logs(bed))")
         _ = try Self.start(bed, 1, priority: 100)
         #expect(waitUntil(timeout: 20) {
             bed.lab.state(bed.nodes[0]) == "MASTER" && Self.route(bed, 0)?["state"] as? String == "confirmed"
@@ -111,11 +118,12 @@ import Testing
         // The MASTER signs with instance-role credentials that live 6 s: they must be
         // renewed before they expire, all through the test.
         try bed.ec2.control(["role_ttl": 6])
-        let backup = try Self.start(bed, 0, priority: 100)
-        let master = try Self.start(bed, 1, priority: 150)
         func confirmed() -> Bool { Self.route(bed, 1)?["state"] as? String == "confirmed" }
         func errors(_ label: String) -> Int { (Self.route(bed, 1)?["errors"] as? [String: Int])?[label] ?? 0 }
+        let master = try Self.start(bed, 1, priority: 150)
         #expect(waitUntil(timeout: 20) { bed.lab.state(bed.nodes[1]) == "MASTER" && confirmed() }, "\(Self.logs(bed))")
+        let backup = try Self.start(bed, 0, priority: 100)
+        #expect(waitUntil(timeout: 20) { bed.lab.state(bed.nodes[0]) == "BACKUP" }, "\(Self.logs(bed))")
         let becameMaster = bed.lab.instance(bed.nodes[1])?["becameMaster"] as? Int
 
         // A stale writer points the route at the backup: put back within `refresh` (1 s).
@@ -154,6 +162,15 @@ import Testing
         #expect(bed.lab.instance(bed.nodes[1])?["becameMaster"] as? Int == becameMaster)
         #expect(errors("ExpiredToken") == 2)
         #expect(Self.writes(try bed.ec2.calls(), from: Self.address(0)).isEmpty)
+
+        // A reload that changes only ec2_route_failover swaps the route worker: VRRP
+        // keeps running (no transition), and the routes stay confirmed here.
+        let transitions = bed.lab.instance(bed.nodes[1])?["transitions"] as? Int
+        try Self.config(bed, 1, priority: 150, refresh: 2).write(toFile: bed.lab.path("lvs2.conf"), atomically: true, encoding: .utf8)
+        kill(master.pid, SIGHUP)
+        #expect(waitUntil(timeout: 10) { Self.route(bed, 1)?["refresh"] as? Double == 2 && confirmed() }, "\(Self.logs(bed))")
+        #expect(bed.lab.instance(bed.nodes[1])?["transitions"] as? Int == transitions)
+        #expect(bed.lab.state(bed.nodes[1]) == "MASTER")
         let status = String(decoding: try JSONSerialization.data(withJSONObject: bed.lab.overcastStatus(bed.nodes[0]) ?? [:]), as: UTF8.self)
         for text in [status, Self.logs(bed)] { #expect(!text.contains(EC2Lab.secretAccessKey)) }
     }
