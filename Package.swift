@@ -68,7 +68,7 @@ let package = Package(
 
         // The comparison benchmarks: labs, runs, statistics, tables.
         .executableTarget(name: "overcast-bench", dependencies: [
-            "Lab", "EC2", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Lab", "EC2", "LinuxNet", "VRRP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The article's whole setup as a narrated demonstration (the main command).

@@ -14,7 +14,7 @@ echo "== tiers 1 and 2: unit and namespace integration tests =="
 swift test --skip-build --skip KernelTests
 
 echo "== benchmarks, quick mode: every case must run (numbers are not judged here) =="
-.build/debug/overcast-bench --quick route
+.build/debug/overcast-bench --quick failover route
 
 echo "== tier 3: kernel tests in a VM with Debian's stock kernel =="
 bundle=$(find .build/debug/ -maxdepth 1 -name '*PackageTests.xctest' | head -n 1)

@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
         commandName: "overcast-bench",
         abstract: "Benchmarks Overcast against its reference implementations, in labs it builds itself.")
 
-    @Argument(help: "Cases to run: route (all when none is given).")
+    @Argument(help: "Cases to run: failover, route (all when none is given).")
     var cases: [String] = []
 
     @Flag(help: "Small counts: checks that every case runs (CI).")
@@ -23,14 +23,15 @@ struct Bench: ParsableCommand {
     var json: String?
 
     func run() throws {
-        let wanted = cases.isEmpty ? ["route"] : cases
+        let wanted = cases.isEmpty ? ["failover", "route"] : cases
         let count = runs ?? (quick ? 3 : 20)
         var rows: [ResultRow] = []
         let log: (String) -> Void = { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) }
         for name in wanted {
             switch name {
+            case "failover": rows += try FailoverBenchmark(runs: count, quick: quick, log: log).run()
             case "route": rows += try RouteBenchmark(runs: count, log: log).run()
-            default: throw ValidationError("unknown case '\(name)' (known: route)")
+            default: throw ValidationError("unknown case '\(name)' (known: failover, route)")
             }
         }
         print(Table.render(rows))
