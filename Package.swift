@@ -88,6 +88,6 @@ let package = Package(
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
-        .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config"]),
+        .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

@@ -191,7 +191,8 @@ public final class ArticleScenario: @unchecked Sendable {
         let restartedAt = now
         try bed.startWebServer(1)
         note("web2", "restarted")
-        if waitForAnswers(["web1", "web2"], timeout: 90) {
+        // Python's start-up alone takes up to a minute in the emulated VM.
+        if bed.waitForWebServers(timeout: 240) && waitForAnswers(["web1", "web2"], timeout: 60) {
             report.webRestored = now - restartedAt
             report.answersAtEnd = Set(answered(since: now - 2))
         } else { fail("web2 did not come back into the rotation") }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Testing
 import Config
 import IPVS
@@ -154,6 +155,15 @@ struct IPVSKernelTests {
               }
             }
             """
+        // A Python web server takes from half a minute to a minute to start in the emulated
+        // VM: wait for both to serve, so the bounds below are the health checks' alone.
+        func serving() -> Bool {
+            (try? inNetworkNamespace(lb.namespace) {
+                let http = try CurlEasyRequest()
+                return ["172.31.8.1", "172.31.8.2"].allSatisfy { (try? http.get("http://\($0)/", timeoutMilliseconds: 1000).status) == 200 }
+            }) ?? false
+        }
+        #expect(waitUntil(timeout: 240, interval: 1) { serving() }, "the web servers did not start")
         _ = try lab.startOvercast(lb, config: config)
         let service = "TCP 192.168.20.11:80 rr"
         let both: Set<String> = ["-> 172.31.8.1:80 Route 2 0 0", "-> 172.31.8.2:80 Route 3 0 0"]
@@ -163,6 +173,7 @@ struct IPVSKernelTests {
         #expect(waitUntil(timeout: 30, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == ["-> 172.31.8.1:80 Route 0 0 0"] },
                 "\((try? Self.ipvsadm(lab, lb)) ?? [:])")
         servers = try [serve(0, "-again"), serve(1, "-again")]
-        #expect(waitUntil(timeout: 120, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == both })
+        #expect(waitUntil(timeout: 240, interval: 1) { serving() }, "the web servers did not restart")
+        #expect(waitUntil(timeout: 60, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == both })
     }
 }
