@@ -156,11 +156,15 @@ struct IPVSKernelTests {
             }
             """
         // A Python web server takes from half a minute to a minute to start in the emulated
-        // VM: wait for both to serve, so the bounds below are the health checks' alone.
+        // VM: wait for both to answer HTTP (any status: a missing page is a quick 404,
+        // where "/" would list all of /usr/share/doc), so the bounds below are the health
+        // checks' alone.
         func serving() -> Bool {
             (try? inNetworkNamespace(lb.namespace) {
                 let http = try CurlEasyRequest()
-                return ["172.31.8.1", "172.31.8.2"].allSatisfy { (try? http.get("http://\($0)/", timeoutMilliseconds: 1000).status) == 200 }
+                return ["172.31.8.1", "172.31.8.2"].allSatisfy {
+                    ((try? http.get("http://\($0)/overcast-probe", timeoutMilliseconds: 3000).status) ?? 0) > 0
+                }
             }) ?? false
         }
         #expect(waitUntil(timeout: 240, interval: 1) { serving() }, "the web servers did not start")
