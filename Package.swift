@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "ChildProcesses"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient"]),
+        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient"]),
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
@@ -68,7 +68,7 @@ let package = Package(
 
         // The comparison benchmarks: labs, runs, statistics, tables.
         .executableTarget(name: "overcast-bench", dependencies: [
-            "Lab", "EC2", "LinuxNet", "VRRP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Lab", "EC2", "LinuxNet", "VRRP", "PacketCapture", "IPVS", "Config", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The article's whole setup as a narrated demonstration (the main command).
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab", "VRRP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]

@@ -5,10 +5,7 @@
 # Debian's stock kernel (scripts/kernel-tier.sh). Nothing else to set up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh >/dev/null
-echo "building (release)..."
-swift build -c release --product overcast >/dev/null
-swift build -c release --product overcast-demo >/dev/null
+scripts/build-release.sh overcast overcast-demo
 
 modprobe -q ip_vs 2>/dev/null || true
 modprobe -q ip_gre 2>/dev/null || true

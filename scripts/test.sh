@@ -14,14 +14,18 @@ echo "== tiers 1 and 2: unit and namespace integration tests =="
 swift test --skip-build --skip KernelTests
 
 echo "== benchmarks, quick mode: every case must run (numbers are not judged here) =="
-.build/debug/overcast-bench --quick failover route
+.build/debug/overcast-bench --quick failover adverts route idle health
 
 echo "== tier 3: kernel tests in a VM with Debian's stock kernel =="
 bundle=$(find .build/debug/ -maxdepth 1 -name '*PackageTests.xctest' | head -n 1)
 [ -n "$bundle" ] || { echo "test bundle not found under .build/debug" >&2; exit 1; }
 # Serially: the VM has two emulated CPUs, and suites in parallel starve its processes.
 # The EC2 lab (moto) runs on this host, where Python is fast; the VM reaches it.
-KT_TIMEOUT=1800 scripts/lab/with-ec2-lab.sh scripts/kernel-tier.sh "$bundle" --testing-library swift-testing --no-parallel --filter KernelTests
+# In the same boot, the benchmark cases that need IPVS or GRE, quick (they must run).
+KT_TIMEOUT=2400 scripts/lab/with-ec2-lab.sh scripts/kernel-tier.sh bash -c \
+  '"$1" --testing-library swift-testing --no-parallel --filter KernelTests &&
+   echo "== benchmarks in the VM, quick mode: ipvs, health, GRE failover and adverts ==" &&
+   .build/debug/overcast-bench --quick ipvs health failover adverts --transport "overcast gre"' kernel-tier "$bundle"
 
 # Namespaces left behind by this run's tests are a leak: fail. A lab's namespaces carry
 # the pid of the test process that made it (ovc<pid>x<n>-...); labs of processes still

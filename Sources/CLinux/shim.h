@@ -1,11 +1,12 @@
 // Linux kernel headers and GNU calls that Glibc's Swift module does not export
-// (packet sockets, Ethernet protocol numbers, ppoll, pipe2). Declarations and
+// (packet sockets, Ethernet protocol numbers, socket filters, ppoll, pipe2). Declarations and
 // pass-through wrappers only.
 #ifndef OVERCAST_CLINUX_SHIM_H
 #define OVERCAST_CLINUX_SHIM_H
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <signal.h>
 #include <time.h>

@@ -47,12 +47,17 @@ public final class IPVSClient {
                                               operation: "reading IPVS services")
         for reply in replies {
             guard let nested = reply.first(where: { $0.type == Attr.service }), let service = Self.service(from: nested.children) else { continue }
-            let dests = try netlink.genericDump(family: family, command: Command.getDestination.rawValue, version: Self.version,
-                                                attributes: [.nested(Attr.service, Self.keyAttributes(service.key))],
-                                                operation: "reading IPVS destinations of \(service.key)")
-            table.add(service, dests.compactMap { $0.first { $0.type == Attr.destination }.flatMap { Self.destination(from: $0.children) } })
+            table.add(service, try destinations(of: service.key))
         }
         return table
+    }
+
+    /// The real servers of one service (one dump request).
+    public func destinations(of key: IPVSServiceKey) throws(NetlinkError) -> [IPVSDestination] {
+        let dests = try netlink.genericDump(family: family, command: Command.getDestination.rawValue, version: Self.version,
+                                            attributes: [.nested(Attr.service, Self.keyAttributes(key))],
+                                            operation: "reading IPVS destinations of \(key)")
+        return dests.compactMap { $0.first { $0.type == Attr.destination }.flatMap { Self.destination(from: $0.children) } }
     }
 
     // MARK: - Encoding

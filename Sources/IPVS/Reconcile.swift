@@ -63,4 +63,19 @@ public enum IPVSReconciler {
         }
         return removeDestinations + removeServices + putServices + putDestinations
     }
+
+    /// What the kernel holds once `changes(desired:actual:owned:)` has been applied:
+    /// the services in `owned` as desired (or gone), everyone else's as they were.
+    public static func applying(desired: IPVSTable, to actual: IPVSTable, owned: Set<IPVSServiceKey>) -> IPVSTable {
+        var result = actual
+        for key in actual.services.keys where desired.services[key] == nil && owned.contains(key) {
+            result.services[key] = nil
+            result.destinations[key] = nil
+        }
+        for (key, service) in desired.services {
+            result.services[key] = service
+            result.destinations[key] = desired.destinations[key] ?? [:]
+        }
+        return result
+    }
 }

@@ -17,11 +17,13 @@ public enum Prerequisites {
         }
     }
 
-    /// Whether python3 can import every module in `modules` (found, not imported: fast).
+    /// Whether python3 can import every module in `modules` (found, not imported). Python
+    /// starts slowly in the emulated VM, and more slowly still on a loaded host: a generous
+    /// timeout, so a slow start is not mistaken for a missing module.
     public static func pythonModulesExist(_ modules: [String]) -> Bool {
         guard commandExists("python3") else { return false }
         let probe = "import importlib.util, sys; sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 1)"
-        return (try? ChildProcess.run(["python3", "-c", probe] + modules, timeout: 30).status) == 0
+        return (try? ChildProcess.run(["python3", "-c", probe] + modules, timeout: 180).status) == 0
     }
 
     /// nil when everything is there; otherwise why not.

@@ -1,4 +1,6 @@
 import Foundation
+import LinuxNet
+import VRRP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,32 +11,17 @@ import Glibc
 /// tier uses it to give the lab's "aws" node the EC2 lab running on the host (Python
 /// runs fifty times slower in the emulated VM; moto there takes minutes to start).
 public final class TCPRelay: @unchecked Sendable {
-    private let listener: Int32
+    private let listener: FileDescriptor
     private let target: sockaddr_in
     private let lock = NSLock()
     private var running = true
 
     public init(namespace: String, listen address: String, port: UInt16, to targetAddress: String, port targetPort: UInt16) throws {
-        guard let local = Self.address(address, port), let remote = Self.address(targetAddress, targetPort) else {
+        guard let local = IPv4Address(address), let remote = IPv4Address(targetAddress) else {
             throw ChildProcessError("relay: bad address \(address) or \(targetAddress)")
         }
-        target = remote
-        listener = try inNetworkNamespace(namespace) { () -> Int32 in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw ChildProcessError("relay: socket: \(String(cString: strerror(errno)))") }
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            var bound = local
-            let rc = withUnsafePointer(to: &bound) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard rc == 0, listen(fd, 64) == 0 else {
-                let message = String(cString: strerror(errno))
-                close(fd)
-                throw ChildProcessError("relay: bind/listen \(address):\(port): \(message)")
-            }
-            return fd
-        }
+        target = sockaddr_in(remote, port: targetPort)
+        listener = try inNetworkNamespace(namespace) { try FileDescriptor.tcpListener(local, port: port, backlog: 64) }
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "relay-\(port)"
         thread.start()
@@ -44,25 +31,16 @@ public final class TCPRelay: @unchecked Sendable {
 
     public func stop() {
         let wasRunning = lock.withLock { () -> Bool in defer { running = false }; return running }
-        if wasRunning { shutdown(listener, Int32(SHUT_RDWR)) }
+        if wasRunning { shutdown(listener.raw, Int32(SHUT_RDWR)) }
     }
 
     private var isRunning: Bool { lock.withLock { running } }
 
-    static func address(_ text: String, _ port: UInt16) -> sockaddr_in? {
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, text, &a.sin_addr) == 1 else { return nil }
-        return a
-    }
-
     private func acceptLoop() {
-        defer { close(listener) }
         while isRunning {
-            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: listener.raw, events: Int16(POLLIN), revents: 0)]
             guard poll(&fds, 1, 200) > 0 else { continue }
-            let client = accept(listener, nil, nil)
+            let client = accept(listener.raw, nil, nil)
             guard client >= 0 else { continue }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             let thread = Thread { [self] in pump(client) }

@@ -9,11 +9,13 @@ import Glibc
 /// they did: the state through `overcast status --json`, the VIP through `ip addr`.
 extension NetworkLab {
     /// Writes `config` and starts `overcast run` inside `node`, with `environment`
-    /// ("NAME=value") added to this process's own.
-    public func startOvercast(_ node: Node, config: String, tag: String = "", environment: [String] = []) throws -> ChildProcess {
+    /// ("NAME=value") added to this process's own. Tests log at debug (their failure
+    /// messages show the log); benchmarks at info, as keepalived logs by default.
+    public func startOvercast(_ node: Node, config: String, tag: String = "", environment: [String] = [],
+                              logLevel: String = "debug") throws -> ChildProcess {
         let path = self.path("\(node.name)\(tag).conf")
         try config.write(toFile: path, atomically: true, encoding: .utf8)
-        let command = [Binaries.overcast, "run", "-f", path, "--log-level", "debug"]
+        let command = [Binaries.overcast, "run", "-f", path, "--log-level", logLevel]
         return try spawn(node, environment.isEmpty ? command : ["env"] + environment + command, log: "\(node.name)\(tag).log")
     }
 
@@ -28,9 +30,9 @@ extension NetworkLab {
 
     /// Starts tcpdump writing `file` in `node` and returns once it is capturing (it says
     /// "listening on"), so nothing sent after this call is missed.
-    public func startCapture(_ node: Node, file: String, filter: String) throws -> ChildProcess {
+    public func startCapture(_ node: Node, file: String, filter: String, interface: String? = nil) throws -> ChildProcess {
         let log = "tcpdump-\(node.name)-\(file).log"
-        let capture = try spawn(node, ["tcpdump", "-i", node.interface, "-U", "-w", path(file), filter], log: log)
+        let capture = try spawn(node, ["tcpdump", "-i", interface ?? node.interface, "-U", "-w", path(file), filter], log: log)
         let ready = waitUntil(timeout: 20, interval: 0.05) {
             ((try? String(contentsOfFile: self.path(log), encoding: .utf8)) ?? "").contains("listening on")
         }
@@ -85,6 +87,7 @@ public func waitUntil(timeout: Double, interval: Double = 0.1, _ condition: () -
 public struct LabInstance: Sendable {
     public var name = "VI_1"
     public var vrid = 51
+    public var interface = "eth0"
     public var priority: Int
     public var version = 2
     public var advertInt = "1"
@@ -107,7 +110,7 @@ public struct LabInstance: Sendable {
     }
 
     public var text: String {
-        var lines = ["vrrp_instance \(name) {", "  state BACKUP", "  interface eth0", "  virtual_router_id \(vrid)",
+        var lines = ["vrrp_instance \(name) {", "  state BACKUP", "  interface \(interface)", "  virtual_router_id \(vrid)",
                      "  priority \(priority)", "  version \(version)", "  advert_int \(advertInt)"]
         if nopreempt { lines.append("  nopreempt") }
         if let password { lines += ["  authentication {", "    auth_type PASS", "    auth_pass \(password)", "  }"] }

@@ -35,14 +35,19 @@ public final class NetlinkSocket {
 
     public static var libraryVersion: String { String(cString: overcast_libnl_version()) }
 
-    public init(_ proto: NetlinkProtocol) throws(NetlinkError) {
+    /// A socket for requests; with `groups`, one that receives those multicast groups'
+    /// notifications instead (no sequence checks, non-blocking).
+    public init(_ proto: NetlinkProtocol, subscribing groups: [UInt32] = []) throws(NetlinkError) {
         guard let socket = nl_socket_alloc() else {
             throw NetlinkError(code: -Int32(NLE_NOMEM), operation: "nl_socket_alloc")
         }
-        let rc = nl_connect(socket, proto.number)
+        if !groups.isEmpty { nl_socket_disable_seq_check(socket) }
+        var rc = nl_connect(socket, proto.number)
+        for group in groups where rc == 0 { rc = nl_socket_add_membership(socket, Int32(group)) }
+        if rc == 0 && !groups.isEmpty { rc = nl_socket_set_nonblocking(socket) }
         guard rc == 0 else {
             nl_socket_free(socket)
-            throw NetlinkError(code: rc, operation: "connecting a netlink socket")
+            throw NetlinkError(code: rc, operation: groups.isEmpty ? "connecting a netlink socket" : "subscribing to netlink groups \(groups)")
         }
         handle = socket
     }

@@ -1,3 +1,4 @@
+import CLinux
 import VRRP
 #if canImport(Glibc)
 import Glibc
@@ -16,12 +17,20 @@ public final class VRRPSocket: @unchecked Sendable {
         public var ttl: UInt8 = 255
         /// Join 224.0.0.18 on the interface and send multicast from it.
         public var multicast: Bool
-        public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, ttl: UInt8 = 255, multicast: Bool) {
+        /// VRIDs of this daemon's other instances on the same interface: the kernel drops
+        /// their advertisements before they reach this socket. Every raw socket for
+        /// protocol 112 gets a copy of every VRRP packet, so without this N instances
+        /// decode N x N packets per interval; keepalived shares one socket instead.
+        /// Unknown VRIDs still arrive, to be counted as `other_vrid`.
+        public var siblingRouterIDs: [UInt8]
+        public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, ttl: UInt8 = 255, multicast: Bool,
+                    siblingRouterIDs: [UInt8] = []) {
             self.interfaceName = interfaceName
             self.interfaceIndex = interfaceIndex
             self.source = source
             self.ttl = ttl
             self.multicast = multicast
+            self.siblingRouterIDs = siblingRouterIDs
         }
     }
 
@@ -46,14 +55,10 @@ public final class VRRPSocket: @unchecked Sendable {
             // Unicast: bind to the source address. A raw socket bound to an address
             // receives only packets addressed to it, which is right here and wrong for
             // multicast, where the source is set by IP_MULTICAST_IF instead.
-            var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = options.source.value.bigEndian
-            try systemCall("bind", "binding to \(options.source) (is it an address of \(options.interfaceName)?)") {
-                withUnsafePointer(to: &local) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-            }
+            try fileDescriptor.bind(sockaddr_in(options.source), "binding to \(options.source) (is it an address of \(options.interfaceName)?)")
+        }
+        if !options.siblingRouterIDs.isEmpty {
+            try attach(SocketFilter.droppingRouterIDs(options.siblingRouterIDs))
         }
         if options.multicast {
             try fileDescriptor.setOption(Int32(IPPROTO_IP), IP_MULTICAST_TTL, UInt8(options.ttl), "IP_MULTICAST_TTL")
@@ -67,23 +72,40 @@ public final class VRRPSocket: @unchecked Sendable {
         }
     }
 
+    /// SO_ATTACH_FILTER with a classic BPF program.
+    private func attach(_ program: [sock_filter]) throws(SystemCallError) {
+        var instructions = program
+        let fd = fileDescriptor.raw
+        try instructions.withUnsafeMutableBufferPointer { (buffer) throws(SystemCallError) in
+            var fprog = sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress)
+            try systemCall("setsockopt(SO_ATTACH_FILTER)", "filtering sibling instances' VRIDs") {
+                setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, socklen_t(MemoryLayout<sock_fprog>.size))
+            }
+        }
+    }
+
     /// Sends one VRRP message to `destination`.
     public func send(_ payload: [UInt8], to destination: IPv4Address) throws(SystemCallError) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = destination.value.bigEndian
-        try fileDescriptor.send(payload, to: address, "sending VRRP to \(destination)")
+        try fileDescriptor.send(payload, to: sockaddr_in(destination), "sending VRRP to \(destination)")
     }
 
     /// Waits up to `timeoutMilliseconds` for one packet; nil on timeout. The bytes are
     /// the whole IPv4 packet.
+    /// With a zero timeout (the event loops, which polled already) it is one recv(2).
     public func receive(timeoutMilliseconds: Int32) throws(SystemCallError) -> [UInt8]? {
-        guard try fileDescriptor.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let fd = fileDescriptor.raw
-        let count = try systemCall("recv", "receiving VRRP on \(options.interfaceName)") {
-            buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if timeoutMilliseconds != 0 {
+            guard try fileDescriptor.waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
         }
-        return Array(buffer.prefix(count))
+        let fd = fileDescriptor.raw
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if count < 0 {
+            let code = errno
+            if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return nil }
+            throw SystemCallError("recv", errno: code, context: "receiving VRRP on \(options.interfaceName)")
+        }
+        return Array(buffer[0..<count])
     }
+
+    /// Reused by every receive: one socket is read by one event loop.
+    private var buffer = [UInt8](repeating: 0, count: 4096)
 }

@@ -68,20 +68,27 @@ public final class Daemon: @unchecked Sendable {
         return (config, setups)
     }
 
-    func makeRuntime(_ setup: InstanceSetup) throws -> InstanceRuntime {
+    /// The instance's runtime and transport. `all` are every instance of the
+    /// configuration: the VRIDs of the others on the same interface are filtered out in
+    /// the kernel, so each instance decodes only what may concern it.
+    func makeRuntime(_ setup: InstanceSetup, among all: [InstanceSetup]) throws -> InstanceRuntime {
+        let own = setup.router.virtualRouterID
+        let siblings = all.filter { $0.name != setup.name && $0.interfaceName == setup.interfaceName }
+            .map(\.router.virtualRouterID).filter { $0 != own }
         let transport: any VRRPTransport
         switch setup.transportKind {
         case .unicast:
             transport = try UnicastTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
-                                             source: setup.source, peers: setup.router.unicastPeers ?? [], ttl: setup.unicastTTL)
+                                             source: setup.source, peers: setup.router.unicastPeers ?? [], ttl: setup.unicastTTL,
+                                             siblingRouterIDs: siblings)
         case .multicast, .gre:
             transport = try MulticastTransport(kind: setup.transportKind.rawValue, interfaceName: setup.interfaceName,
-                                               interfaceIndex: setup.interfaceIndex, source: setup.source)
+                                               interfaceIndex: setup.interfaceIndex, source: setup.source, siblingRouterIDs: siblings)
         case .replicate:
             let logger = self.logger
             transport = try ReplicateTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
                                                source: setup.source, peers: setup.router.unicastPeers ?? [],
-                                               mode: setup.replicateMode == .l3 ? .l3 : .l2,
+                                               mode: setup.replicateMode == .l3 ? .l3 : .l2, siblingRouterIDs: siblings,
                                                log: { logger.warning("\($0)") })
         }
         let runtime = InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
@@ -124,7 +131,7 @@ public final class Daemon: @unchecked Sendable {
         applyScriptPolicy(config)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for setup in setups {
-            let runtime = try makeRuntime(setup)
+            let runtime = try makeRuntime(setup, among: setups)
             lock.withLock { runtimes[setup.name] = runtime }
             services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
         }
@@ -174,7 +181,7 @@ public final class Daemon: @unchecked Sendable {
                 continue
             }
             do {
-                let runtime = try makeRuntime(setup)
+                let runtime = try makeRuntime(setup, among: prepared.1)
                 lock.withLock { runtimes[name] = runtime }
                 await lock.withLock { group }?.addServiceUnlessShutdown(
                     .init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
@@ -198,7 +205,8 @@ public final class Daemon: @unchecked Sendable {
                                   realServers: health.states.map {
                                       RealServerStatus(virtualServer: $0.virtualServer, address: $0.address, port: $0.port,
                                                        up: $0.up, lastFailure: $0.lastFailure)
-                                  })
+                                  },
+                                  ipvs: loadBalancer.status)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(status)) ?? Data()

@@ -188,7 +188,7 @@ final class HealthMonitor: @unchecked Sendable {
             }
             // Collect finished checks.
             let nextDue = lock.withLock { checkers.values.filter { !$0.running }.map(\.nextRun).min() } ?? (now + 1)
-            let wait = Int32(max(10, min(200, (nextDue - Date().timeIntervalSince1970) * 1000)))
+            let wait = Int32(max(10, min(1000, (nextDue - Date().timeIntervalSince1970) * 1000)))
             if engine.inFlight > 0 {
                 for (id, result) in engine.perform(waitMilliseconds: wait) {
                     guard let key = targetOwner.removeValue(forKey: id) else { continue }

@@ -319,9 +319,19 @@ final class InstanceRuntime: @unchecked Sendable {
         }
     }
 
+    private var publishedMaster: (address: IPv4Address?, text: String?) = (nil, nil)
+    private var publishedRejections = 0
+
     private func publish() {
         let c = router.counters
-        let master: String? = router.state == .master ? transport.sourceAddress.description : router.lastHeardFrom?.description
+        // Called after every wake-up: strings and maps are rebuilt only when they change.
+        let masterAddress = router.state == .master ? transport.sourceAddress : router.lastHeardFrom
+        if masterAddress != publishedMaster.address { publishedMaster = (masterAddress, masterAddress?.description) }
+        let master = publishedMaster.text
+        let rejectedTotal = c.rejected.values.reduce(0, +)
+        let rejected: [String: Int]? = rejectedTotal == publishedRejections ? nil
+            : Dictionary(uniqueKeysWithValues: c.rejected.map { ($0.key.rawValue, $0.value) })
+        publishedRejections = rejectedTotal
         lock.withLock {
             published.state = router.state.rawValue
             published.effectivePriority = Int(router.machine.priority)
@@ -333,7 +343,7 @@ final class InstanceRuntime: @unchecked Sendable {
             published.transitions = c.transitions
             published.becameMaster = c.becameMaster
             published.sendErrors = sendErrors
-            published.rejected = Dictionary(uniqueKeysWithValues: c.rejected.map { ($0.key.rawValue, $0.value) })
+            if let rejected { published.rejected = rejected }
             published.faults = faults.sorted()
             published.transportCounters = transport.counters
             stateSinceShared = stateSince

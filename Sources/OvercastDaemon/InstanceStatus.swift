@@ -40,6 +40,22 @@ public struct DaemonStatus: Codable, Sendable {
     public var reloads: Int
     public var instances: [InstanceStatus]
     public var realServers: [RealServerStatus] = []
+    /// The IPVS table this daemon programs; nil without virtual servers.
+    public var ipvs: IPVSStatus?
+}
+
+/// The IPVS side: how much was changed (each change is one netlink request) and how long
+/// the last reconciliation took, so a reload's cost is visible.
+public struct IPVSStatus: Codable, Sendable, Hashable {
+    public var services: Int
+    public var destinations: Int
+    /// Netlink change requests sent since start (adds, updates, deletes).
+    public var changesApplied: Int
+    public var reconciliations: Int
+    /// The last reconciliation: read the kernel's table, compute and send the changes.
+    public var lastChanges: Int
+    public var lastMilliseconds: Double
+    public var lastError: String?
 }
 
 /// A real server as the health checks see it.

@@ -16,8 +16,16 @@ final class LoadBalancer: @unchecked Sendable {
     private var alive: @Sendable (DesiredTable.RealServerID) -> Bool = { _ in true }
     private var weight: @Sendable (DesiredTable.RealServerID) -> Int? = { _ in nil }
     private let scripts: ScriptRunner
-    private(set) var changesApplied = 0
-    private(set) var lastError: String?
+    private var changesApplied = 0
+    private var lastError: String?
+    private var reconciliations = 0
+    private var lastChanges = 0
+    private var lastMilliseconds = 0.0
+    private var programmed = (services: 0, destinations: 0)
+    /// The kernel's table as of our last successful reconciliation: a health change or a
+    /// reload diffs against it instead of reading back every service (one dump request
+    /// per service: seconds at 10,000). Read from the kernel at start and after any error.
+    private var known: IPVSTable?
 
     init(logger: Logger, scripts: ScriptRunner) {
         self.logger = logger
@@ -28,6 +36,16 @@ final class LoadBalancer: @unchecked Sendable {
     func apply(_ config: OvercastConfiguration) {
         lock.withLock { self.config = config }
         reconcile()
+    }
+
+    /// The status block; nil when there is nothing to program.
+    var status: IPVSStatus? {
+        lock.withLock {
+            guard let config, !config.virtualServers.isEmpty || !owned.isEmpty else { return nil }
+            return IPVSStatus(services: programmed.services, destinations: programmed.destinations, changesApplied: changesApplied,
+                              reconciliations: reconciliations, lastChanges: lastChanges, lastMilliseconds: lastMilliseconds,
+                              lastError: lastError)
+        }
     }
 
     /// Real servers went up or down.
@@ -49,15 +67,22 @@ final class LoadBalancer: @unchecked Sendable {
             }
             // The quorum follows the checks even when the kernel cannot be programmed.
             quorum = quorumUp
+            let started = Date()
             do {
                 let client = try IPVSClient()
-                let actual = try client.read()
+                let actual = try known ?? client.read()
                 // At start, services matching the configuration are adopted as ours.
                 let mine = owned.union(desired.services.keys)
                 let changes = IPVSReconciler.changes(desired: desired, actual: actual, owned: mine)
+                known = nil
                 try client.apply(changes)
+                known = IPVSReconciler.applying(desired: desired, to: actual, owned: mine)
                 owned = Set(desired.services.keys)
                 changesApplied += changes.count
+                lastChanges = changes.count
+                reconciliations += 1
+                lastMilliseconds = Date().timeIntervalSince(started) * 1000
+                programmed = (desired.services.count, desired.destinationCount)
                 lastError = nil
                 logger.info("IPVS programmed", metadata: ["ipvs.services": "\(desired.services.count)",
                                                           "ipvs.destinations": "\(desired.destinationCount)",

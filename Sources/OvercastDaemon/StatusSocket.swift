@@ -63,6 +63,7 @@ final class StatusServer: @unchecked Sendable {
     private let snapshot: @Sendable () -> Data
     private let lock = NSLock()
     private var stopped = false
+    private let wakeup = Wakeup()
 
     init(logger: Logger, snapshot: @escaping @Sendable () -> Data) throws {
         self.logger = logger
@@ -89,12 +90,16 @@ final class StatusServer: @unchecked Sendable {
         thread.start()
     }
 
-    func stop() { lock.withLock { stopped = true } }
+    func stop() {
+        lock.withLock { stopped = true }
+        wakeup.signal()
+    }
 
+    /// Sleeps until a client or `stop()`: an idle daemon's status thread never wakes.
     private func serve() {
         while !lock.withLock({ stopped }) {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 500) > 0 else { continue }
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
+            guard poll(&fds, 2, -1) > 0, fds[0].revents != 0 else { continue }
             let client = accept(fd, nil, nil)
             guard client >= 0 else { continue }
             var credentials = overcast_ucred()

@@ -74,28 +74,45 @@ final class Tracker: @unchecked Sendable {
         wakeup.signal()
     }
 
+    /// The tracking loop: link tables read when the kernel says a link changed (and every
+    /// 60 s as a backstop), scripts run when due; otherwise it sleeps.
     private func start() {
         lock.withLock { started = true }
+        let events = try? LinkEvents()
+        if events == nil { logger.warning("no link event subscription; link tracking polls every 0.5 s") }
+        let backstop = events == nil ? 0.5 : 60.0
         let thread = Thread { [self] in
             var lastLinks = 0.0
             while true {
                 let now = Date().timeIntervalSince1970
-                if now - lastLinks >= 0.5 {
+                if now - lastLinks >= backstop {
                     lastLinks = now
                     refreshLinks()
                 }
                 runDueScripts(now: now)
                 evaluate()
-                var p = pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)
-                if poll(&p, 1, 100) > 0 { wakeup.drain() }
+                let nextScript = lock.withLock { scripts.values.filter { !$0.running }.map(\.nextRun).min() }
+                let until = min(lastLinks + backstop, nextScript ?? .infinity)
+                let timeout = Int32(max(1, min(10_000, (until - Date().timeIntervalSince1970) * 1000)))
+                var fds = [pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: events?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+                guard poll(&fds, 2, timeout) > 0 else { continue }
+                if fds[0].revents != 0 { wakeup.drain() }
+                if fds[1].revents != 0, events?.drain() == true { lastLinks = 0 }
             }
         }
         thread.name = "overcast-tracker"
         thread.start()
     }
 
+    private lazy var linkReader = try? NetlinkSocket(.route)
+
     private func refreshLinks() {
-        guard let links = try? NetlinkSocket(.route).links() else { return }
+        if linkReader == nil { linkReader = try? NetlinkSocket(.route) }
+        guard let links = try? linkReader?.links() else {
+            linkReader = nil
+            return
+        }
         let state = Dictionary(links.map { ($0.name, $0.hasCarrier) }, uniquingKeysWith: { a, _ in a })
         lock.withLock { carrier = state }
     }

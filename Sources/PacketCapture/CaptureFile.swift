@@ -6,6 +6,10 @@ public enum CaptureFile {
         public var bytes: [UInt8]
         /// The link type libpcap reports (1 = Ethernet).
         public var linkType: Int32
+        /// When the kernel captured it, in seconds since 1970.
+        public var time: Double = 0
+        /// The frame's length on the wire (the capture may hold less).
+        public var wireLength: Int = 0
     }
 
     public static func read(_ path: String) throws(PcapError) -> [Frame] {
@@ -21,8 +25,10 @@ public enum CaptureFile {
         while true {
             let rc = pcap_next_ex(handle, &header, &data)
             if rc == 1, let header, let data {
+                let stamp = header.pointee.ts
                 frames.append(Frame(bytes: Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen))),
-                                    linkType: linkType))
+                                    linkType: linkType, time: Double(stamp.tv_sec) + Double(stamp.tv_usec) / 1e6,
+                                    wireLength: Int(header.pointee.len)))
             } else if rc == PCAP_ERROR_BREAK {
                 return frames
             } else if rc == PCAP_ERROR {

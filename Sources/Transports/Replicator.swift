@@ -178,8 +178,9 @@ public final class ReplicateTransport: VRRPTransport {
     public let replicator: Replicator
 
     public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, peers: [IPv4Address],
-                mode: Replicator.Mode, log: @escaping @Sendable (String) -> Void) throws {
-        multicast = try MulticastTransport(kind: "replicate", interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source)
+                mode: Replicator.Mode, siblingRouterIDs: [UInt8] = [], log: @escaping @Sendable (String) -> Void) throws {
+        multicast = try MulticastTransport(kind: "replicate", interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
+                                           siblingRouterIDs: siblingRouterIDs)
         replicator = try Replicator(interface: interfaceName, peers: peers, mode: mode, log: log)
         replicator.start()
     }

@@ -9,11 +9,12 @@ public final class UnicastTransport: VRRPTransport {
     public let peers: [IPv4Address]
     private let socket: VRRPSocket
 
-    public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, peers: [IPv4Address], ttl: UInt8 = 255) throws(TransportError) {
+    public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, peers: [IPv4Address], ttl: UInt8 = 255,
+                siblingRouterIDs: [UInt8] = []) throws(TransportError) {
         self.peers = peers
         do {
             socket = try VRRPSocket(.init(interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
-                                          ttl: ttl, multicast: false))
+                                          ttl: ttl, multicast: false, siblingRouterIDs: siblingRouterIDs))
         } catch {
             throw TransportError("unicast transport on \(interfaceName): \(error)")
         }
@@ -47,11 +48,12 @@ public final class MulticastTransport: VRRPTransport {
     public let kind: String
     private let socket: VRRPSocket
 
-    public init(kind: String = "multicast", interfaceName: String, interfaceIndex: Int32, source: IPv4Address) throws(TransportError) {
+    public init(kind: String = "multicast", interfaceName: String, interfaceIndex: Int32, source: IPv4Address,
+                siblingRouterIDs: [UInt8] = []) throws(TransportError) {
         self.kind = kind
         do {
             socket = try VRRPSocket(.init(interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
-                                          ttl: 255, multicast: true))
+                                          ttl: 255, multicast: true, siblingRouterIDs: siblingRouterIDs))
         } catch {
             throw TransportError("\(kind) transport on \(interfaceName): \(error)")
         }

@@ -13,15 +13,10 @@ import Glibc
 /// first TCP connection to the VIP accepted by the backup. The protocol's own share is
 /// Master_Down_Interval; the rest is the daemon's overhead (timer, VIP, gratuitous ARP).
 ///
-/// Runs on this machine's kernel in namespaces: unicast and replicate, Overcast and
-/// stock keepalived (unicast). The GRE overlay needs the kernel-tier VM and is measured
-/// there (not yet part of this tool).
+/// Runs in namespaces on the kernel at hand: Overcast unicast and replicate and stock
+/// keepalived unicast everywhere, Overcast's GRE overlay where gretap exists (the
+/// kernel-tier VM, where the others are measured again as its same-run references).
 struct FailoverBenchmark {
-    struct Variant {
-        var name: String
-        var keepalived: Bool
-        var transport: String
-    }
     struct Timers {
         var name: String
         var version: Int
@@ -39,9 +34,7 @@ struct FailoverBenchmark {
 
     func run() throws -> [ResultRow] {
         try Prerequisites.require(commands: ["ip", "bridge", "keepalived"])
-        let variants = [Variant(name: "overcast unicast", keepalived: false, transport: "unicast"),
-                        Variant(name: "overcast replicate", keepalived: false, transport: "replicate"),
-                        Variant(name: "keepalived unicast", keepalived: true, transport: "unicast")]
+        let variants = BenchTransport.available()
         let timers = quick ? [Timers(name: "v3 0.1 s", version: 3, advertInt: 0.1)]
             : [Timers(name: "v2 1 s", version: 2, advertInt: 1), Timers(name: "v3 0.1 s", version: 3, advertInt: 0.1),
                Timers(name: "v3 0.05 s", version: 3, advertInt: 0.05)]
@@ -73,7 +66,7 @@ struct FailoverBenchmark {
     }
 
     /// One failover; returns seconds from the last advertisement to the backup answering.
-    private func once(_ variant: Variant, _ timer: Timers) throws -> Double {
+    private func once(_ variant: BenchTransport, _ timer: Timers) throws -> Double {
         let lab = try NetworkLab(dropsMulticast: true)
         defer { lab.teardown() }
         let addresses = ["172.31.18.10", "172.31.18.11"]
@@ -82,18 +75,17 @@ struct FailoverBenchmark {
         // The VIP on the client's link: it ARPs for it and follows gratuitous ARP.
         try lab.exec(client, ["ip", "route", "add", "\(Self.vip)/32", "dev", "eth0"])
         func config(_ n: Int) -> String {
-            LabInstance(priority: n == 0 ? 150 : 100, version: timer.version, advertInt: "\(timer.advertInt)",
-                        password: timer.version == 2 ? "1111" : nil, source: addresses[n], peers: [addresses[1 - n]],
-                        extra: variant.transport == "replicate" ? ["transport replicate"] : []).text
+            variant.configuration(n, addresses: addresses, instance: LabInstance(
+                priority: n == 0 ? 150 : 100, version: timer.version, advertInt: "\(timer.advertInt)",
+                password: timer.version == 2 ? "1111" : nil))
         }
-        func start(_ n: Int) throws -> ChildProcess {
-            variant.keepalived ? try lab.startKeepalived(nodes[n], config: config(n)) : try lab.startOvercast(nodes[n], config: config(n))
-        }
+        func start(_ n: Int) throws -> ChildProcess { try variant.start(lab, nodes[n], config: config(n)) }
         let master = try start(0)
         guard waitUntil(timeout: 20, interval: 0.05, { lab.holds(nodes[0], Self.vip) }) else {
             throw ChildProcessError("\(variant.name): n1 never held the VIP")
         }
         _ = try start(1)
+        try variant.waitForBackup(lab, nodes[1])
         // The backup has settled once it has heard a few advertisements without taking the VIP.
         usleep(UInt32(max(1.0, timer.masterDown * 2) * 1_000_000))
         guard !lab.holds(nodes[1], Self.vip) else { throw ChildProcessError("\(variant.name): both hold the VIP") }
@@ -103,14 +95,15 @@ struct FailoverBenchmark {
         // so it gets unicast and replicated multicast ones alike).
         let (listener, sniffer) = try inNetworkNamespace(nodes[1].namespace) { () -> (FileDescriptor, VRRPSocket) in
             let netlink = try NetlinkSocket(.route)
-            guard let eth0 = try netlink.links().first(where: { $0.name == "eth0" }), let source = IPv4Address(addresses[1]) else {
-                throw ChildProcessError("no eth0 in n2")
+            let name = variant.vrrpInterface
+            guard let link = try netlink.links().first(where: { $0.name == name }), let source = IPv4Address(addresses[1]) else {
+                throw ChildProcessError("no \(name) in n2")
             }
-            return (try Self.listen(port: Self.port),
-                    try VRRPSocket(.init(interfaceName: "eth0", interfaceIndex: eth0.index, source: source, multicast: true)))
+            return (try FileDescriptor.tcpListener(port: Self.port),
+                    try VRRPSocket(.init(interfaceName: name, interfaceIndex: link.index, source: source, multicast: true)))
         }
         defer { withExtendedLifetime(listener) {} }
-        let masterAddress = try IPv4Address(addresses[0]).orThrow("address")
+        let masterAddress = try IPv4Address(variant.vrrpSource(0, addresses: addresses)).orThrow("address")
         var lastAdvert: Date?
         let deadline = Date().addingTimeInterval(10)
         while lastAdvert == nil && Date() < deadline {
@@ -124,54 +117,15 @@ struct FailoverBenchmark {
         guard let advert = lastAdvert else { throw ChildProcessError("\(variant.name): no advertisement from n1") }
         let answered = try inNetworkNamespace(client.namespace) { () -> Date? in
             let limit = Date().addingTimeInterval(timer.masterDown + 10)
+            let vip = try IPv4Address(FailoverBenchmark.vip).orThrow("VIP")
             while Date() < limit {
-                if Self.connects(to: FailoverBenchmark.vip, port: FailoverBenchmark.port, timeoutMilliseconds: 5) { return Date() }
+                if FileDescriptor.tcpConnects(to: vip, port: FailoverBenchmark.port, timeoutMilliseconds: 5) { return Date() }
+                usleep(1000)
             }
             return nil
         }
         guard let answered else { throw ChildProcessError("\(variant.name): the backup never answered on the VIP") }
         return answered.timeIntervalSince(advert)
-    }
-
-    static func listen(port: UInt16) throws -> FileDescriptor {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ChildProcessError("socket: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0, Glibc.listen(fd, 128) == 0 else {
-            close(fd)
-            throw ChildProcessError("bind/listen: \(String(cString: strerror(errno)))")
-        }
-        return FileDescriptor(fd)
-    }
-
-    /// One non-blocking TCP connect, given `timeoutMilliseconds` to complete.
-    static func connects(to host: String, port: UInt16, timeoutMilliseconds: Int32) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return false }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if rc == 0 { return true }
-        guard errno == EINPROGRESS else { usleep(1000); return false }
-        var fds = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)]
-        guard poll(&fds, 1, timeoutMilliseconds) == 1 else { return false }
-        var error: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-        if error != 0 { usleep(1000) }
-        return error == 0
     }
 }
 

@@ -25,6 +25,23 @@ import Testing
         ])
     }
 
+    /// The table the daemon remembers after applying: the next diff against it is empty,
+    /// dropped owned services are gone, others' services untouched.
+    @Test func theRememberedTableIsWhatTheChangesProduce() {
+        let old = IPVSServiceKey.address(.tcp, "192.168.20.12", port: 80)
+        let actual = Self.table([(Self.web, "rr", [Self.dest(1), Self.dest(2)]), (old, "rr", [Self.dest(5)]),
+                                 (Self.foreign, "rr", [Self.dest(9)])])
+        let desired = Self.table([(Self.web, "wlc", [Self.dest(2, weight: 3)]), (Self.tls, "rr", [Self.dest(3)])])
+        let owned: Set = [Self.web, old]
+        let after = IPVSReconciler.applying(desired: desired, to: actual, owned: owned)
+        #expect(IPVSReconciler.changes(desired: desired, actual: after, owned: owned.union([Self.tls])).isEmpty)
+        #expect(after.services[old] == nil && after.destinations[old] == nil)
+        #expect(after.services[Self.foreign] == actual.services[Self.foreign])
+        #expect(after.destinations[Self.foreign] == actual.destinations[Self.foreign])
+        #expect(after.destinations[Self.web]?.count == 1 && after.services[Self.web]?.scheduler == "wlc")
+        #expect(after.destinationCount == 3)
+    }
+
     @Test func aMatchingKernelNeedsNothing() {
         let t = Self.table([(Self.web, "rr", [Self.dest(1), Self.dest(2)]), (Self.tls, "wlc", [Self.dest(3)])])
         #expect(IPVSReconciler.changes(desired: t, actual: t, owned: [Self.web, Self.tls]).isEmpty)

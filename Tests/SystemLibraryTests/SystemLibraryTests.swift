@@ -3,6 +3,8 @@ import Testing
 import HTTPClient
 import LinuxNet
 import PacketCapture
+import Lab
+import VRRP
 
 /// The first real use of each C library through its Swift wrapper.
 @Suite struct SystemLibraryTests {
@@ -45,6 +47,31 @@ import PacketCapture
         tcp[14 + 9] = 6
         #expect(!filter.matches(tcp))
         #expect(throws: PcapError.self) { try BPFFilter("ether dst and and") }
+    }
+
+    /// The kernel runs the sibling-VRID filter: on loopback in a lab namespace, packets
+    /// with a sibling's VRID never reach the socket, other VRIDs (ours, strangers) do.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "vrrpSocketDropsSiblingRouterIDsInTheKernel")))
+    func vrrpSocketDropsSiblingRouterIDsInTheKernel() throws {
+        try Prerequisites.require(commands: ["ip"])
+        let lab = try NetworkLab()
+        defer { lab.teardown() }
+        let node = try lab.addNode("n1", address: "172.31.18.10/16")
+        let received = try inNetworkNamespace(node.namespace) { () -> [UInt8] in
+            let loopback = IPv4Address(127, 0, 0, 1)
+            let filtered = try VRRPSocket(.init(interfaceName: "lo", interfaceIndex: 1, source: loopback, multicast: false,
+                                                siblingRouterIDs: [52, 53, 200]))
+            let sender = try VRRPSocket(.init(interfaceName: "lo", interfaceIndex: 1, source: loopback, multicast: false))
+            for vrid: UInt8 in [51, 52, 53, 54, 200, 201] {
+                try sender.send([0x21, vrid, 100, 1, 0, 1, 0, 0], to: loopback)
+            }
+            var ids: [UInt8] = []
+            while let packet = try filtered.receive(timeoutMilliseconds: 200) {
+                if packet.count > 21 { ids.append(packet[21]) }
+            }
+            return ids
+        }
+        #expect(received == [51, 54, 201])
     }
 
 }

@@ -1,0 +1,89 @@
+import Foundation
+import LinuxNet
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP server for health-check benchmarks: one poll loop on one thread answers
+/// `200 OK` on every address of a lab node (a wildcard listener) and records, per local
+/// address, when each connection arrived. A thousand real servers then cost one socket
+/// and one thread, little enough to run beside the checkers it measures, even in the
+/// emulated VM where a process per server would starve them.
+public final class RecordingHTTPServer: @unchecked Sendable {
+    private let listener: FileDescriptor
+    private let lock = NSLock()
+    private var running = true
+    private var arrivals: [String: [Double]] = [:]
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Listens on port `port` of every address inside `namespace`.
+    public init(namespace: String, port: UInt16) throws {
+        listener = try inNetworkNamespace(namespace) { try FileDescriptor.tcpListener(port: port, backlog: 4096, nonBlocking: true) }
+        let thread = Thread { [self] in serve(); finished.signal() }
+        thread.name = "http-\(port)"
+        thread.start()
+    }
+
+    /// Stops serving and returns, per local address, the arrival times (seconds since 1970).
+    public func stop() -> [String: [Double]] {
+        lock.withLock { running = false }
+        finished.wait()
+        return lock.withLock { arrivals }
+    }
+
+    /// Arrivals so far.
+    public var snapshot: [String: [Double]] { lock.withLock { arrivals } }
+
+    private static let response = Array("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n".utf8)
+
+    private func serve() {
+        var clients: [Int32: [UInt8]] = [:]
+        defer { for fd in clients.keys { close(fd) } }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while lock.withLock({ running }) {
+            var fds = [pollfd(fd: listener.raw, events: Int16(POLLIN), revents: 0)]
+                + clients.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), 100) > 0 else { continue }
+            if fds[0].revents != 0 { acceptAll(into: &clients) }
+            for entry in fds.dropFirst() where entry.revents != 0 {
+                let fd = entry.fd
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count <= 0 {
+                    if count == 0 || (errno != EAGAIN && errno != EINTR) { close(fd); clients[fd] = nil }
+                    continue
+                }
+                clients[fd, default: []] += buffer[0..<count]
+                // The request is complete at its empty line; the answer fits the socket buffer.
+                if let request = clients[fd], request.count >= 4, request.suffix(4).elementsEqual([13, 10, 13, 10]) {
+                    _ = Self.response.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    close(fd)
+                    clients[fd] = nil
+                } else if (clients[fd]?.count ?? 0) > 16384 {
+                    close(fd)
+                    clients[fd] = nil
+                }
+            }
+        }
+    }
+
+    private func acceptAll(into clients: inout [Int32: [UInt8]]) {
+        while true {
+            let fd = accept(listener.raw, nil, nil)
+            guard fd >= 0 else { return }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let now = Date().timeIntervalSince1970
+            var local = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            if named == 0 {
+                let value = UInt32(bigEndian: local.sin_addr.s_addr)
+                let address = "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
+                lock.withLock { arrivals[address, default: []].append(now) }
+            }
+            clients[fd] = []
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Lab
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Health checks: 1,000 HTTP real servers (250 DR virtual servers x 4) checked with
+/// HTTP_GET at delay_loop 1, by Overcast and by stock keepalived's checker, from the
+/// same keepalived.conf. Measured: the daemon's CPU time per second of wall time, and
+/// the interval jitter as the servers see it (|time between two checks of one server -
+/// delay_loop|). The servers are one `RecordingHTTPServer` answering on 1,000
+/// addresses of a "web" node, routed through it so the balancer has one neighbour.
+/// keepalived's checker needs IPVS, so this runs where IPVS exists (the kernel-tier VM).
+struct HealthCheckBenchmark {
+    var runs: Int
+    var quick: Bool
+    var log: (String) -> Void
+
+    static let perService = 4
+
+    func run() throws -> [ResultRow] {
+        // keepalived's checker exits without IPVS; Overcast checks on (and says it cannot
+        // program IPVS). Without IPVS only Overcast is measured, for its jitter on real
+        // hardware; the CPU comparison comes from a kernel with IPVS (the VM).
+        let variants = KernelFeatures.hasIPVS ? ["overcast", "keepalived"] : ["overcast"]
+        if !KernelFeatures.hasIPVS { log("health: no IPVS on this kernel: Overcast alone (keepalived's checker needs IPVS)") }
+        try Prerequisites.require(commands: ["ip", "keepalived"])
+        let servers = quick ? 100 : 1000
+        let window = quick ? 5.0 : 30.0
+        let runs = quick ? 1 : min(self.runs, 3)
+        var cpu: [String: [Double]] = [:]
+        var jitter: [String: [Double]] = [:]
+        var rate: [String: [Double]] = [:]
+        for run in 0..<runs {
+            for variant in variants {
+                let sample = try once(keepalived: variant == "keepalived", servers: servers, window: window)
+                cpu[variant, default: []].append(sample.cpu)
+                jitter[variant, default: []] += sample.jitter
+                rate[variant, default: []].append(sample.rate)
+                log("health \(servers) servers \(variant) run \(run + 1)/\(runs): "
+                    + String(format: "%.1f ms CPU/s, %.0f checks/s, jitter median %.1f ms p99 %.1f ms", sample.cpu, sample.rate,
+                             Summary(sample.jitter)?.median ?? 0, Summary(sample.jitter)?.p99 ?? 0))
+            }
+        }
+        let title = "health: \(servers) HTTP real servers, delay_loop 1"
+        let ours = Summary(cpu["overcast"] ?? [])
+        let theirs = Summary(cpu["keepalived"] ?? [])
+        let oursJitter = Summary(jitter["overcast"] ?? [])
+        let theirJitter = Summary(jitter["keepalived"] ?? [])
+        return [
+            ResultRow(benchmark: "\(title): CPU", variant: "overcast", unit: "ms/s", summary: ours, reference: "keepalived checker",
+                      ratio: ours.flatMap { o in theirs.map { o.median / $0.median } }, target: "<= keepalived's checker",
+                      targetMet: ours.flatMap { o in theirs.map { o.median <= $0.median } }),
+            ResultRow(benchmark: "\(title): CPU", variant: "keepalived checker", unit: "ms/s", summary: theirs),
+            ResultRow(benchmark: "\(title): interval jitter", variant: "overcast", unit: "ms", summary: oursJitter,
+                      reference: "keepalived checker", ratio: oursJitter.flatMap { o in theirJitter.map { $0.median > 0 ? o.median / $0.median : 0 } },
+                      target: "p99 <= 20 ms", targetMet: oursJitter.map { $0.p99 <= 20 }),
+            ResultRow(benchmark: "\(title): interval jitter", variant: "keepalived checker", unit: "ms", summary: theirJitter),
+            ResultRow(benchmark: "\(title): checks per second", variant: "overcast", unit: "/s", summary: Summary(rate["overcast"] ?? [])),
+            ResultRow(benchmark: "\(title): checks per second", variant: "keepalived checker", unit: "/s", summary: Summary(rate["keepalived"] ?? [])),
+        ]
+    }
+
+    struct Sample {
+        var cpu: Double
+        var jitter: [Double]
+        var rate: Double
+    }
+
+    /// The address of real server `i`: on the web node's loopback, reached through it.
+    static func server(_ i: Int) -> String { "10.9.\(i / 250).\(i % 250 + 1)" }
+
+    static func configuration(servers: Int) -> String {
+        var lines: [String] = []
+        for service in 0..<(servers / perService) {
+            lines += ["virtual_server 192.168.30.\(service / 250 + 1) \(8000 + service % 250) {",
+                      "  delay_loop 1", "  lb_algo rr", "  lb_kind DR", "  protocol TCP"]
+            for n in 0..<perService {
+                lines += ["  real_server \(server(service * perService + n)) \(8000 + service % 250) {", "    weight 1", "    HTTP_GET {",
+                          "      url {", "        path /", "        status_code 200", "      }", "      connect_timeout 2", "    }", "  }"]
+            }
+            lines.append("}")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func once(keepalived: Bool, servers: Int, window: Double) throws -> Sample {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let balancer = try lab.addNode("lb", address: "172.31.18.10/16")
+        let web = try lab.addNode("web", address: "172.31.18.20/16")
+        let batch = lab.path("addresses")
+        try (0..<servers).map { "address add \(Self.server($0))/32 dev lo" }.joined(separator: "\n")
+            .appending("\n").write(toFile: batch, atomically: true, encoding: .utf8)
+        try lab.exec(web, ["ip", "-batch", batch])
+        try lab.exec(balancer, ["ip", "route", "add", "10.9.0.0/16", "via", "172.31.18.20"])
+        // One listener per port in use (each virtual server's port), all on the wildcard.
+        let ports = Set((0..<(servers / Self.perService)).map { UInt16(8000 + $0 % 250) })
+        let listeners = try ports.map { try RecordingHTTPServer(namespace: web.namespace, port: $0) }
+        let config = Self.configuration(servers: servers)
+        let daemon = keepalived
+            ? try { () throws -> ChildProcess in
+                let path = lab.path("keepalived.conf")
+                try config.write(toFile: path, atomically: true, encoding: .utf8)
+                return try lab.spawn(balancer, ["keepalived", "-n", "-l", "--check", "-f", path, "-p", lab.path("k.pid"),
+                                                "-c", lab.path("c.pid")], log: "keepalived.log")
+            }()
+            : try lab.startOvercast(balancer, config: config, logLevel: "info")
+        // Settled: every server checked at least twice (start-up and IPVS programming done).
+        let settled = waitUntil(timeout: 120, interval: 0.5) {
+            let seen = listeners.reduce(into: [String: Int]()) { all, server in
+                for (address, times) in server.snapshot { all[address, default: 0] += times.count }
+            }
+            return seen.count == servers && seen.values.allSatisfy { $0 >= 2 }
+        }
+        guard settled else {
+            throw ChildProcessError("health \(keepalived ? "keepalived" : "overcast"): not every server was checked\n"
+                                    + lab.log(balancer, keepalived: keepalived).suffix(2000))
+        }
+        let start = Date()
+        let cpu = CPUMeter(ProcessTree(root: daemon.pid)).measure(for: window)
+        let end = Date()
+        let elapsed = end.timeIntervalSince(start)
+        var jitter: [Double] = []
+        var checks = 0
+        for listener in listeners {
+            for (_, times) in listener.stop() {
+                let inside = times.filter { $0 >= start.timeIntervalSince1970 - 1.5 && $0 <= end.timeIntervalSince1970 }.sorted()
+                checks += inside.filter { $0 >= start.timeIntervalSince1970 }.count
+                for (a, b) in zip(inside, inside.dropFirst()) where b >= start.timeIntervalSince1970 {
+                    jitter.append(abs((b - a) - 1.0) * 1000)
+                }
+            }
+        }
+        return Sample(cpu: cpu * 1000 / elapsed, jitter: jitter, rate: Double(checks) / elapsed)
+    }
+}
