@@ -5,22 +5,24 @@ import Glibc
 #endif
 
 /// An HTTP server for health-check benchmarks: one poll loop on one thread answers
-/// `200 OK` on every address of a lab node (a wildcard listener) and records, per local
-/// address, when each connection arrived. A thousand real servers then cost one socket
-/// and one thread, little enough to run beside the checkers it measures, even in the
-/// emulated VM where a process per server would starve them.
+/// `200 OK` on every address of a lab node (wildcard listeners, one per port) and
+/// records, per local address, when each connection arrived. A thousand real servers
+/// then cost a few sockets and one thread, little enough to run beside the checkers it
+/// measures, even in the emulated VM where a process per server would starve them.
 public final class RecordingHTTPServer: @unchecked Sendable {
-    private let listener: FileDescriptor
+    private let listeners: [FileDescriptor]
     private let lock = NSLock()
     private var running = true
     private var arrivals: [String: [Double]] = [:]
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Listens on port `port` of every address inside `namespace`.
-    public init(namespace: String, port: UInt16) throws {
-        listener = try inNetworkNamespace(namespace) { try FileDescriptor.tcpListener(port: port, backlog: 4096, nonBlocking: true) }
+    /// Listens on `ports` of every address inside `namespace`.
+    public init(namespace: String, ports: [UInt16]) throws {
+        listeners = try inNetworkNamespace(namespace) {
+            try ports.map { try FileDescriptor.tcpListener(port: $0, backlog: 4096, nonBlocking: true) }
+        }
         let thread = Thread { [self] in serve(); finished.signal() }
-        thread.name = "http-\(port)"
+        thread.name = "http-server"
         thread.start()
     }
 
@@ -41,11 +43,11 @@ public final class RecordingHTTPServer: @unchecked Sendable {
         defer { for fd in clients.keys { close(fd) } }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while lock.withLock({ running }) {
-            var fds = [pollfd(fd: listener.raw, events: Int16(POLLIN), revents: 0)]
+            var fds = listeners.map { pollfd(fd: $0.raw, events: Int16(POLLIN), revents: 0) }
                 + clients.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             guard poll(&fds, nfds_t(fds.count), 100) > 0 else { continue }
-            if fds[0].revents != 0 { acceptAll(into: &clients) }
-            for entry in fds.dropFirst() where entry.revents != 0 {
+            for (index, listener) in listeners.enumerated() where fds[index].revents != 0 { acceptAll(listener, into: &clients) }
+            for entry in fds.dropFirst(listeners.count) where entry.revents != 0 {
                 let fd = entry.fd
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count <= 0 {
@@ -66,7 +68,7 @@ public final class RecordingHTTPServer: @unchecked Sendable {
         }
     }
 
-    private func acceptAll(into clients: inout [Int32: [UInt8]]) {
+    private func acceptAll(_ listener: FileDescriptor, into clients: inout [Int32: [UInt8]]) {
         while true {
             let fd = accept(listener.raw, nil, nil)
             guard fd >= 0 else { return }

@@ -39,6 +39,12 @@ final class HealthMonitor: @unchecked Sendable {
     private let scripts: ScriptRunner
     private let lock = NSLock()
     private var checkers: [String: Checker] = [:]
+    /// The checkers of each real server (keys into `checkers`): whether a server is alive
+    /// is asked on every finished check, so it must not scan every checker (1,000 real
+    /// servers at delay_loop 1 would make that a million visits a second).
+    private var checkersOf: [DesiredTable.RealServerID: [String]] = [:]
+    /// Checkers not running, by their next run (stale entries are skipped).
+    private var queue = DueQueue()
     private var miscResults: [(String, Int32?)] = []
     private var started = false
     private let wakeup = Wakeup()
@@ -58,11 +64,12 @@ final class HealthMonitor: @unchecked Sendable {
 
     /// Whether a real server is up: all its checkers up (a server without checkers is up).
     func isAlive(_ id: DesiredTable.RealServerID) -> Bool {
-        lock.withLock { Self.alive(id, in: checkers) }
+        lock.withLock { aliveLocked(id) }
     }
 
-    private static func alive(_ id: DesiredTable.RealServerID, in checkers: [String: Checker]) -> Bool {
-        checkers.values.allSatisfy { $0.server != id || $0.policy.isUp }
+    /// Called with the lock held.
+    private func aliveLocked(_ id: DesiredTable.RealServerID) -> Bool {
+        (checkersOf[id] ?? []).allSatisfy { checkers[$0]?.policy.isUp ?? true }
     }
 
     var states: [RealServerState] {
@@ -137,7 +144,13 @@ final class HealthMonitor: @unchecked Sendable {
                 }
             }
         }
-        lock.withLock { checkers = next }
+        let index = Dictionary(grouping: next.values, by: \.server).mapValues { $0.map(\.key) }
+        lock.withLock {
+            checkers = next
+            checkersOf = index
+            queue.removeAll()
+            for c in next.values where !c.running { queue.push(c.nextRun, c.key) }
+        }
         if !next.isEmpty && !lock.withLock({ started }) { start() }
         wakeup.signal()
     }
@@ -162,10 +175,12 @@ final class HealthMonitor: @unchecked Sendable {
             // Start what is due.
             let due = lock.withLock { () -> [Checker] in
                 var list: [Checker] = []
-                for (key, c) in checkers where !c.running && c.nextRun <= now {
-                    checkers[key]?.running = true
-                    checkers[key]?.pending = max(1, c.targets.count)
-                    checkers[key]?.failure = nil
+                while let (time, key) = queue.popDue(at: now) {
+                    guard var c = checkers[key], !c.running, c.nextRun == time else { continue }
+                    c.running = true
+                    c.pending = max(1, c.targets.count)
+                    c.failure = nil
+                    checkers[key] = c
                     list.append(c)
                 }
                 return list
@@ -187,7 +202,7 @@ final class HealthMonitor: @unchecked Sendable {
                 }
             }
             // Collect finished checks.
-            let nextDue = lock.withLock { checkers.values.filter { !$0.running }.map(\.nextRun).min() } ?? (now + 1)
+            let nextDue = lock.withLock { queue.earliest } ?? (now + 1)
             let wait = Int32(max(10, min(1000, (nextDue - Date().timeIntervalSince1970) * 1000)))
             if engine.inFlight > 0 {
                 for (id, result) in engine.perform(waitMilliseconds: wait) {
@@ -235,14 +250,17 @@ final class HealthMonitor: @unchecked Sendable {
             c.pending -= 1
             guard c.pending <= 0 else { checkers[key] = c; return }
             c.running = false
-            let wasAlive = Self.alive(c.server, in: checkers)
+            let wasAlive = aliveLocked(c.server)
             let actions = c.policy.handle(c.failure == nil ? .succeeded : .failed(c.failure ?? "failed"))
             for action in actions {
-                if case .runCheck(let after) = action { c.nextRun = Date().timeIntervalSince1970 + Self.seconds(after) }
+                if case .runCheck(let after) = action {
+                    c.nextRun = Date().timeIntervalSince1970 + Self.seconds(after)
+                    queue.push(c.nextRun, key)
+                }
             }
             checkers[key] = c
-            let isAlive = Self.alive(c.server, in: checkers)
-            if wasAlive != isAlive { change = (c, isAlive) }
+            let nowAlive = aliveLocked(c.server)
+            if wasAlive != nowAlive { change = (c, nowAlive) }
         }
         guard let (c, isAlive) = change else { return }
         logger.warning(isAlive ? "real server up" : "real server down",

@@ -94,9 +94,10 @@ struct HealthCheckBenchmark {
             .appending("\n").write(toFile: batch, atomically: true, encoding: .utf8)
         try lab.exec(web, ["ip", "-batch", batch])
         try lab.exec(balancer, ["ip", "route", "add", "10.9.0.0/16", "via", "172.31.18.20"])
-        // One listener per port in use (each virtual server's port), all on the wildcard.
+        // One listener per port in use (each virtual server's port), all on the wildcard,
+        // served by one thread.
         let ports = Set((0..<(servers / Self.perService)).map { UInt16(8000 + $0 % 250) })
-        let listeners = try ports.map { try RecordingHTTPServer(namespace: web.namespace, port: $0) }
+        let listeners = [try RecordingHTTPServer(namespace: web.namespace, ports: ports.sorted())]
         let config = Self.configuration(servers: servers)
         let daemon = keepalived
             ? try { () throws -> ChildProcess in

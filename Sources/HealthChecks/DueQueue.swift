@@ -1,0 +1,47 @@
+/// The checkers waiting for their next run, earliest first: a binary min-heap of
+/// (time, key). With a thousand checkers each finishing once a second, finding what is
+/// due must not mean visiting every checker each time one finishes. Entries are never
+/// removed early: the owner skips an entry whose time no longer matches its checker
+/// (rescheduled, reconfigured or removed), which keeps every operation O(log n).
+public struct DueQueue: Sendable {
+    private var items: [(time: Double, key: String)] = []
+
+    public init() {}
+
+    public var count: Int { items.count }
+
+    /// The earliest time waiting, if any.
+    public var earliest: Double? { items.first?.time }
+
+    public mutating func push(_ time: Double, _ key: String) {
+        items.append((time, key))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].time < items[parent].time else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the earliest entry when it is due at `now`.
+    public mutating func popDue(at now: Double) -> (time: Double, key: String)? {
+        guard let first = items.first, first.time <= now else { return nil }
+        let last = items.removeLast()
+        guard !items.isEmpty else { return first }
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count && items[left].time < items[smallest].time { smallest = left }
+            if right < items.count && items[right].time < items[smallest].time { smallest = right }
+            guard smallest != parent else { break }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return first
+    }
+
+    public mutating func removeAll() { items.removeAll() }
+}
