@@ -105,7 +105,8 @@ final class Tracker: @unchecked Sendable {
         thread.start()
     }
 
-    private lazy var linkReader = try? NetlinkSocket(.route)
+    /// Kept open between reads; made again after an error.
+    private var linkReader: NetlinkSocket?
 
     private func refreshLinks() {
         if linkReader == nil { linkReader = try? NetlinkSocket(.route) }
