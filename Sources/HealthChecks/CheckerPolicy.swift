@@ -1,5 +1,7 @@
 /// One real server's checker as keepalived runs it, as a value: events in, actions out,
-/// time injected. A check runs every `delayLoop`; a failure is retried `retry` times,
+/// time injected. A check runs every `delayLoop`, counted from the start of the previous
+/// check so that a slow answer does not stretch the interval (keepalived counts from the
+/// end, which at 1,000 servers on a busy host drifts by the time each check took); a failure is retried `retry` times,
 /// `delayBeforeRetry` apart, before the server is marked down; one success marks it up
 /// again. The first check waits a random part of `warmup` (spreading many checkers), and
 /// `alpha` starts the server down until its first success.
@@ -27,8 +29,17 @@ public struct CheckerPolicy: Sendable, Hashable {
         case failed(String)
     }
 
+    /// What a `runCheck` delay counts from.
+    public enum Anchor: Sendable, Hashable {
+        /// From now: the first check and retries after a failure.
+        case now
+        /// From when the check that just finished was due: the regular `delayLoop` cadence
+        /// (never earlier than now, so a late loop does not fire a burst to catch up).
+        case previousRun
+    }
+
     public enum Action: Sendable, Hashable {
-        case runCheck(after: Duration)
+        case runCheck(after: Duration, from: Anchor)
         case markUp
         case markDown(reason: String)
     }
@@ -48,21 +59,21 @@ public struct CheckerPolicy: Sendable, Hashable {
         case .start(let fraction):
             failures = 0
             let f = min(1, max(0, fraction))
-            return [.runCheck(after: settings.warmup * f)]
+            return [.runCheck(after: settings.warmup * f, from: .now)]
         case .succeeded:
             failures = 0
             let wasUp = isUp
             isUp = true
-            return (wasUp ? [] : [.markUp]) + [.runCheck(after: settings.delayLoop)]
+            return (wasUp ? [] : [.markUp]) + [.runCheck(after: settings.delayLoop, from: .previousRun)]
         case .failed(let reason):
             failures += 1
             if failures <= settings.retry {
-                return [.runCheck(after: settings.delayBeforeRetry)]
+                return [.runCheck(after: settings.delayBeforeRetry, from: .now)]
             }
             failures = 0
             let wasUp = isUp
             isUp = false
-            return (wasUp ? [.markDown(reason: reason)] : []) + [.runCheck(after: settings.delayLoop)]
+            return (wasUp ? [.markDown(reason: reason)] : []) + [.runCheck(after: settings.delayLoop, from: .previousRun)]
         }
     }
 }

@@ -15,9 +15,13 @@ public final class RecordingHTTPServer: @unchecked Sendable {
     private var running = true
     private var arrivals: [String: [Double]] = [:]
     private let finished = DispatchSemaphore(value: 0)
+    /// How long each answer is held back: a slow real server.
+    private let answerDelay: Double
 
-    /// Listens on `ports` of every address inside `namespace`.
-    public init(namespace: String, ports: [UInt16]) throws {
+    /// Listens on `ports` of every address inside `namespace`; answers `answerDelay`
+    /// seconds after each request is complete.
+    public init(namespace: String, ports: [UInt16], answerDelay: Double = 0) throws {
+        self.answerDelay = answerDelay
         listeners = try inNetworkNamespace(namespace) {
             try ports.map { try FileDescriptor.tcpListener(port: $0, backlog: 4096, nonBlocking: true) }
         }
@@ -42,10 +46,19 @@ public final class RecordingHTTPServer: @unchecked Sendable {
         var clients: [Int32: [UInt8]] = [:]
         defer { for fd in clients.keys { close(fd) } }
         var buffer = [UInt8](repeating: 0, count: 4096)
+        /// Complete requests waiting for their answer time (in arrival order, so due in order).
+        var held: [(due: Double, fd: Int32)] = []
+        defer { for entry in held { close(entry.fd) } }
         while lock.withLock({ running }) {
+            let now = Date().timeIntervalSince1970
+            while let first = held.first, first.due <= now {
+                held.removeFirst()
+                answer(first.fd)
+            }
+            let wait = held.first.map { Int32(max(1, min(100, ($0.due - now) * 1000))) } ?? 100
             var fds = listeners.map { pollfd(fd: $0.raw, events: Int16(POLLIN), revents: 0) }
                 + clients.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            guard poll(&fds, nfds_t(fds.count), 100) > 0 else { continue }
+            guard poll(&fds, nfds_t(fds.count), wait) > 0 else { continue }
             for (index, listener) in listeners.enumerated() where fds[index].revents != 0 { acceptAll(listener, into: &clients) }
             for entry in fds.dropFirst(listeners.count) where entry.revents != 0 {
                 let fd = entry.fd
@@ -57,15 +70,23 @@ public final class RecordingHTTPServer: @unchecked Sendable {
                 clients[fd, default: []] += buffer[0..<count]
                 // The request is complete at its empty line; the answer fits the socket buffer.
                 if let request = clients[fd], request.count >= 4, request.suffix(4).elementsEqual([13, 10, 13, 10]) {
-                    _ = Self.response.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                    close(fd)
                     clients[fd] = nil
+                    if answerDelay > 0 {
+                        held.append((Date().timeIntervalSince1970 + answerDelay, fd))
+                    } else {
+                        answer(fd)
+                    }
                 } else if (clients[fd]?.count ?? 0) > 16384 {
                     close(fd)
                     clients[fd] = nil
                 }
             }
         }
+    }
+
+    private func answer(_ fd: Int32) {
+        _ = Self.response.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
     }
 
     private func acceptAll(_ listener: FileDescriptor, into clients: inout [Int32: [UInt8]]) {

@@ -89,7 +89,7 @@ final class HealthMonitor: @unchecked Sendable {
 
     /// Replaces the checkers from `config`; unchanged ones keep their state.
     func configure(_ config: OvercastConfiguration) {
-        let now = Date().timeIntervalSince1970
+        let now = Self.clock()
         var next: [String: Checker] = [:]
         for (index, vs) in config.virtualServers.enumerated() {
             let label: String
@@ -103,11 +103,14 @@ final class HealthMonitor: @unchecked Sendable {
                 let id = DesiredTable.RealServerID(virtualServer: index, address: real.address, port: port)
                 for (n, checker) in real.checkers.enumerated() {
                     let key = "\(label)|\(real.address):\(port)|\(n)|\(checker)"
+                    let delayLoop = checker.delayLoop ?? vs.delayLoop
+                    // warmup defaults to delay_loop as in keepalived: first checks spread over
+                    // one interval instead of every server asked in the same instant.
                     let settings = CheckerPolicy.Settings(
-                        delayLoop: .milliseconds(Int64((checker.delayLoop ?? vs.delayLoop) * 1000)),
+                        delayLoop: .milliseconds(Int64(delayLoop * 1000)),
                         retry: checker.retry ?? 1,
                         delayBeforeRetry: .milliseconds(Int64((checker.delayBeforeRetry ?? 1) * 1000)),
-                        warmup: .milliseconds(Int64((checker.warmup ?? 0) * 1000)), alpha: vs.alpha)
+                        warmup: .milliseconds(Int64((checker.warmup ?? delayLoop) * 1000)), alpha: vs.alpha)
                     if var kept = lock.withLock({ checkers[key] }), kept.policy.settings == settings {
                         kept.server = id
                         next[key] = kept
@@ -116,7 +119,7 @@ final class HealthMonitor: @unchecked Sendable {
                     var policy = CheckerPolicy(settings: settings)
                     var first = now
                     for action in policy.handle(.start(warmupFraction: Double.random(in: 0...1))) {
-                        if case .runCheck(let after) = action { first = now + Self.seconds(after) }
+                        if case .runCheck(let after, _) = action { first = now + Self.seconds(after) }
                     }
                     let host = checker.connectIP ?? real.address
                     let target = checker.connectPort ?? Int(port)
@@ -155,6 +158,9 @@ final class HealthMonitor: @unchecked Sendable {
         wakeup.signal()
     }
 
+    /// Check times are monotonic: they must not jump with the wall clock.
+    static func clock() -> Double { CheckEngine.now() }
+
     static func seconds(_ d: Duration) -> Double {
         let (s, a) = d.components
         return Double(s) + Double(a) / 1e18
@@ -171,7 +177,7 @@ final class HealthMonitor: @unchecked Sendable {
         let engine = CheckEngine()
         var targetOwner: [String: String] = [:]
         while true {
-            let now = Date().timeIntervalSince1970
+            let now = Self.clock()
             // Start what is due.
             let due = lock.withLock { () -> [Checker] in
                 var list: [Checker] = []
@@ -203,7 +209,7 @@ final class HealthMonitor: @unchecked Sendable {
             }
             // Collect finished checks.
             let nextDue = lock.withLock { queue.earliest } ?? (now + 1)
-            let wait = Int32(max(10, min(1000, (nextDue - Date().timeIntervalSince1970) * 1000)))
+            let wait = Int32(max(10, min(1000, (nextDue - Self.clock()) * 1000)))
             if engine.inFlight > 0 {
                 for (id, result) in engine.perform(waitMilliseconds: wait) {
                     guard let key = targetOwner.removeValue(forKey: id) else { continue }
@@ -253,8 +259,10 @@ final class HealthMonitor: @unchecked Sendable {
             let wasAlive = aliveLocked(c.server)
             let actions = c.policy.handle(c.failure == nil ? .succeeded : .failed(c.failure ?? "failed"))
             for action in actions {
-                if case .runCheck(let after) = action {
-                    c.nextRun = Date().timeIntervalSince1970 + Self.seconds(after)
+                if case .runCheck(let after, let anchor) = action {
+                    // c.nextRun is still when this check was due.
+                    let now = Self.clock()
+                    c.nextRun = anchor == .now ? now + Self.seconds(after) : max(now, c.nextRun + Self.seconds(after))
                     queue.push(c.nextRun, key)
                 }
             }

@@ -115,3 +115,41 @@ extension HealthCheckTests {
         #expect(waitUntil(timeout: 3) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("quorum_up") })
     }
 }
+
+extension HealthCheckTests {
+    /// A check runs every delay_loop counted from the previous check's start, so a real
+    /// server that takes 0.4 s to answer is still asked once a second (counting from the
+    /// answer, as keepalived does, made it every 1.4 s).
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "check cadence")))
+    func aSlowServerIsStillCheckedEveryDelayLoop() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lb = try lab.addNode("lb", address: "172.31.18.163/16")
+        let web = try lab.addNode("web", address: "172.31.8.1/16")
+        let server = try RecordingHTTPServer(namespace: web.namespace, ports: [80], answerDelay: 0.4)
+        let config = LabInstance(priority: 150, version: 3, advertInt: "0.5", source: "172.31.18.163", peers: ["172.31.18.164"]).text + """
+            virtual_server 192.168.20.11 80 {
+              delay_loop 1
+              real_server 172.31.8.1 80 {
+                HTTP_GET {
+                  url {
+                    path /
+                  }
+                  connect_timeout 2
+                }
+              }
+            }
+            """
+        _ = try lab.startOvercast(lb, config: config)
+        #expect(waitUntil(timeout: 15, interval: 0.5) { (server.snapshot["172.31.8.1"]?.count ?? 0) >= 7 })
+        let arrivals = server.stop()["172.31.8.1"] ?? []
+        let intervals = zip(arrivals.dropFirst(), arrivals).map { $0 - $1 }.dropFirst()
+        let sorted = intervals.sorted()
+        #expect(sorted.count >= 5, "\(arrivals)")
+        if !sorted.isEmpty {
+            let median = sorted[sorted.count / 2]
+            #expect(abs(median - 1.0) < 0.15, "intervals \(sorted)")
+        }
+        #expect((lab.overcastStatus(lb)?["realServers"] as? [[String: Any]])?.first?["up"] as? Bool == true)
+    }
+}
