@@ -71,6 +71,11 @@ let package = Package(
             "Lab", "EC2", "LinuxNet", "VRRP", "PacketCapture", "IPVS", "Config", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // What comes from outside (advertisements, configuration text, EC2 answers) as
+        // functions of bytes, for libFuzzer (overcast-fuzz, scripts/fuzz.sh) and the tests.
+        .target(name: "FuzzTargets", dependencies: ["VRRP", "Config", "EC2"]),
+        .executableTarget(name: "overcast-fuzz", dependencies: ["FuzzTargets"]),
+
         // The article's whole setup as a narrated demonstration (the main command).
         .executableTarget(name: "overcast-demo", dependencies: [
             "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -84,6 +89,7 @@ let package = Package(
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab", "VRRP"]),

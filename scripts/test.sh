@@ -13,6 +13,9 @@ swift build --build-tests
 echo "== tiers 1 and 2: unit and namespace integration tests =="
 swift test --skip-build --skip KernelTests
 
+echo "== fuzzing: libFuzzer on each input from outside, 30 s per target =="
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+
 echo "== benchmarks, quick mode: every case must run (numbers are not judged here) =="
 .build/debug/overcast-bench --quick failover adverts route idle health
 

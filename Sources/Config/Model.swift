@@ -123,6 +123,10 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var preemptDelay = 0.0
     public var authType: String?
     public var authPass: String?
+    /// `auth_type HMAC_SHA256`: where the key is (the key itself is never in the model).
+    public var authKeyFile: String?
+    /// How far an authenticated advertisement's time may be from this node's clock.
+    public var authReplayWindow = 30.0
     public var virtualIPAddresses: [VirtualAddress] = []
     public var virtualIPAddressesExcluded: [VirtualAddress] = []
     public var virtualRoutes: [[String]] = []

@@ -141,7 +141,7 @@ enum AuthenticationKeywords {
     static let schema: Schema<VRRPInstance> = {
         var s = Schema<VRRPInstance>("authentication")
         s.value("auth_type") { i, st, r in
-            guard let type = r.choice(st, ["PASS", "AH"]) else { return }
+            guard let type = r.choice(st, ["PASS", "AH", "HMAC_SHA256"]) else { return }
             if type == "AH" {
                 r.warning(st.location, "auth_type AH is not supported by Overcast (removed from VRRP by RFC 3768); no authentication is used")
             } else {
@@ -155,6 +155,18 @@ enum AuthenticationKeywords {
             }
             i.authPass = String(decoding: pass.utf8.prefix(8), as: UTF8.self)
         }
+        // Overcast's own: auth_type HMAC_SHA256 (see PacketAuthenticator).
+        s.value("auth_key_file") { i, st, r in
+            guard let token = r.arguments(st, 1...1)?[0] else { return }
+            let path = AuthKeyFile.resolve(token.text, relativeTo: token.location.file)
+            do {
+                _ = try AuthKeyFile.read(path)
+                i.authKeyFile = path
+            } catch {
+                r.error(token.location, "\(error)")
+            }
+        }
+        s.value("auth_replay_window") { i, st, r in i.authReplayWindow = r.seconds(st, 1...3600) ?? i.authReplayWindow }
         return s
     }()
 }

@@ -78,7 +78,13 @@ struct Validator {
             if i.authType == "PASS" && (i.authPass ?? "").isEmpty {
                 reader.error(i.location, "vrrp_instance \(i.name): auth_type PASS needs auth_pass")
             }
-            if version == 3 && i.authType != nil {
+            if i.authType == "HMAC_SHA256" && i.authKeyFile == nil {
+                reader.error(i.location, "vrrp_instance \(i.name): auth_type HMAC_SHA256 needs auth_key_file (a key of 16 bytes or more, mode 600)")
+            }
+            if i.authType != "HMAC_SHA256" && i.authKeyFile != nil {
+                reader.warning(i.location, "vrrp_instance \(i.name): auth_key_file is used only with auth_type HMAC_SHA256")
+            }
+            if version == 3 && i.authType != nil && i.authType != "HMAC_SHA256" {
                 reader.warning(i.location, "vrrp_instance \(i.name): VRRPv3 has no authentication; the authentication block is ignored")
                 i.authType = nil
                 i.authPass = nil

@@ -36,6 +36,22 @@ public struct XMLTree: Sendable, Hashable {
 
     /// Parses `bytes`; a malformed document throws with libxml2's line and column.
     public static func parse(_ bytes: [UInt8]) throws(XMLTreeError) -> XMLTree {
+        // Foundation's parser traps on an element or attribute name that is not UTF-8
+        // (found by fuzzing: `<destinat\xffionCidr>` crashed the process), so bytes that
+        // are not UTF-8 never reach it. EC2 answers in UTF-8.
+        if let offset = Self.firstInvalidUTF8(bytes) {
+            let before = bytes[..<offset]
+            let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            throw XMLTreeError(line: line, column: column,
+                               message: "byte 0x\(String(bytes[offset], radix: 16)) at offset \(offset) is not UTF-8")
+        }
+        if let (offset, what) = Self.firstUnexpectedMarkup(bytes) {
+            let before = bytes[..<offset]
+            let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            throw XMLTreeError(line: line, column: column, message: "\(what) is not expected in an EC2 answer")
+        }
         let builder = Builder()
         let parser = XMLParser(data: Data(bytes))
         parser.shouldProcessNamespaces = true
@@ -48,6 +64,41 @@ public struct XMLTree: Sendable, Hashable {
             throw XMLTreeError(line: parser.lineNumber, column: parser.columnNumber, message: message)
         }
         return root
+    }
+
+    /// Markup EC2 never sends and Foundation's parser mishandles: a processing
+    /// instruction other than the leading `<?xml ...?>` declaration (found by fuzzing:
+    /// `<?IS?>` made it read a null pointer), and document type declarations (entity
+    /// expansion is a memory bomb). Comments and CDATA are fine. Returns the offset.
+    static func firstUnexpectedMarkup(_ bytes: [UInt8]) -> (Int, String)? {
+        let declaration = Array("<?xml ".utf8)
+        var index = 0
+        while index + 1 < bytes.count {
+            defer { index += 1 }
+            guard bytes[index] == 0x3C else { continue }                     // <
+            if bytes[index + 1] == 0x3F {                                      // <?
+                let leading = bytes[..<index].allSatisfy { [0x20, 0x09, 0x0A, 0x0D].contains($0) }
+                if !(leading && bytes[index...].starts(with: declaration)) { return (index, "a processing instruction") }
+            } else if bytes[index + 1] == 0x21, bytes[(index + 2)...].starts(with: Array("DOCTYPE".utf8))
+                        || bytes[(index + 2)...].starts(with: Array("ENTITY".utf8)) {
+                return (index, "a document type declaration")
+            }
+        }
+        return nil
+    }
+
+    /// The offset of the first byte that does not belong to valid UTF-8, if any.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .error: return offset
+            case .emptyInput: return nil
+            }
+        }
     }
 
     /// Collects elements on a stack while the parser walks the document.

@@ -1,7 +1,7 @@
 /// One real server's checker as keepalived runs it, as a value: events in, actions out,
-/// time injected. A check runs every `delayLoop`, counted from the start of the previous
-/// check so that a slow answer does not stretch the interval (keepalived counts from the
-/// end, which at 1,000 servers on a busy host drifts by the time each check took); a failure is retried `retry` times,
+/// time injected. A check runs every `delayLoop`, counted from when the previous check
+/// was due so that an answer's time does not stretch the interval (keepalived counts
+/// from the end, which at 1,000 servers on a busy host drifts by each check's time); a failure is retried `retry` times,
 /// `delayBeforeRetry` apart, before the server is marked down; one success marks it up
 /// again. The first check waits a random part of `warmup` (spreading many checkers), and
 /// `alpha` starts the server down until its first success.
@@ -34,7 +34,8 @@ public struct CheckerPolicy: Sendable, Hashable {
         /// From now: the first check and retries after a failure.
         case now
         /// From when the check that just finished was due: the regular `delayLoop` cadence
-        /// (never earlier than now, so a late loop does not fire a burst to catch up).
+        /// (never earlier than now, so a late loop does not fire a burst to catch up; the
+        /// monitor falls back to counting from now when the check itself was slow).
         case previousRun
     }
 

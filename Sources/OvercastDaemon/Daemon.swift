@@ -76,20 +76,22 @@ public final class Daemon: @unchecked Sendable {
         let siblings = all.filter { $0.name != setup.name && $0.interfaceName == setup.interfaceName }
             .map(\.router.virtualRouterID).filter { $0 != own }
         let transport: any VRRPTransport
+        let sealer = setup.authenticator.map(AdvertisementSealer.init)
         switch setup.transportKind {
         case .unicast:
             transport = try UnicastTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
                                              source: setup.source, peers: setup.router.unicastPeers ?? [], ttl: setup.unicastTTL,
-                                             siblingRouterIDs: siblings)
+                                             siblingRouterIDs: siblings, sealer: sealer)
         case .multicast, .gre:
             transport = try MulticastTransport(kind: setup.transportKind.rawValue, interfaceName: setup.interfaceName,
-                                               interfaceIndex: setup.interfaceIndex, source: setup.source, siblingRouterIDs: siblings)
+                                               interfaceIndex: setup.interfaceIndex, source: setup.source, siblingRouterIDs: siblings,
+                                               sealer: sealer)
         case .replicate:
             let logger = self.logger
             transport = try ReplicateTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
                                                source: setup.source, peers: setup.router.unicastPeers ?? [],
                                                mode: setup.replicateMode == .l3 ? .l3 : .l2, siblingRouterIDs: siblings,
-                                               log: { logger.warning("\($0)") })
+                                               sealer: sealer, log: { logger.warning("\($0)") })
         }
         let runtime = InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
                                       scripts: scripts, logger: logger)

@@ -158,6 +158,19 @@ final class HealthMonitor: @unchecked Sendable {
         wakeup.signal()
     }
 
+    /// When a checker runs next. `due` is when the check that just finished was due.
+    /// A quick check (done within half the delay) keeps the cadence: next due = due +
+    /// delay, so slow-ish servers are still asked every delay_loop. A slow one rests a
+    /// whole delay after it finished, as keepalived does: when checks take longer than
+    /// the interval (an overloaded checker or network), the offered load must fall with
+    /// the latency, or retries and timeouts feed on each other.
+    static func nextRun(due: Double, now: Double, after delay: Double, anchor: CheckerPolicy.Anchor) -> Double {
+        switch anchor {
+        case .now: return now + delay
+        case .previousRun: return now - due <= delay / 2 ? max(now, due + delay) : now + delay
+        }
+    }
+
     /// Check times are monotonic: they must not jump with the wall clock.
     static func clock() -> Double { CheckEngine.now() }
 
@@ -260,9 +273,7 @@ final class HealthMonitor: @unchecked Sendable {
             let actions = c.policy.handle(c.failure == nil ? .succeeded : .failed(c.failure ?? "failed"))
             for action in actions {
                 if case .runCheck(let after, let anchor) = action {
-                    // c.nextRun is still when this check was due.
-                    let now = Self.clock()
-                    c.nextRun = anchor == .now ? now + Self.seconds(after) : max(now, c.nextRun + Self.seconds(after))
+                    c.nextRun = Self.nextRun(due: c.nextRun, now: Self.clock(), after: Self.seconds(after), anchor: anchor)
                     queue.push(c.nextRun, key)
                 }
             }

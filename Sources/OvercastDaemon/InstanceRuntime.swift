@@ -74,6 +74,7 @@ final class InstanceRuntime: @unchecked Sendable {
         logger[metadataKey: "vrrp.vrid"] = "\(setup.router.virtualRouterID)"
         self.logger = logger
         self.router = VirtualRouter(configuration: setup.router)
+        self.router.authenticator = setup.authenticator
         self.routeFailover = setup.routeFailover.map { RouteFailover(settings: $0, logger: logger) }
         self.arp = try? ARPSocket(interfaceIndex: setup.interfaceIndex, hardwareAddress: setup.hardwareAddress)
         self.published = InstanceStatus(
@@ -214,7 +215,7 @@ final class InstanceRuntime: @unchecked Sendable {
             router.countRejection(error.reason)
             logRejection(error, from: nil)
         case .packet(let packet):
-            let (outputs, rejection) = router.receive(packet)
+            let (outputs, rejection) = router.receive(packet, now: AdvertisementSealer.wallClockMicroseconds())
             if let rejection { logRejection(rejection, from: packet.source) }
             apply(outputs)
         }

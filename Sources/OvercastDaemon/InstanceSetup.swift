@@ -29,6 +29,8 @@ struct InstanceSetup: Sendable, Equatable {
     var trackedScripts: [TrackedScript]
     var dontTrackPrimary: Bool
     var routeFailover: RouteFailoverSettings?
+    /// `auth_type HMAC_SHA256`: the key (read from auth_key_file) and replay window.
+    var authenticator: PacketAuthenticator? = nil
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
@@ -77,6 +79,14 @@ struct InstanceSetup: Sendable, Equatable {
         let peers = instance.unicastPeers.compactMap(IPv4Address.init)
         let transport = instance.transport ?? (peers.isEmpty ? .multicast : .unicast)
         let usesAuth = version == .v2 && instance.authType == "PASS"
+        var authenticator: PacketAuthenticator?
+        if instance.authType == "HMAC_SHA256", let file = instance.authKeyFile {
+            do {
+                authenticator = PacketAuthenticator(key: try AuthKeyFile.read(file), replayWindowSeconds: instance.authReplayWindow)
+            } catch {
+                throw fail("\(error)")
+            }
+        }
         let router = VirtualRouter.Configuration(
             virtualRouterID: UInt8(clamping: vrid), stateMachine: machine,
             virtualAddresses: instance.virtualIPAddresses.compactMap { IPv4Address($0.address) },
@@ -112,6 +122,7 @@ struct InstanceSetup: Sendable, Equatable {
                     instanceID: ec2.instanceID, region: ec2.region, endpoint: ec2.endpoint,
                     imdsEndpoint: ec2.imdsEndpoint ?? "http://169.254.169.254", refresh: ec2.refresh, apiTimeout: ec2.apiTimeout,
                     mac: link.hardwareAddress.map { hexEncode([$0]) }.joined(separator: ":"))
-            })
+            },
+            authenticator: authenticator)
     }
 }

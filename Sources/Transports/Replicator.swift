@@ -131,7 +131,9 @@ public final class Replicator: @unchecked Sendable {
                 if payload.count >= 8, payload[0] >> 4 == 3 {
                     payload[6] = 0
                     payload[7] = 0
-                    let sum = VRRPAdvertisement.checksum(payload, version: .v3,
+                    // The checksum covers the VRRP message only, not an HMAC trailer after it.
+                    let message = payload[..<min(payload.count, 8 + 4 * Int(payload[3]))]
+                    let sum = VRRPAdvertisement.checksum(message, version: .v3,
                                                          pseudoHeader: PseudoHeader(source: packet.header.source, destination: peer))
                     payload[6] = UInt8(sum >> 8)
                     payload[7] = UInt8(truncatingIfNeeded: sum)
@@ -178,9 +180,10 @@ public final class ReplicateTransport: VRRPTransport {
     public let replicator: Replicator
 
     public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, peers: [IPv4Address],
-                mode: Replicator.Mode, siblingRouterIDs: [UInt8] = [], log: @escaping @Sendable (String) -> Void) throws {
+                mode: Replicator.Mode, siblingRouterIDs: [UInt8] = [], sealer: AdvertisementSealer? = nil,
+                log: @escaping @Sendable (String) -> Void) throws {
         multicast = try MulticastTransport(kind: "replicate", interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
-                                           siblingRouterIDs: siblingRouterIDs)
+                                           siblingRouterIDs: siblingRouterIDs, sealer: sealer)
         replicator = try Replicator(interface: interfaceName, peers: peers, mode: mode, log: log)
         replicator.start()
     }

@@ -8,10 +8,12 @@ public final class UnicastTransport: VRRPTransport {
     public let kind = "unicast"
     public let peers: [IPv4Address]
     private let socket: VRRPSocket
+    private let sealer: AdvertisementSealer?
 
     public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, peers: [IPv4Address], ttl: UInt8 = 255,
-                siblingRouterIDs: [UInt8] = []) throws(TransportError) {
+                siblingRouterIDs: [UInt8] = [], sealer: AdvertisementSealer? = nil) throws(TransportError) {
         self.peers = peers
+        self.sealer = sealer
         do {
             socket = try VRRPSocket(.init(interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
                                           ttl: ttl, multicast: false, siblingRouterIDs: siblingRouterIDs))
@@ -28,7 +30,7 @@ public final class UnicastTransport: VRRPTransport {
         for peer in peers {
             do {
                 let payload = try advertisement.encoded(pseudoHeader: PseudoHeader(source: sourceAddress, destination: peer))
-                try socket.send(payload, to: peer)
+                try socket.send(sealer?.seal(payload, source: sourceAddress) ?? payload, to: peer)
             } catch {
                 failures.append("\(peer): \(error)")
             }
@@ -47,10 +49,12 @@ public final class UnicastTransport: VRRPTransport {
 public final class MulticastTransport: VRRPTransport {
     public let kind: String
     private let socket: VRRPSocket
+    private let sealer: AdvertisementSealer?
 
     public init(kind: String = "multicast", interfaceName: String, interfaceIndex: Int32, source: IPv4Address,
-                siblingRouterIDs: [UInt8] = []) throws(TransportError) {
+                siblingRouterIDs: [UInt8] = [], sealer: AdvertisementSealer? = nil) throws(TransportError) {
         self.kind = kind
+        self.sealer = sealer
         do {
             socket = try VRRPSocket(.init(interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
                                           ttl: 255, multicast: true, siblingRouterIDs: siblingRouterIDs))
@@ -65,7 +69,8 @@ public final class MulticastTransport: VRRPTransport {
     public func send(_ advertisement: VRRPAdvertisement) throws(TransportError) {
         do {
             let group = IPv4Address.vrrpMulticastGroup
-            try socket.send(try advertisement.encoded(pseudoHeader: PseudoHeader(source: sourceAddress, destination: group)), to: group)
+            let payload = try advertisement.encoded(pseudoHeader: PseudoHeader(source: sourceAddress, destination: group))
+            try socket.send(sealer?.seal(payload, source: sourceAddress) ?? payload, to: group)
         } catch {
             throw TransportError("sending to 224.0.0.18: \(error)")
         }

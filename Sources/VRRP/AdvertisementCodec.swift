@@ -19,6 +19,7 @@ public enum VRRPRejection: String, Hashable, Sendable, CaseIterable, CustomStrin
     case badTTL = "bad_ttl"
     case authTypeMismatch = "auth_type_mismatch"
     case authFailure = "auth_failure"
+    case replayed = "replayed"
     case intervalMismatch = "interval_mismatch"
     case unknownSource = "unknown_source"
     case ownAdvertisement = "own_advertisement"

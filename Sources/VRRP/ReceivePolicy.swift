@@ -55,12 +55,7 @@ public struct ReceivePolicy: Hashable, Sendable {
 
     /// Decodes `packet` and applies every check, in the RFC's order where it gives one.
     public func check(_ packet: ReceivedPacket) -> Result<VRRPAdvertisement, VRRPPacketError> {
-        if localAddresses.contains(packet.source) {
-            return .failure(VRRPPacketError(.ownAdvertisement, "from own address \(packet.source)"))
-        }
-        if let allowed = allowedSources, !allowed.contains(packet.source) {
-            return .failure(VRRPPacketError(.unknownSource, "source \(packet.source) is not a configured peer"))
-        }
+        if let rejection = sourceRejection(packet) { return .failure(rejection) }
         if let ttl = requiredTTL, packet.timeToLive != ttl {
             return .failure(VRRPPacketError(.badTTL, "TTL \(packet.timeToLive), expected \(ttl)"))
         }
@@ -101,5 +96,17 @@ public struct ReceivePolicy: Hashable, Sendable {
             }
         }
         return .success(advertisement)
+    }
+
+    /// The checks on the source address alone: cheap, so they run before anything that
+    /// costs (an HMAC) on packets a flood could forge.
+    public func sourceRejection(_ packet: ReceivedPacket) -> VRRPPacketError? {
+        if localAddresses.contains(packet.source) {
+            return VRRPPacketError(.ownAdvertisement, "from own address \(packet.source)")
+        }
+        if let allowed = allowedSources, !allowed.contains(packet.source) {
+            return VRRPPacketError(.unknownSource, "source \(packet.source) is not a configured peer")
+        }
+        return nil
     }
 }

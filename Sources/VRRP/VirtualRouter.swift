@@ -70,6 +70,9 @@ public struct VirtualRouter: Sendable {
     /// The source of the last advertisement accepted from another router: the MASTER
     /// as this router sees it.
     public private(set) var lastHeardFrom: IPv4Address?
+    /// Set for `auth_type HMAC_SHA256`: every packet must carry a valid trailer, checked
+    /// (and cut off) before the VRRP checks; its replay memory lives here.
+    public var authenticator: PacketAuthenticator?
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -93,7 +96,24 @@ public struct VirtualRouter: Sendable {
 
     /// Checks a packet and, when it is acceptable, hands it to the state machine.
     /// Rejections are counted and returned so the caller can log them (rate-limited).
-    public mutating func receive(_ packet: ReceivedPacket) -> (outputs: [Output], rejection: VRRPPacketError?) {
+    /// `now` is the wall clock in microseconds since 1970, used by the authenticator only.
+    public mutating func receive(_ packet: ReceivedPacket, now: UInt64 = 0) -> (outputs: [Output], rejection: VRRPPacketError?) {
+        var packet = packet
+        if var authenticator {
+            if let rejection = policy.sourceRejection(packet) {
+                counters.rejected[rejection.reason, default: 0] += 1
+                return ([], rejection)
+            }
+            let opened = authenticator.open(packet, now: now)
+            self.authenticator = authenticator
+            switch opened {
+            case .failure(let error):
+                counters.rejected[error.reason, default: 0] += 1
+                return ([], error)
+            case .success(let inner):
+                packet = inner
+            }
+        }
         switch policy.check(packet) {
         case .failure(let error):
             counters.rejected[error.reason, default: 0] += 1

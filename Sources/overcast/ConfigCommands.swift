@@ -63,7 +63,13 @@ struct DumpConfig: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(report.configuration)
+            // Secrets stay out of dumps: the PASS password is shown as redacted (the HMAC
+            // key is never in the model, only its file).
+            var shown = report.configuration
+            for index in shown.instances.indices where shown.instances[index].authPass != nil {
+                shown.instances[index].authPass = "(redacted)"
+            }
+            let data = try encoder.encode(shown)
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(ConfigurationSummary.text(report.configuration))

@@ -75,6 +75,29 @@ import Testing
         #expect(throws: XMLTreeError.self) { try XMLTree.parse([0xFF, 0xFE, 0x00, 0x3C]) }
     }
 
+    /// Found by fuzzing: Foundation's parser trapped on a name that is not UTF-8. Such
+    /// bytes are refused before parsing, with where they are.
+    @Test func bytesThatAreNotUTF8AreRefusedWithTheirPlace() {
+        let document: [UInt8] = Array("<a>\n<destinat".utf8) + [0xFF] + Array("ionCidr>x</destinationCidr></a>".utf8)
+        do {
+            _ = try XMLTree.parse(document)
+            Issue.record("a document with byte 0xff parsed")
+        } catch {
+            #expect(error.line == 2 && error.column == 10, "\(error)")
+            #expect(error.description.contains("0xff"))
+        }
+        // Also found by fuzzing: a processing instruction without data crashed the
+        // parser; EC2 sends none (only the declaration) and no DTD.
+        for text in ["<?IS?>\n<a/>", "<?xml version=\"1.0\"?><a><?pi x?></a>",
+                     "<!DOCTYPE a [<!ENTITY b \"c\">]><a>&b;</a>"] {
+            #expect(throws: XMLTreeError.self, "\(text)") { try XMLTree.parse(Array(text.utf8)) }
+        }
+        #expect((try? XMLTree.parse(Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>x<!-- c --></a>".utf8)))?.text == "x")
+        #expect(XMLTree.firstInvalidUTF8(Array("zoë ✓ 𝄞".utf8)) == nil)
+        #expect(XMLTree.firstInvalidUTF8([0x61, 0xC3]) == 1)
+        #expect(XMLTree.firstInvalidUTF8([0x61, 0xED, 0xA0, 0x80]) == 1)   // a UTF-16 surrogate
+    }
+
     @Test func refusesDocumentsNestedTooDeep() {
         let deep = String(repeating: "<a>", count: 200) + String(repeating: "</a>", count: 200)
         #expect(throws: XMLTreeError.self) { try XMLTree.parse(Array(deep.utf8)) }

@@ -120,6 +120,49 @@ struct IPVSKernelTests {
         #expect(lab.log(lvs2).contains("IPVS programmed"))
     }
 
+    /// SIGHUP with the same file changes nothing in the kernel (zero netlink change
+    /// requests); with one real server's weight changed, exactly that one request.
+    @Test func aReloadChangesExactlyWhatTheFileChanged() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lb = try lab.addNode("lb", address: "172.31.18.10/16")
+        func config(weight: Int) -> String {
+            LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10", peers: ["172.31.18.11"]).text + """
+                virtual_server 192.168.20.11 80 {
+                  lb_algo rr
+                  lb_kind DR
+                  protocol TCP
+                  real_server 172.31.8.1 80 {
+                    weight \(weight)
+                  }
+                  real_server 172.31.8.2 80 {
+                    weight 1
+                  }
+                }
+                """
+        }
+        let daemon = try lab.startOvercast(lb, config: config(weight: 1))
+        func ipvs() -> [String: Any] { lab.overcastStatus(lb)?["ipvs"] as? [String: Any] ?? [:] }
+        func reloads() -> Int { lab.overcastStatus(lb)?["reloads"] as? Int ?? -1 }
+        #expect(waitUntil(timeout: 60, interval: 0.5) { (ipvs()["destinations"] as? Int) == 2 }, "\(lab.log(lb))")
+        #expect(waitUntil(timeout: 20) { lab.state(lb) == "MASTER" })
+        let transitions = lab.instance(lb)?["transitions"] as? Int
+        let applied = ipvs()["changesApplied"] as? Int ?? -1
+        let table = try Self.ipvsadm(lab, lb)
+        for round in 1...2 {
+            kill(daemon.pid, SIGHUP)
+            #expect(waitUntil(timeout: 30, interval: 0.2) { reloads() == round })
+            #expect(ipvs()["changesApplied"] as? Int == applied, "round \(round): \(ipvs())")
+            #expect(try Self.ipvsadm(lab, lb) == table)
+        }
+        try config(weight: 5).write(toFile: lab.path("lb.conf"), atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        #expect(waitUntil(timeout: 30, interval: 0.2) { reloads() == 3 })
+        #expect(waitUntil(timeout: 10, interval: 0.2) { ipvs()["changesApplied"] as? Int == applied + 1 }, "\(ipvs())")
+        #expect(try Self.ipvsadm(lab, lb)["TCP 192.168.20.11:80 rr"]?.contains("-> 172.31.8.1:80 Route 5 0 0") == true)
+        #expect(lab.state(lb) == "MASTER" && lab.instance(lb)?["transitions"] as? Int == transitions)
+    }
+
     /// Health checks drive the table: a stopped web server leaves it, one with
     /// `inhibit_on_failure` stays at weight 0, and both come back when they return.
     @Test func failedRealServersLeaveTheTableOrDropToWeightZero() throws {

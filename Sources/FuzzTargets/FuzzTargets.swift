@@ -1,0 +1,88 @@
+import Config
+import EC2
+import VRRP
+
+/// The inputs Overcast takes from outside, as functions of bytes: what libFuzzer drives
+/// (`overcast-fuzz`, built with -sanitize=fuzzer) and what the tests replay from the
+/// corpora and regressions in `Fuzz/`. Each must return for any input; a property that
+/// does not hold stops the process (`precondition`), so the fuzzer records it as a crash.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// The IP payload of a received VRRP packet through every receive check, with and
+    /// without HMAC authentication.
+    case advert
+    /// keepalived.conf text through the reader and validation.
+    case config
+    /// An EC2 Query API answer: XML, route tables, write results, service errors.
+    case ec2
+
+    public func run(_ bytes: [UInt8]) {
+        switch self {
+        case .advert: Self.advert(bytes)
+        case .config: Self.config(bytes)
+        case .ec2: Self.ec2(bytes)
+        }
+    }
+
+    static let peer = IPv4Address(10, 0, 0, 2)
+    static let me = IPv4Address(10, 0, 0, 1)
+
+    static func advert(_ bytes: [UInt8]) {
+        // Whatever decodes encodes again (reserved bits cleared) to the same advertisement.
+        let pseudo = PseudoHeader(source: peer, destination: me)
+        if let ad = try? VRRPAdvertisement(parsing: bytes, pseudoHeader: pseudo) {
+            let again = try? ad.encoded(pseudoHeader: pseudo)
+            precondition(again.flatMap { try? VRRPAdvertisement(parsing: $0, pseudoHeader: pseudo) } == ad,
+                         "a decoded advertisement encodes back to itself")
+        }
+        for version in [VRRPVersion.v2, .v3] {
+            var router = router(version, bytes)
+            let packet = ReceivedPacket(payload: bytes, source: peer, destination: me, timeToLive: 255)
+            _ = router.receive(packet)
+            router.authenticator = PacketAuthenticator(key: fuzzingKey, replayWindowSeconds: 30)
+            _ = router.receive(packet, now: fuzzingNow)
+            precondition(router.counters.advertisementsReceived + router.counters.rejectedTotal == 2,
+                         "every packet is either accepted or counted as rejected")
+        }
+    }
+
+    static let fuzzingKey = Array("fuzzing-key-0123456789".utf8)
+    static let fuzzingNow: UInt64 = 1_800_000_000_000_000
+
+    /// Whether a v2 or v3 router with the fuzzing key accepts `bytes` from the peer.
+    static func acceptedWithAuthentication(_ bytes: [UInt8]) -> Bool {
+        [VRRPVersion.v2, .v3].contains { version in
+            var router = router(version, bytes)
+            router.authenticator = PacketAuthenticator(key: fuzzingKey, replayWindowSeconds: 30)
+            return router.receive(ReceivedPacket(payload: bytes, source: peer, destination: me, timeToLive: 255), now: fuzzingNow)
+                .rejection == nil
+        }
+    }
+
+    static func router(_ version: VRRPVersion, _ bytes: [UInt8]) -> VirtualRouter {
+        let machine = VRRPStateMachine.Configuration(version: version, priority: 100, advertisementInterval: .seconds(1),
+                                                     primaryAddress: me)
+        return VirtualRouter(configuration: .init(virtualRouterID: bytes.count > 1 ? bytes[1] : 1, stateMachine: machine,
+                                                  virtualAddresses: [IPv4Address(192, 168, 20, 11)], unicastPeers: [peer]))
+    }
+
+    static func config(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let report = ConfigurationLoader.load(text: text, file: "fuzz.conf")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        for diagnostic in report.diagnostics {
+            precondition(diagnostic.location.line >= 1 && diagnostic.location.line <= max(1, lines),
+                         "a diagnostic points at a line of the file: \(diagnostic)")
+        }
+        if report.isValid { _ = ConfigurationSummary.text(report.configuration) }
+    }
+
+    static func ec2(_ bytes: [UInt8]) {
+        _ = EC2Response.serviceError(status: 400, body: bytes)
+        guard let tree = try? XMLTree.parse(bytes) else { return }
+        if let tables = try? EC2Response.routeTables(tree) {
+            for table in tables { _ = table.route(to: "192.168.20.11/32")?.points(at: .instance("i-0123")) }
+        }
+        _ = try? EC2Response.returnValue(tree, action: "ReplaceRoute")
+        _ = try? EC2Response.booleanAttribute(tree, "sourceDestCheck")
+    }
+}

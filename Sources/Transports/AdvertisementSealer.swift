@@ -1,0 +1,35 @@
+import Synchronization
+import VRRP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The sending half of `auth_type HMAC_SHA256`: appends the trailer to each encoded
+/// advertisement with the next sequence (the wall clock in microseconds, kept
+/// increasing). Transports call it once per copy they send; receiving is checked in the
+/// virtual router (`PacketAuthenticator.open`).
+public final class AdvertisementSealer: Sendable {
+    private let authenticator: PacketAuthenticator
+    private let last = Mutex<UInt64>(0)
+
+    public init(_ authenticator: PacketAuthenticator) {
+        self.authenticator = authenticator
+    }
+
+    public func seal(_ message: [UInt8], source: IPv4Address) -> [UInt8] {
+        let now = Self.wallClockMicroseconds()
+        let sequence = last.withLock { last in
+            last = PacketAuthenticator.nextSequence(after: last, now: now)
+            return last
+        }
+        return authenticator.seal(message, source: source, sequence: sequence)
+    }
+
+    /// Microseconds since 1970 (CLOCK_REALTIME): the sequence must mean the same on
+    /// every node, so it is wall time, not monotonic time.
+    public static func wallClockMicroseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(max(0, ts.tv_sec)) &* 1_000_000 &+ UInt64(max(0, ts.tv_nsec / 1000))
+    }
+}
