@@ -29,10 +29,14 @@ extension NetworkLab {
     }
 
     /// Starts tcpdump writing `file` in `node` and returns once it is capturing (it says
-    /// "listening on"), so nothing sent after this call is missed.
-    public func startCapture(_ node: Node, file: String, filter: String, interface: String? = nil) throws -> ChildProcess {
+    /// "listening on"), so nothing sent after this call is missed. `outgoingOnly` keeps
+    /// only what the node sends (`-Q out`): a multicast sender otherwise also captures
+    /// the kernel's looped-back copy of each packet, late under emulation.
+    public func startCapture(_ node: Node, file: String, filter: String, interface: String? = nil,
+                             outgoingOnly: Bool = false) throws -> ChildProcess {
         let log = "tcpdump-\(node.name)-\(file).log"
-        let capture = try spawn(node, ["tcpdump", "-i", interface ?? node.interface, "-U", "-w", path(file), filter], log: log)
+        let capture = try spawn(node, ["tcpdump", "-i", interface ?? node.interface] + (outgoingOnly ? ["-Q", "out"] : [])
+                                + ["-U", "-w", path(file), filter], log: log)
         let ready = waitUntil(timeout: 20, interval: 0.05) {
             ((try? String(contentsOfFile: self.path(log), encoding: .utf8)) ?? "").contains("listening on")
         }

@@ -90,10 +90,11 @@ struct AdvertPathBenchmark {
         usleep(1_500_000)
         var captures: [ChildProcess] = []
         for (n, node) in nodes.enumerated() {
-            captures.append(try lab.startCapture(node, file: "vrrp\(n).pcap", filter: "ip proto 112", interface: transport.vrrpInterface))
+            captures.append(try lab.startCapture(node, file: "vrrp\(n).pcap", filter: "ip proto 112", interface: transport.vrrpInterface,
+                                                 outgoingOnly: n == 0))
         }
         if transport.kind == "gre" {
-            captures.append(try lab.startCapture(nodes[0], file: "wire.pcap", filter: "ip proto 47", interface: "eth0"))
+            captures.append(try lab.startCapture(nodes[0], file: "wire.pcap", filter: "ip proto 47", interface: "eth0", outgoingOnly: true))
         }
         let cpu = CPUMeter(ProcessTree(root: master.pid)).measure(for: window)
         for capture in captures { capture.stop(signal: SIGINT, timeout: 5) }
