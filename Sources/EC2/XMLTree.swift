@@ -39,18 +39,18 @@ public struct XMLTree: Sendable, Hashable {
         // Foundation's parser traps on an element or attribute name that is not UTF-8
         // (found by fuzzing: `<destinat\xffionCidr>` crashed the process), so bytes that
         // are not UTF-8 never reach it. EC2 answers in UTF-8.
-        if let offset = Self.firstInvalidUTF8(bytes) {
+        /// The error for what was found at `offset`, with its line and column.
+        func refused(at offset: Int, _ message: String) -> XMLTreeError {
             let before = bytes[..<offset]
             let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
             let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-            throw XMLTreeError(line: line, column: column,
-                               message: "byte 0x\(String(bytes[offset], radix: 16)) at offset \(offset) is not UTF-8")
+            return XMLTreeError(line: line, column: column, message: message)
+        }
+        if let offset = Self.firstInvalidUTF8(bytes) {
+            throw refused(at: offset, "byte 0x\(String(bytes[offset], radix: 16)) at offset \(offset) is not UTF-8")
         }
         if let (offset, what) = Self.firstUnexpectedMarkup(bytes) {
-            let before = bytes[..<offset]
-            let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
-            let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-            throw XMLTreeError(line: line, column: column, message: "\(what) is not expected in an EC2 answer")
+            throw refused(at: offset, "\(what) is not expected in an EC2 answer")
         }
         let builder = Builder()
         let parser = XMLParser(data: Data(bytes))

@@ -35,7 +35,8 @@ final class InstanceRuntime: @unchecked Sendable {
     let setup: InstanceSetup
     private let transport: any VRRPTransport
     private let netlink: NetlinkSocket
-    private let arp: ARPSocket?
+    /// One ARP socket per interface that holds a virtual address (by interface index).
+    private let arp: [Int32: ARPSocket]
     private let scripts: ScriptRunner
     private var logger: Logger
     /// Keeps the VIPs' EC2 routes pointing here while MASTER (its own thread). Replaced
@@ -76,7 +77,11 @@ final class InstanceRuntime: @unchecked Sendable {
         self.router = VirtualRouter(configuration: setup.router)
         self.router.authenticator = setup.authenticator
         self.routeFailover = setup.routeFailover.map { RouteFailover(settings: $0, logger: logger) }
-        self.arp = try? ARPSocket(interfaceIndex: setup.interfaceIndex, hardwareAddress: setup.hardwareAddress)
+        self.arp = setup.vipInterfaceHardwareAddresses.reduce(into: [:]) { sockets, entry in
+            // Interfaces without ARP (a GRE tunnel, lo) have no socket and no announcement.
+            guard entry.value.count == 6 else { return }
+            if let socket = try? ARPSocket(interfaceIndex: entry.key, hardwareAddress: entry.value) { sockets[entry.key] = socket }
+        }
         self.published = InstanceStatus(
             name: setup.name, virtualRouterID: Int(setup.router.virtualRouterID), interface: setup.interfaceName,
             transport: transport.kind, version: Int(setup.router.stateMachine.version.rawValue), state: "INIT",
@@ -293,10 +298,11 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     private func announce(count: Int) {
-        guard let arp, setup.manageAddresses else { return }
+        guard setup.manageAddresses else { return }
         for _ in 0..<max(1, count) {
-            for address in setup.virtualAddresses where address.interfaceIndex == setup.interfaceIndex {
-                do { try arp.announce(address.address) } catch {
+            for address in setup.virtualAddresses {
+                guard let socket = arp[address.interfaceIndex] else { continue }
+                do { try socket.announce(address.address) } catch {
                     logger.debug("gratuitous ARP failed", metadata: ["error": "\(error)"])
                 }
             }

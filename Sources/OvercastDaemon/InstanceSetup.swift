@@ -18,6 +18,9 @@ struct InstanceSetup: Sendable, Equatable {
     var interfaceName: String
     var interfaceIndex: Int32
     var hardwareAddress: [UInt8]
+    /// The MAC of every interface a virtual address lives on, for its gratuitous ARPs
+    /// (with the GRE transport VRRP runs on the overlay while the VIP is on eth0).
+    var vipInterfaceHardwareAddresses: [Int32: [UInt8]] = [:]
     var transportKind: TransportKind
     var replicateMode: ReplicateMode
     var unicastTTL: UInt8
@@ -94,12 +97,14 @@ struct InstanceSetup: Sendable, Equatable {
             unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
 
         var addresses: [InterfaceAddress] = []
+        var vipMACs: [Int32: [UInt8]] = [:]
         for vip in instance.virtualIPAddresses {
             guard let address = IPv4Address(vip.address) else { continue }
             let device = vip.device ?? interfaceName
             guard let target = links.first(where: { $0.name == device }) else {
                 throw fail("virtual_ipaddress \(vip.address): dev \(device) does not exist")
             }
+            vipMACs[target.index] = target.hardwareAddress
             addresses.append(InterfaceAddress(
                 address: address, prefixLength: vip.prefixLength, interfaceIndex: target.index, label: vip.label,
                 scope: vip.scope.flatMap(InterfaceAddress.scope(named:)) ?? 0,
@@ -108,7 +113,7 @@ struct InstanceSetup: Sendable, Equatable {
         let g = config.globalDefs
         return InstanceSetup(
             name: instance.name, router: router, interfaceName: interfaceName, interfaceIndex: link.index,
-            hardwareAddress: link.hardwareAddress, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
+            hardwareAddress: link.hardwareAddress, vipInterfaceHardwareAddresses: vipMACs, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
             virtualAddresses: addresses, manageAddresses: !instance.noVirtualIPAddress,
             garp: GARP(delay: instance.garpMasterDelay ?? g.vrrpGarpMasterDelay,
                        repeatCount: instance.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,

@@ -186,6 +186,27 @@ extension DaemonFeatureTests {
         }
         #expect(garps.count == 3, "gratuitous ARPs seen: \(garps.count)")
 
+        // A VIP on another interface than VRRP's (as with the GRE transport: VRRP on the
+        // overlay, the VIP on eth0) is announced on its own interface.
+        let n4 = try lab.addNode("n4", address: "172.31.18.14/16")
+        try lab.addVethPair(n4, "v0", peer: "v1")
+        try lab.exec(n4, ["ip", "address", "add", "10.77.0.1/24", "dev", "v0"])
+        let other = try lab.startCapture(n4, file: "arp-v1.pcap", filter: "arp", interface: "v1")
+        var elsewhere = LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.14", peers: ["172.31.18.15"],
+                                    extra: ["garp_master_repeat 2", "garp_master_delay 0"])
+        elsewhere.vrid = 61
+        elsewhere.vip = "10.77.0.50/32 dev v0"
+        _ = try lab.startOvercast(n4, config: elsewhere.text)
+        #expect(waitUntil(timeout: 8) { lab.state(n4) == "MASTER" })
+        usleep(500_000)
+        other.stop(signal: SIGINT)
+        usleep(100_000)
+        let announced = try CaptureFile.read(lab.path("arp-v1.pcap")).filter { frame in
+            let b = frame.bytes
+            return b.count >= 42 && b[12] == 0x08 && b[13] == 0x06 && Array(b[28..<32]) == [10, 77, 0, 50]
+        }
+        #expect(announced.count == 2, "gratuitous ARPs for the VIP on v0 seen on its peer v1: \(announced.count)")
+
         // no_virtual_ipaddress: MASTER without the VIP on any interface.
         let n3 = try lab.addNode("n3", address: "172.31.18.12/16")
         var routeOnly = LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.12", peers: ["172.31.18.13"],
