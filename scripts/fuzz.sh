@@ -23,12 +23,14 @@ status=0
 for target in "${targets[@]}"; do
   work=.build-fuzz/corpus/$target
   mkdir -p "$work"
-  seeds=("Fuzz/corpus/$target" "Fuzz/regressions/$target")
+  # Git keeps no empty folder: a target without regressions yet has none.
+  seeds=("Fuzz/corpus/$target")
+  [ -d "Fuzz/regressions/$target" ] && seeds+=("Fuzz/regressions/$target")
   if [ "$target" = config ] && [ -d /usr/share/doc/keepalived/samples ]; then seeds+=(/usr/share/doc/keepalived/samples); fi
   echo "== fuzzing $target for ${seconds}s =="
   if ! OVERCAST_FUZZ_TARGET=$target "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
        -artifact_prefix="Fuzz/crashes/$target-" -print_final_stats=1 "$work" "${seeds[@]}" 2>"$work.log"; then
-    echo "fuzz $target: CRASH (see $work.log and Fuzz/crashes/)" >&2
+    echo "fuzz $target: FAILED: a crash (written to Fuzz/crashes/) or the fuzzer could not run; see $work.log" >&2
     tail -40 "$work.log" >&2
     status=1
   fi
