@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, found by pkg-config. Shim headers hold static inline wrappers only.
@@ -45,6 +46,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         // EC2 route-table failover: the Query API over libcurl SigV4, XML answers, IMDSv2,
@@ -85,14 +87,14 @@ let package = Package(
         .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
-            "OvercastDaemon", .product(name: "Logging", package: "swift-log"),
+            "OvercastDaemon", "EC2", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "HTTPClient", "PacketCapture", "Lab", "VRRP"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]

@@ -4,7 +4,8 @@ public enum ConfigurationSummary {
     public static func text(_ c: OvercastConfiguration) -> String {
         var lines: [String] = []
         let g = c.globalDefs
-        lines.append("global_defs: router_id \(g.routerID ?? "-") vrrp_version \(g.vrrpVersion) script_security \(g.enableScriptSecurity ? "on" : "off")")
+        lines.append("global_defs: router_id \(g.routerID ?? "-") vrrp_version \(g.vrrpVersion) script_security \(g.enableScriptSecurity ? "on" : "off")"
+                     + (g.metricsListen.map { " metrics \($0)" } ?? ""))
         for i in c.instances {
             lines.append("vrrp_instance \(i.name): vrid \(i.virtualRouterID.map(String.init) ?? "?") on \(i.interface ?? "?"), "
                          + "VRRPv\(i.version ?? g.vrrpVersion), priority \(i.priority), advert_int \(i.advertInt.formatted)s, "

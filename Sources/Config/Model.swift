@@ -26,7 +26,51 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     public var vrrpSkipCheckAdvAddr = false
     public var vrrpCheckUnicastSrc = false
     public var scriptTimeout = 15.0
+    /// Overcast's `metrics_listen ADDRESS:PORT`: where the Prometheus endpoint listens.
+    /// Off (nil) unless configured, so a node exposes nothing it was not asked to.
+    public var metricsListen: ListenAddress?
     public init() {}
+}
+
+/// An address and TCP port to listen on, written `192.0.2.1:9650` or `[2001:db8::1]:9650`.
+public struct ListenAddress: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var address: String
+    public var port: Int
+    public init(address: String, port: Int) {
+        self.address = address
+        self.port = port
+    }
+    public var isIPv6: Bool { address.contains(":") }
+    public var description: String { isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
+
+    /// Parses `ADDRESS:PORT`; nil with the reason when the text is not one.
+    public static func parse(_ text: String) -> Result<ListenAddress, ListenAddressError> {
+        let host: Substring, portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return .failure(.init("'\(text)' is not [IPv6]:PORT"))
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return .failure(.init("'\(text)' has no :PORT")) }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            return .failure(.init("'\(portText)' in '\(text)' is not a TCP port (1-65535)"))
+        }
+        let address = String(host)
+        guard text.hasPrefix("[") ? IPText.isIPv6(address) : IPText.isIPv4(address) else {
+            return .failure(.init("'\(address)' in '\(text)' is not an IP\(text.hasPrefix("[") ? "v6" : "v4") address"))
+        }
+        return .success(ListenAddress(address: address, port: port))
+    }
+}
+
+public struct ListenAddressError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }
 
 public struct VRRPScript: Codable, Hashable, Sendable {

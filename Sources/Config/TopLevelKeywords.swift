@@ -69,6 +69,13 @@ enum GlobalKeywords {
         s.value("vrrp_skip_check_adv_addr") { g, st, r in g.vrrpSkipCheckAdvAddr = r.flag(st) }
         s.value("vrrp_check_unicast_src") { g, st, r in g.vrrpCheckUnicastSrc = r.flag(st) }
         s.value("script_timeout") { g, st, r in g.scriptTimeout = r.seconds(st, 1...3600) ?? g.scriptTimeout }
+        s.value("metrics_listen") { g, st, r in
+            guard let token = r.arguments(st, 1...1)?[0] else { return }
+            switch ListenAddress.parse(token.text) {
+            case .success(let listen): g.metricsListen = listen
+            case .failure(let reason): r.error(token.location, "metrics_listen: \(reason)")
+            }
+        }
         s.ignore(["notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout",
                   "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "email_faults"],
                  "e-mail alerts: use notify scripts")

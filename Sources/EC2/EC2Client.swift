@@ -10,6 +10,11 @@ public final class EC2Client {
         public var action: String
         public var seconds: Double
         public var failure: EC2Failure?
+        public init(action: String, seconds: Double, failure: EC2Failure?) {
+            self.action = action
+            self.seconds = seconds
+            self.failure = failure
+        }
     }
 
     public let endpoint: String

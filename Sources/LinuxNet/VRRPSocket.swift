@@ -23,14 +23,18 @@ public final class VRRPSocket: @unchecked Sendable {
         /// decode N x N packets per interval; keepalived shares one socket instead.
         /// Unknown VRIDs still arrive, to be counted as `other_vrid`.
         public var siblingRouterIDs: [UInt8]
+        /// Which packets this socket takes (see `SocketFilter.lane`); nil: all of them
+        /// except the siblings' VRIDs.
+        public var lane: SocketFilter.LaneFilter?
         public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, ttl: UInt8 = 255, multicast: Bool,
-                    siblingRouterIDs: [UInt8] = []) {
+                    siblingRouterIDs: [UInt8] = [], lane: SocketFilter.LaneFilter? = nil) {
             self.interfaceName = interfaceName
             self.interfaceIndex = interfaceIndex
             self.source = source
             self.ttl = ttl
             self.multicast = multicast
             self.siblingRouterIDs = siblingRouterIDs
+            self.lane = lane
         }
     }
 
@@ -57,7 +61,9 @@ public final class VRRPSocket: @unchecked Sendable {
             // multicast, where the source is set by IP_MULTICAST_IF instead.
             try fileDescriptor.bind(sockaddr_in(options.source), "binding to \(options.source) (is it an address of \(options.interfaceName)?)")
         }
-        if !options.siblingRouterIDs.isEmpty {
+        if let lane = options.lane {
+            try attach(SocketFilter.lane(lane))
+        } else if !options.siblingRouterIDs.isEmpty {
             try attach(SocketFilter.droppingRouterIDs(options.siblingRouterIDs))
         }
         if options.multicast {
@@ -78,7 +84,7 @@ public final class VRRPSocket: @unchecked Sendable {
         let fd = fileDescriptor.raw
         try instructions.withUnsafeMutableBufferPointer { (buffer) throws(SystemCallError) in
             var fprog = sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress)
-            try systemCall("setsockopt(SO_ATTACH_FILTER)", "filtering sibling instances' VRIDs") {
+            try systemCall("setsockopt(SO_ATTACH_FILTER)", "attaching the in-kernel VRRP filter") {
                 setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, socklen_t(MemoryLayout<sock_fprog>.size))
             }
         }
@@ -104,6 +110,17 @@ public final class VRRPSocket: @unchecked Sendable {
             throw SystemCallError("recv", errno: code, context: "receiving VRRP on \(options.interfaceName)")
         }
         return Array(buffer[0..<count])
+    }
+
+    /// Packets the kernel dropped because this socket's queue was full (SO_MEMINFO's
+    /// drop count): under a flood, what the daemon could not read is still counted.
+    public var queueDrops: Int {
+        var info = [UInt32](repeating: 0, count: 9)   // SK_MEMINFO_VARS; SK_MEMINFO_DROPS is the 9th
+        var size = socklen_t(MemoryLayout<UInt32>.size * info.count)
+        let soMeminfo: Int32 = 55
+        guard getsockopt(fileDescriptor.raw, SOL_SOCKET, soMeminfo, &info, &size) == 0,
+              Int(size) >= MemoryLayout<UInt32>.size * 9 else { return 0 }
+        return Int(info[8])
     }
 
     /// Reused by every receive: one socket is read by one event loop.

@@ -35,6 +35,9 @@ public final class Daemon: @unchecked Sendable {
     private let loadBalancer: LoadBalancer
     private let health: HealthMonitor
     private var syncGroups: [SyncGroup] = []
+    let metrics = DaemonMetrics()
+    /// The Prometheus endpoint while `metrics_listen` is set, and what status says of it.
+    private var metricsServer: (listen: ListenAddress, server: SocketServer?, state: String)?
 
     public init(configPath: String, configID: String?, version: String, logger: Logger) {
         self.configPath = configPath
@@ -77,24 +80,29 @@ public final class Daemon: @unchecked Sendable {
             .map(\.router.virtualRouterID).filter { $0 != own }
         let transport: any VRRPTransport
         let sealer = setup.authenticator.map(AdvertisementSealer.init)
+        // The receive checks, for the in-kernel split of the peers' advertisements from
+        // everything else (a flood of the latter never crowds out the former).
+        let expected = setup.router.receivePolicy
         switch setup.transportKind {
         case .unicast:
             transport = try UnicastTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
                                              source: setup.source, peers: setup.router.unicastPeers ?? [], ttl: setup.unicastTTL,
-                                             siblingRouterIDs: siblings, sealer: sealer)
+                                             siblingRouterIDs: siblings, sealer: sealer, expected: expected)
         case .multicast, .gre:
             transport = try MulticastTransport(kind: setup.transportKind.rawValue, interfaceName: setup.interfaceName,
                                                interfaceIndex: setup.interfaceIndex, source: setup.source, siblingRouterIDs: siblings,
-                                               sealer: sealer)
+                                               sealer: sealer, expected: expected)
         case .replicate:
             let logger = self.logger
             transport = try ReplicateTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
                                                source: setup.source, peers: setup.router.unicastPeers ?? [],
                                                mode: setup.replicateMode == .l3 ? .l3 : .l2, siblingRouterIDs: siblings,
-                                               sealer: sealer, log: { logger.warning("\($0)") })
+                                               sealer: sealer, expected: expected, log: { logger.warning("\($0)") })
         }
+        let metrics = self.metrics, name = setup.name
         let runtime = InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
-                                      scripts: scripts, logger: logger)
+                                      scripts: scripts, logger: logger,
+                                      onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onTransition = { [weak self] name, state, ownFault in self?.syncGroupTransition(name, state, ownFault: ownFault) }
         return runtime
     }
@@ -128,7 +136,7 @@ public final class Daemon: @unchecked Sendable {
     public func run() async throws {
         // The status socket first: it is also what keeps a second daemon out of this
         // network namespace, before anything touches the network.
-        let status = try StatusServer(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
+        let status = try StatusServer.make(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
         let (config, setups) = try prepare()
         applyScriptPolicy(config)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -144,6 +152,8 @@ public final class Daemon: @unchecked Sendable {
         tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
         status.start()
         defer { status.stop() }
+        configureMetrics(config.globalDefs.metricsListen)
+        defer { configureMetrics(nil) }
         services.append(.init(service: ReloadService(daemon: self), successTerminationBehavior: .ignore))
 
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
@@ -166,6 +176,7 @@ public final class Daemon: @unchecked Sendable {
             return
         }
         applyScriptPolicy(prepared.0)
+        configureMetrics(prepared.0.globalDefs.metricsListen)
         let wanted = Dictionary(prepared.1.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let current = lock.withLock { runtimes }
         var kept = 0
@@ -199,16 +210,44 @@ public final class Daemon: @unchecked Sendable {
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
     }
 
-    func statusJSON() -> Data {
-        let (list, reloadCount) = lock.withLock { (runtimes.values.map(\.status), reloads) }
-        let status = DaemonStatus(version: version, pid: getpid(), configFile: configPath,
+    /// Starts, moves or stops the Prometheus endpoint. A port that cannot be bound is
+    /// logged and shown in status, and the daemon runs on: keeping the VIP matters more.
+    func configureMetrics(_ listen: ListenAddress?) {
+        let current = lock.withLock { metricsServer }
+        guard current?.listen != listen else { return }
+        current?.server?.stop()
+        guard let listen else {
+            lock.withLock { metricsServer = nil }
+            return
+        }
+        do {
+            let server = try MetricsServer.make(listen: listen) { [weak self] in
+                guard let self else { return [] }
+                return self.metrics.exposition(self.snapshot())
+            }
+            server.start()
+            lock.withLock { metricsServer = (listen, server, "http://\(listen)/metrics") }
+            logger.info("metrics endpoint listening", metadata: ["metrics.url": "http://\(listen)/metrics"])
+        } catch {
+            lock.withLock { metricsServer = (listen, nil, "not serving: \(error)") }
+            logger.error("metrics endpoint not started; VRRP runs on", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func snapshot() -> DaemonStatus {
+        let (list, reloadCount, metricsState) = lock.withLock { (runtimes.values.map(\.status), reloads, metricsServer?.state) }
+        return DaemonStatus(version: version, pid: getpid(), configFile: configPath,
                                   uptimeSeconds: Date().timeIntervalSince(started), reloads: reloadCount,
                                   instances: list.sorted { $0.name < $1.name },
                                   realServers: health.states.map {
                                       RealServerStatus(virtualServer: $0.virtualServer, address: $0.address, port: $0.port,
                                                        up: $0.up, lastFailure: $0.lastFailure)
                                   },
-                                  ipvs: loadBalancer.status)
+                                  ipvs: loadBalancer.status, metrics: metricsState)
+    }
+
+    func statusJSON() -> Data {
+        let status = snapshot()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(status)) ?? Data()

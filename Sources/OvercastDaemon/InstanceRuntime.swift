@@ -1,5 +1,6 @@
 import CLinux
 import Config
+import EC2
 import Foundation
 import LinuxNet
 import Logging
@@ -51,6 +52,7 @@ final class InstanceRuntime: @unchecked Sendable {
     private var stateSince = MonotonicClock.now()
     private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
     private var faults: Set<String> = []
+    private var otherBudget = ReceiveBudget(now: MonotonicClock.now())
 
     // Shared with other threads.
     private let lock = NSLock()
@@ -65,7 +67,12 @@ final class InstanceRuntime: @unchecked Sendable {
 
     static let syncGroupFaultPrefix = "sync group "
 
-    init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger) {
+    /// Every EC2 API call of the route failover, as it finishes (the metrics' histogram).
+    private let onEC2Call: @Sendable (EC2Client.Call) -> Void
+
+    init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
+         onEC2Call: @escaping @Sendable (EC2Client.Call) -> Void = { _ in }) {
+        self.onEC2Call = onEC2Call
         self.setup = setup
         self.transport = transport
         self.netlink = netlink
@@ -76,7 +83,7 @@ final class InstanceRuntime: @unchecked Sendable {
         self.logger = logger
         self.router = VirtualRouter(configuration: setup.router)
         self.router.authenticator = setup.authenticator
-        self.routeFailover = setup.routeFailover.map { RouteFailover(settings: $0, logger: logger) }
+        self.routeFailover = setup.routeFailover.map { RouteFailover(settings: $0, logger: logger, onCall: onEC2Call) }
         self.arp = setup.vipInterfaceHardwareAddresses.reduce(into: [:]) { sockets, entry in
             // Interfaces without ARP (a GRE tunnel, lo) have no socket and no announcement.
             guard entry.value.count == 6 else { return }
@@ -108,6 +115,9 @@ final class InstanceRuntime: @unchecked Sendable {
     var status: InstanceStatus {
         lock.withLock {
             var s = published
+            // Read when asked, not on every wake-up of the loop (they are syscalls and the
+            // replicator's lock); each source is safe to read from this thread.
+            s.transportCounters = transport.counters
             s.routeFailover = routeFailover?.status
             s.secondsInState = Double(MonotonicClock.now() - stateSinceShared) / 1e9
             return s
@@ -143,11 +153,15 @@ final class InstanceRuntime: @unchecked Sendable {
                 fire(timer)
                 continue
             }
-            let next = deadlines.values.min().map { $0 - now } ?? 1_000_000_000
+            // The second lane is waited on only while its budget lasts; otherwise the
+            // loop sleeps until the budget refills and the kernel queues (or drops) meanwhile.
+            let resume = transport.otherDescriptor == nil ? nil : otherBudget.resumeTime(now: now)
+            let next = ([deadlines.values.min(), resume].compactMap { $0 }.min()).map { $0 - now } ?? 1_000_000_000
             var fds = [pollfd(fd: transport.descriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
+            if let other = transport.otherDescriptor, resume == nil { fds.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
             var timeout = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
-            _ = overcast_ppoll(&fds, 2, &timeout)
+            _ = overcast_ppoll(&fds, nfds_t(fds.count), &timeout)
             if fds[1].revents != 0 {
                 wakeup.drain()
                 let controls = lock.withLock { () -> [Control] in defer { inbox.removeAll() }; return inbox }
@@ -155,8 +169,22 @@ final class InstanceRuntime: @unchecked Sendable {
                     running = handle(control)
                 }
             }
+            // In batches: under a flood the loop still returns to its timers (a MASTER's
+            // next advertisement) between them.
             if running && fds[0].revents != 0 {
-                while let frame = transport.receive() { receive(frame) }
+                for _ in 0..<256 {
+                    guard let frame = transport.receive() else { break }
+                    receive(frame)
+                }
+            }
+            if running && fds.count > 2 && fds[2].revents != 0 {
+                var read = 0
+                for _ in 0..<otherBudget.allowance(now: MonotonicClock.now()) {
+                    guard let frame = transport.receiveOther() else { break }
+                    receive(frame)
+                    read += 1
+                }
+                otherBudget.spend(read)
             }
             publish()
         }
@@ -186,7 +214,7 @@ final class InstanceRuntime: @unchecked Sendable {
         case .routeFailover(let settings):
             guard settings != routeFailover?.settings else { return true }
             logger.info("route failover settings changed; VRRP keeps running")
-            let replacement = settings.map { RouteFailover(settings: $0, logger: logger) }
+            let replacement = settings.map { RouteFailover(settings: $0, logger: logger, onCall: onEC2Call) }
             let old = lock.withLock { () -> RouteFailover? in defer { routeFailover = replacement }; return routeFailover }
             old?.stop()
             replacement?.start()
@@ -220,7 +248,7 @@ final class InstanceRuntime: @unchecked Sendable {
             router.countRejection(error.reason)
             logRejection(error, from: nil)
         case .packet(let packet):
-            let (outputs, rejection) = router.receive(packet, now: AdvertisementSealer.wallClockMicroseconds())
+            let (outputs, rejection) = router.receive(packet, now: setup.authenticator == nil ? 0 : AdvertisementSealer.wallClockMicroseconds())
             if let rejection { logRejection(rejection, from: packet.source) }
             apply(outputs)
         }
@@ -352,7 +380,6 @@ final class InstanceRuntime: @unchecked Sendable {
             published.sendErrors = sendErrors
             if let rejected { published.rejected = rejected }
             published.faults = faults.sorted()
-            published.transportCounters = transport.counters
             stateSinceShared = stateSince
         }
     }

@@ -42,6 +42,8 @@ public struct DaemonStatus: Codable, Sendable {
     public var realServers: [RealServerStatus] = []
     /// The IPVS table this daemon programs; nil without virtual servers.
     public var ipvs: IPVSStatus?
+    /// The Prometheus endpoint's URL (or why it is not serving); nil when not configured.
+    public var metrics: String?
 }
 
 /// The IPVS side: how much was changed (each change is one netlink request) and how long

@@ -47,8 +47,13 @@ final class RouteFailover: @unchecked Sendable {
     private var target: RouteTarget?
     private var failures = 0
 
-    init(settings: RouteFailoverSettings, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Each API call as it finishes (the metrics endpoint's latency histogram).
+    private let onCall: @Sendable (EC2Client.Call) -> Void
+
+    init(settings: RouteFailoverSettings, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
+         onCall: @escaping @Sendable (EC2Client.Call) -> Void = { _ in }) {
         self.settings = settings
+        self.onCall = onCall
         var logger = logger
         logger[metadataKey: "ec2.route_tables"] = "\(settings.tables.joined(separator: ","))"
         self.logger = logger
@@ -211,9 +216,12 @@ final class RouteFailover: @unchecked Sendable {
     }
 
     private func record(_ call: EC2Client.Call) {
+        onCall(call)
         update {
             $0.apiCalls += 1
             $0.lastCallMilliseconds = call.seconds * 1000
+            $0.apiCallMillisecondsTotal += call.seconds * 1000
+            $0.apiCallMillisecondsMax = max($0.apiCallMillisecondsMax, call.seconds * 1000)
             if let failure = call.failure {
                 $0.apiErrors += 1
                 $0.errors[failure.label, default: 0] += 1

@@ -31,6 +31,9 @@ public struct RouteFailoverStatus: Codable, Sendable, Hashable {
     /// Wall-clock time of the last confirmation, ISO 8601.
     public var lastConfirmed: String?
     public var lastCallMilliseconds: Double?
+    /// Time spent in API calls, all of them and the slowest (mean = total / apiCalls).
+    public var apiCallMillisecondsTotal = 0.0
+    public var apiCallMillisecondsMax = 0.0
 
     public init(routeTables: [String], destinations: [String], refresh: Double) {
         self.routeTables = routeTables

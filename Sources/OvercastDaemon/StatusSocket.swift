@@ -56,19 +56,10 @@ public enum StatusSocket {
     }
 }
 
-/// Serves the status socket on a thread of its own.
-final class StatusServer: @unchecked Sendable {
-    private let fd: Int32
-    private let logger: Logger
-    private let snapshot: @Sendable () -> Data
-    private let lock = NSLock()
-    private var stopped = false
-    private let wakeup = Wakeup()
-
-    init(logger: Logger, snapshot: @escaping @Sendable () -> Data) throws {
-        self.logger = logger
-        self.snapshot = snapshot
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+/// Serves the status socket: root only (SO_PEERCRED), one JSON reply per connection.
+enum StatusServer {
+    static func make(logger: Logger, snapshot: @escaping @Sendable () -> Data) throws -> SocketServer {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw StatusSocket.StatusError("status socket: \(String(cString: strerror(errno)))") }
         var (address, length) = StatusSocket.address()
         let rc = withUnsafePointer(to: &address) {
@@ -80,44 +71,16 @@ final class StatusServer: @unchecked Sendable {
             close(fd)
             throw StatusSocket.StatusError("status socket @\(StatusSocket.name): \(reason)")
         }
-    }
-
-    deinit { close(fd) }
-
-    func start() {
-        let thread = Thread { [self] in serve() }
-        thread.name = "overcast-status"
-        thread.start()
-    }
-
-    func stop() {
-        lock.withLock { stopped = true }
-        wakeup.signal()
-    }
-
-    /// Sleeps until a client or `stop()`: an idle daemon's status thread never wakes.
-    private func serve() {
-        while !lock.withLock({ stopped }) {
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
-            guard poll(&fds, 2, -1) > 0, fds[0].revents != 0 else { continue }
-            let client = accept(fd, nil, nil)
-            guard client >= 0 else { continue }
+        return SocketServer(fd: fd, threadName: "overcast-status") { client in
             var credentials = overcast_ucred()
             var size = socklen_t(MemoryLayout<overcast_ucred>.size)
             if getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0 && credentials.uid == 0 {
-                let reply = snapshot()
-                reply.withUnsafeBytes { bytes in
-                    var offset = 0
-                    while offset < bytes.count {
-                        let n = write(client, bytes.baseAddress! + offset, bytes.count - offset)
-                        if n <= 0 { break }
-                        offset += n
-                    }
-                }
+                var timeout = timeval(tv_sec: 2, tv_usec: 0)
+                setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                SocketServer.writeAll(client, [UInt8](snapshot()))
             } else {
                 logger.warning("status request refused: not root", metadata: ["uid": "\(credentials.uid)"])
             }
-            close(client)
         }
     }
 }

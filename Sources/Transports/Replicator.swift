@@ -181,9 +181,9 @@ public final class ReplicateTransport: VRRPTransport {
 
     public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, peers: [IPv4Address],
                 mode: Replicator.Mode, siblingRouterIDs: [UInt8] = [], sealer: AdvertisementSealer? = nil,
-                log: @escaping @Sendable (String) -> Void) throws {
+                expected: ReceivePolicy? = nil, log: @escaping @Sendable (String) -> Void) throws {
         multicast = try MulticastTransport(kind: "replicate", interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
-                                           siblingRouterIDs: siblingRouterIDs, sealer: sealer)
+                                           siblingRouterIDs: siblingRouterIDs, sealer: sealer, expected: expected)
         replicator = try Replicator(interface: interfaceName, peers: peers, mode: mode, log: log)
         replicator.start()
     }
@@ -194,11 +194,15 @@ public final class ReplicateTransport: VRRPTransport {
     public var sourceAddress: IPv4Address { multicast.sourceAddress }
     public func send(_ advertisement: VRRPAdvertisement) throws(TransportError) { try multicast.send(advertisement) }
     public func receive() -> ReceivedFrame? { multicast.receive() }
+    public var otherDescriptor: Int32? { multicast.otherDescriptor }
+    public func receiveOther() -> ReceivedFrame? { multicast.receiveOther() }
 
     public var counters: [String: Int] {
         let c = replicator.snapshot
-        var result = ["replicate_captured": c.captured, "replicate_copies_sent": c.copiesSent,
-                      "replicate_inject_errors": c.injectErrors]
+        var result = multicast.counters
+        result["replicate_captured"] = c.captured
+        result["replicate_copies_sent"] = c.copiesSent
+        result["replicate_inject_errors"] = c.injectErrors
         for (peer, count) in c.peerUnknown { result["replicate_peer_unknown_\(peer)"] = count }
         return result
     }

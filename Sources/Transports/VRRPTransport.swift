@@ -32,12 +32,20 @@ public protocol VRRPTransport: AnyObject, Sendable {
     func send(_ advertisement: VRRPAdvertisement) throws(TransportError)
     /// One received frame, or nil when none waits. Never blocks.
     func receive() -> ReceivedFrame?
+    /// The second lane, when the transport splits its traffic in the kernel: readable when
+    /// a packet waits that the prefilter says cannot be a peer's advertisement. The loop
+    /// reads it after `descriptor` and within a budget (see `ReceiveLanes`).
+    var otherDescriptor: Int32? { get }
+    /// One frame of the second lane, or nil. Never blocks.
+    func receiveOther() -> ReceivedFrame?
     /// The transport's own counters for `overcast status` (e.g. the replicator's).
     var counters: [String: Int] { get }
 }
 
 extension VRRPTransport {
     public var counters: [String: Int] { [:] }
+    public var otherDescriptor: Int32? { nil }
+    public func receiveOther() -> ReceivedFrame? { nil }
 }
 
 extension VRRPTransport {

@@ -62,10 +62,33 @@ struct Status: ParsableCommand {
                 print("  dropped: " + i.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             }
             if !i.faults.isEmpty { print("  faults: \(i.faults.joined(separator: ", "))") }
+            if !i.transportCounters.isEmpty {
+                print("  \(i.transport): " + i.transportCounters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+            if let r = i.routeFailover { print(Self.describe(r)) }
+        }
+        if let ipvs = status.ipvs {
+            print("ipvs: \(ipvs.services) services, \(ipvs.destinations) real servers; \(ipvs.changesApplied) changes in "
+                  + "\(ipvs.reconciliations) reconciliations, last \(ipvs.lastChanges) in \(String(format: "%.1f", ipvs.lastMilliseconds)) ms"
+                  + (ipvs.lastError.map { "; error: \($0)" } ?? ""))
         }
         for r in status.realServers {
             print("real server \(r.address):\(r.port) of \(r.virtualServer): \(r.up ? "UP" : "DOWN")"
                   + (r.lastFailure.map { " (\($0))" } ?? ""))
         }
+        if let metrics = status.metrics { print("metrics: \(metrics)") }
+    }
+
+    /// The route failover in two lines: where the routes point and what the API cost.
+    static func describe(_ r: RouteFailoverStatus) -> String {
+        let mean = r.apiCalls > 0 ? r.apiCallMillisecondsTotal / Double(r.apiCalls) : 0
+        var lines = ["  ec2 routes \(r.state): \(r.destinations.joined(separator: ", ")) in \(r.routeTables.joined(separator: ", "))"
+                     + " -> \(r.target ?? "?") (\(r.region ?? "?")), \(r.routeWrites) write(s), \(r.corrections) correction(s)"
+                     + (r.lastFailoverMilliseconds.map { String(format: ", last failover %.1f ms", $0) } ?? "")]
+        lines.append("  ec2 api: \(r.apiCalls) call(s), mean \(String(format: "%.1f", mean)) ms, max \(String(format: "%.1f", r.apiCallMillisecondsMax)) ms, "
+                     + "\(r.apiErrors) error(s)"
+                     + (r.errors.isEmpty ? "" : " (" + r.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
+                     + (r.lastError.map { "; last: \($0)" } ?? ""))
+        return lines.joined(separator: "\n")
     }
 }

@@ -44,7 +44,8 @@ import Testing
                      "  imds_endpoint \(bed.ec2.imdsEndpoint)", "  refresh \(refresh)", "  api_timeout 1"]
         if n == 0 { block += ["  instance_id \(bed.instance(0))", "  region \(EC2Lab.region)"] }
         block.append("}")
-        return LabInstance(priority: priority, version: 3, advertInt: "0.2", source: address(n),
+        // Node 1 also serves metrics: the EC2 calls seen by Prometheus and by status agree.
+        return (n == 1 ? "global_defs {\n  metrics_listen 127.0.0.1:9650\n}\n" : "") + LabInstance(priority: priority, version: 3, advertInt: "0.2", source: address(n),
                            peers: [address(1 - n)], extra: block).text
     }
 
@@ -141,6 +142,22 @@ import Testing
             try bed.ec2.control(["fault": ["kind": kind, "count": count, "seconds": seconds, "actions": ["DescribeRouteTables"]]])
             #expect(waitUntil(timeout: 10) { errors(label) >= count && confirmed() }, "\(kind): \(String(describing: Self.route(bed, 1)))")
         }
+
+        // Prometheus sees the same calls and errors as status, each call in the latency
+        // histogram (recorded as it finishes, so a scrape may count one the status did not yet).
+        let metrics = try MetricsEndpointTests.scrape(bed.lab, from: bed.nodes[1], "http://127.0.0.1:9650/metrics").samples
+        let calls = metrics[#"overcast_ec2_api_calls_total{instance="VI_1"}"#] ?? -1
+        let observed = metrics.filter { $0.key.hasPrefix("overcast_ec2_api_call_duration_seconds_count{") }.values.reduce(0, +)
+        #expect(calls >= 10 && observed >= calls && observed <= calls + 2, "\(calls) calls, \(observed) observed")
+        #expect(metrics[#"overcast_ec2_api_errors_by_code_total{code="ExpiredToken",instance="VI_1"}"#] == 2)
+        #expect(metrics[#"overcast_ec2_api_errors_by_code_total{code="RequestLimitExceeded",instance="VI_1"}"#] == Double(errors("RequestLimitExceeded")))
+        #expect(metrics[#"overcast_ec2_route_state{instance="VI_1",state="confirmed"}"#] == 1)
+        #expect(metrics[#"overcast_ec2_route_corrections_total{instance="VI_1"}"#] ?? 0 >= 1)
+        // And `overcast status` prints them for a person.
+        let text = try bed.lab.exec(bed.nodes[1], [Binaries.overcast, "status"])
+        #expect(text.contains("ec2 routes confirmed: \(Self.destination) in \(bed.table) -> \(bed.instance(1))"), "\(text)")
+        #expect(text.contains("ExpiredToken 2") && text.contains("ec2 api: ") && text.contains("metrics: http://127.0.0.1:9650/metrics"),
+                "\(text)")
 
         // Refused outright (not retryable): failing, AWS's code in status, and a route moved
         // meanwhile stays wrong until the API answers again, then is fixed at once.
