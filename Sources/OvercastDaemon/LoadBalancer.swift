@@ -13,6 +13,7 @@ final class LoadBalancer: @unchecked Sendable {
     private var owned: Set<IPVSServiceKey> = []
     private var quorum: [Int: Bool] = [:]
     private var config: OvercastConfiguration?
+    // Under `inputs`.
     private var alive: @Sendable (DesiredTable.RealServerID) -> Bool = { _ in true }
     private var weight: @Sendable (DesiredTable.RealServerID) -> Int? = { _ in nil }
     private let scripts: ScriptRunner
@@ -48,16 +49,55 @@ final class LoadBalancer: @unchecked Sendable {
         }
     }
 
-    /// Real servers went up or down.
+    /// Real servers went up or down. Called on the checker thread, which must not wait
+    /// for the kernel: the change is handed to the IPVS thread, and changes that arrive
+    /// while it is programming are folded into its next pass. (Reconciling on the checker
+    /// thread, once per change, made an overloaded checker slower still: in the emulated
+    /// VM, 1,000 servers changing state cost a full reconciliation each and the checks
+    /// fell seconds behind.)
     func update(alive: @escaping @Sendable (DesiredTable.RealServerID) -> Bool,
                 weight: @escaping @Sendable (DesiredTable.RealServerID) -> Int?) {
-        lock.withLock { self.alive = alive; self.weight = weight }
-        reconcile()
+        let startWorker = inputs.withLock { () -> Bool in
+            self.alive = alive
+            self.weight = weight
+            dirty = true
+            defer { workerStarted = true }
+            return !workerStarted
+        }
+        if startWorker {
+            let thread = Thread { [self] in work() }
+            thread.name = "overcast-ipvs"
+            thread.start()
+        }
+        wake.signal()
+    }
+
+    /// The checks' view and whether it changed since the last pass, under `inputs` (never
+    /// held across netlink I/O, so the checker thread never waits for the kernel).
+    private let inputs = NSLock()
+    private var dirty = false
+    private var workerStarted = false
+    private let wake = DispatchSemaphore(value: 0)
+
+    /// Each pass is followed by a rest as long as the pass (at most a second): under a
+    /// storm of changes the IPVS thread takes at most half a core from the checks that
+    /// cause them, and every change still reaches the kernel within two passes.
+    private func work() {
+        while true {
+            wake.wait()
+            let changed = inputs.withLock { () -> Bool in defer { dirty = false }; return dirty }
+            guard changed else { continue }
+            let started = MonotonicClock.now()
+            reconcile()
+            let took = MonotonicClock.now() - started
+            usleep(UInt32(min(took / 1000, 1_000_000)))
+        }
     }
 
     private func reconcile() {
         lock.withLock {
             guard let config, !config.virtualServers.isEmpty || !owned.isEmpty else { return }
+            let (alive, weight) = inputs.withLock { (self.alive, self.weight) }
             let (desired, quorumUp) = DesiredTable.build(config, alive: alive, weight: weight, quorumWasUp: quorum)
             // quorum_up / quorum_down when a virtual server's quorum changes.
             for (index, up) in quorumUp where (quorum[index] ?? true) != up {

@@ -223,4 +223,46 @@ struct IPVSKernelTests {
         #expect(waitUntil(timeout: 240, interval: 1) { serving() }, "the web servers did not restart")
         #expect(waitUntil(timeout: 60, interval: 1) { (try? Self.ipvsadm(lab, lb))?[service] == both })
     }
+
+    /// 200 real servers fail their checks in the same instant: the checker hands the
+    /// changes to the IPVS thread, which applies them in a few passes (not one full
+    /// reconciliation per server, which made an overloaded checker fall seconds behind),
+    /// and the table ends exactly right.
+    @Test func aStormOfHealthChangesIsAppliedInAFewPasses() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lb = try lab.addNode("lb", address: "172.31.18.10/16")
+        let servers = (1...200).map { "127.0.\($0 / 100).\($0 % 100 + 1)" }
+        let config = """
+            virtual_server 192.168.20.11 80 {
+              delay_loop 3
+              lb_algo rr
+              lb_kind DR
+              protocol TCP
+
+            """ + servers.map { """
+                  real_server \($0) 9 {
+                    weight 1
+                    inhibit_on_failure
+                    TCP_CHECK {
+                      connect_timeout 2
+                      retry 0
+                      warmup 0
+                    }
+                  }
+
+                """ }.joined() + "}\n"
+        _ = try lab.startOvercast(lb, config: config)
+        func ipvs() -> [String: Any] { lab.overcastStatus(lb)?["ipvs"] as? [String: Any] ?? [:] }
+        let service = "TCP 192.168.20.11:80 rr"
+        // Nothing listens on port 9: every check is refused at once and every server drops
+        // to weight 0 (inhibit_on_failure keeps it in the table).
+        #expect(waitUntil(timeout: 120, interval: 1) {
+            let table = (try? Self.ipvsadm(lab, lb))?[service] ?? []
+            return table.count == 200 && table.allSatisfy { $0.hasSuffix("Route 0 0 0") }
+        }, "\(ipvs())\n\(lab.log(lb).suffix(2000))")
+        let passes = ipvs()["reconciliations"] as? Int ?? -1
+        #expect(passes >= 2 && passes <= 40, "\(passes) reconciliations for 200 changes: \(ipvs())")
+        #expect(ipvs()["changesApplied"] as? Int ?? 0 >= 400, "\(ipvs())")   // 200 added, 200 set to weight 0
+    }
 }
