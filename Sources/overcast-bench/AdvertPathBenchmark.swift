@@ -96,8 +96,16 @@ struct AdvertPathBenchmark {
         if transport.kind == "gre" {
             captures.append(try lab.startCapture(nodes[0], file: "wire.pcap", filter: "ip proto 47", interface: "eth0", outgoingOnly: true))
         }
+        // One window for every count: the captures start one after another (each takes up
+        // to a second under emulation) and run until all are stopped, so each covers a
+        // different span. Only frames inside the CPU window are counted (pcap times and
+        // Date share the wall clock); counting whole captures made the GRE path look
+        // duplicated (more deliveries than advertisements) and its wire frames halved.
+        let windowStart = Date().timeIntervalSince1970
         let cpu = CPUMeter(ProcessTree(root: master.pid)).measure(for: window)
+        let windowEnd = Date().timeIntervalSince1970
         for capture in captures { capture.stop(signal: SIGINT, timeout: 5) }
+        func inWindow(_ frame: CaptureFile.Frame) -> Bool { frame.time >= windowStart && frame.time < windowEnd }
         guard lab.holders("192.168.20.11", among: Array(nodes.dropFirst())).isEmpty else {
             throw ChildProcessError("adverts \(transport.name): a backup took the VIP during the window")
         }
@@ -105,7 +113,7 @@ struct AdvertPathBenchmark {
         let master4 = try IPv4Address(transport.vrrpSource(0, addresses: addresses)).orThrow("address")
         let underlay = try IPv4Address(addresses[0]).orThrow("address")
         func fromMaster(_ frame: CaptureFile.Frame) -> Bool { Self.sourceAddress(frame) == master4 }
-        let sent = try CaptureFile.read(lab.path("vrrp0.pcap")).filter(fromMaster).sorted { $0.time < $1.time }
+        let sent = try CaptureFile.read(lab.path("vrrp0.pcap")).filter { fromMaster($0) && inWindow($0) }.sorted { $0.time < $1.time }
         let bursts = Self.bursts(sent.map(\.time), gap: Self.interval / 2)
         // Whole advertisements only: the first and last bursts may be cut by the window.
         guard bursts.count >= 3 else { throw ChildProcessError("adverts \(transport.name): only \(bursts.count) advertisements captured") }
@@ -126,7 +134,7 @@ struct AdvertPathBenchmark {
         }
         sample.lastPeer = zip(last, seen).filter { $0.1 == count - 1 }.map(\.0)
         let wire = transport.kind == "gre"
-            ? try CaptureFile.read(lab.path("wire.pcap")).filter { Self.sourceAddress($0) == underlay }
+            ? try CaptureFile.read(lab.path("wire.pcap")).filter { Self.sourceAddress($0) == underlay && inWindow($0) }
             : sent
         // Per advertisement: what left eth0 from the first whole advertisement to the end
         // of the last, divided by their number (robust to the two captures' skew in GRE).
