@@ -79,18 +79,30 @@ import Glibc
         }
     }
 
+    /// A MASTER (n1) and a BACKUP (n2) running VRRPv3 at 0.1 s by unicast, and a third
+    /// node to attack them from.
+    static func cluster() throws -> (NetworkLab, [NetworkLab.Node], NetworkLab.Node, [ChildProcess]) {
+        let (lab, nodes) = try UnicastClusterTests.lab(2)
+        do {
+            let attacker = try lab.addNode("x", address: "172.31.18.99/16")
+            let daemons = try nodes.enumerated().map { i, node in
+                try lab.startOvercast(node, config: UnicastClusterTests.unicast(nodes, i, priority: 150 - 50 * i, advertInt: "0.1").text,
+                                      logLevel: "info")
+            }
+            #expect(waitUntil(timeout: 10) { lab.state(nodes[0]) == "MASTER" && lab.state(nodes[1]) == "BACKUP" })
+            return (lab, nodes, attacker, daemons)
+        } catch {
+            lab.teardown()
+            throw error
+        }
+    }
+
     /// 8,000 bad packets a second for 4 s, within the second lane's budget: every one is
     /// dropped and counted under its reason and nothing moves.
     @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "packet torture")))
     func aFloodOfBadPacketsChangesNothingAndIsCounted() throws {
-        let (lab, nodes) = try UnicastClusterTests.lab(2)
+        let (lab, nodes, attacker, daemons) = try Self.cluster()
         defer { lab.teardown() }
-        let attacker = try lab.addNode("x", address: "172.31.18.99/16")
-        let daemons = try nodes.enumerated().map { i, node in
-            try lab.startOvercast(node, config: UnicastClusterTests.unicast(nodes, i, priority: 150 - 50 * i, advertInt: "0.1").text,
-                                  logLevel: "info")
-        }
-        #expect(waitUntil(timeout: 10) { lab.state(nodes[0]) == "MASTER" && lab.state(nodes[1]) == "BACKUP" })
         let transitions = nodes.map { lab.instance($0)?["transitions"] as? Int }
         let heard = lab.instance(nodes[1])?["advertisementsReceived"] as? Int ?? 0
 
@@ -122,14 +134,8 @@ import Glibc
     /// did not read is counted by the kernel (`queue_drops_other`).
     @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "packet flood")))
     func aFloodAtLineRateNeverCrowdsOutThePeers() throws {
-        let (lab, nodes) = try UnicastClusterTests.lab(2)
+        let (lab, nodes, attacker, daemons) = try Self.cluster()
         defer { lab.teardown() }
-        let attacker = try lab.addNode("x", address: "172.31.18.99/16")
-        let daemons = try nodes.enumerated().map { i, node in
-            try lab.startOvercast(node, config: UnicastClusterTests.unicast(nodes, i, priority: 150 - 50 * i, advertInt: "0.1").text,
-                                  logLevel: "info")
-        }
-        #expect(waitUntil(timeout: 10) { lab.state(nodes[0]) == "MASTER" && lab.state(nodes[1]) == "BACKUP" })
         let transitions = nodes.map { lab.instance($0)?["transitions"] as? Int }
         let prefiltered: Set = ["truncated", "bad_version", "bad_type", "bad_ttl", "unknown_source", "other_vrid"]
         for (target, address) in [(1, Self.me), (0, Self.master)] {
