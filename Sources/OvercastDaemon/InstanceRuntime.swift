@@ -156,7 +156,9 @@ final class InstanceRuntime: @unchecked Sendable {
             // The second lane is waited on only while its budget lasts; otherwise the
             // loop sleeps until the budget refills and the kernel queues (or drops) meanwhile.
             let resume = transport.otherDescriptor == nil ? nil : otherBudget.resumeTime(now: now)
-            let next = ([deadlines.values.min(), resume].compactMap { $0 }.min()).map { $0 - now } ?? 1_000_000_000
+            var wake = deadlines.values.min()
+            if let resume { wake = min(wake ?? resume, resume) }
+            let next = wake.map { $0 - now } ?? 1_000_000_000
             var fds = [pollfd(fd: transport.descriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
             if let other = transport.otherDescriptor, resume == nil { fds.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
