@@ -155,6 +155,7 @@ public final class Daemon: @unchecked Sendable {
         configureMetrics(config.globalDefs.metricsListen)
         defer { configureMetrics(nil) }
         services.append(.init(service: ReloadService(daemon: self), successTerminationBehavior: .ignore))
+        services.append(.init(service: StartupPagesService(logger: logger), successTerminationBehavior: .ignore))
 
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
@@ -208,6 +209,7 @@ public final class Daemon: @unchecked Sendable {
         lock.withLock { reloads += 1; syncGroups = prepared.0.syncGroups }
         lock.withLock { tracker }?.configure(prepared.0, runtimes: lock.withLock { Array(runtimes.values) })
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
+        StartupPagesService.release(logger: logger)
     }
 
     /// Starts, moves or stops the Prometheus endpoint. A port that cannot be bound is
@@ -251,6 +253,25 @@ public final class Daemon: @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(status)) ?? Data()
+    }
+}
+
+/// Releases the start-up pages (`StartupPages`) once the instances have started.
+struct StartupPagesService: Service {
+    let logger: Logger
+
+    func run() async throws {
+        // Long enough for every instance to open its sockets and send or hear a first
+        // advertisement; what runs later is mapped back as it runs.
+        guard (try? await cancelWhenGracefulShutdown({ try await Task.sleep(for: .seconds(2)) })) != nil else { return }
+        Self.release(logger: logger)
+    }
+
+    static func release(logger: Logger) {
+        let outcome = StartupPages.release()
+        logger.debug("released start-up pages", metadata: ["mappings": "\(outcome.mappings)",
+                                                           "resident_kib_before": "\(outcome.residentKiBBefore)",
+                                                           "failures": "\(outcome.failures)"])
     }
 }
 

@@ -95,8 +95,10 @@ struct Bench: ParsableCommand {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let vm = ProcessInfo.processInfo.environment["OVERCAST_KERNEL_TIER"] == "1"
         let cpus = ProcessInfo.processInfo.activeProcessorCount
-        return "Linux \(release), \(cpus) CPUs" + (vm ? ", emulated VM (TCG)" : "")
+        return "Linux \(release), \(cpus) CPUs" + (isEmulated ? ", emulated VM (TCG)" : "")
     }
+
+    /// Inside the kernel tier's VM, whose CPUs are emulated.
+    static var isEmulated: Bool { ProcessInfo.processInfo.environment["OVERCAST_KERNEL_TIER"] == "1" }
 }

@@ -59,7 +59,8 @@ struct FailoverBenchmark {
                     reference: ours ? "keepalived unicast" : nil,
                     ratio: ours ? s.flatMap { o in reference.flatMap { $0.median > 0 ? o.median / $0.median : nil } } : nil,
                     target: ours ? "median <= 10 ms, p99 <= 30 ms" : nil,
-                    targetMet: ours ? s.map { $0.median <= 10 && $0.p99 <= 30 } : nil))
+                    // An absolute time in the emulated VM is the emulator's; only its ratio means something.
+                    targetMet: ours && !Bench.isEmulated ? s.map { $0.median <= 10 && $0.p99 <= 30 } : nil))
             }
         }
         return rows
