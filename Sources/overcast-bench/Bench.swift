@@ -23,6 +23,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Runs per variant (default: 3 quick, 20 full; cases with long windows use fewer).")
     var runs: Int?
 
+    @Option(help: "Real servers in the health case (a multiple of 4; targets are judged at 1000).")
+    var healthServers = 1000
+
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -37,6 +40,13 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Rows of an earlier run's --json to include (repeatable); with no case named, nothing is run.")
     var from: [String] = []
+
+    func validate() throws {
+        // Real server i answers on 10.9.(i / 250).(i % 250 + 1), 4 per virtual server.
+        guard healthServers > 0, healthServers % HealthCheckBenchmark.perService == 0, healthServers <= 250 * 250 else {
+            throw ValidationError("--health-servers must be a multiple of \(HealthCheckBenchmark.perService) from 4 to 62500, not \(healthServers)")
+        }
+    }
 
     func run() throws {
         var rows: [ResultRow] = []
@@ -69,7 +79,7 @@ struct Bench: ParsableCommand {
             case "route": fresh = try RouteBenchmark(runs: count, log: log).run()
             case "idle": fresh = try IdleBenchmark(runs: count, quick: quick, log: log).run()
             case "ipvs": fresh = try IPVSBenchmark(runs: count, quick: quick, log: log).run()
-            case "health": fresh = try HealthCheckBenchmark(runs: count, quick: quick, log: log).run()
+            case "health": fresh = try HealthCheckBenchmark(runs: count, quick: quick, servers: healthServers, log: log).run()
             default: throw ValidationError("unknown case '\(name)' (known: \((Self.hostCases + Self.kernelCases).joined(separator: ", ")))")
             }
             for index in fresh.indices { fresh[index].environment = environment }

@@ -14,6 +14,9 @@ import Glibc
 struct HealthCheckBenchmark {
     var runs: Int
     var quick: Bool
+    /// Real servers (a multiple of 4); the targets are judged at the 1,000 only.
+    /// Fewer show the checkers side by side at a load the emulated VM sustains.
+    var servers = 1000
     var log: (String) -> Void
 
     static let perService = 4
@@ -25,7 +28,8 @@ struct HealthCheckBenchmark {
         let variants = KernelFeatures.hasIPVS ? ["overcast", "keepalived"] : ["overcast"]
         if !KernelFeatures.hasIPVS { log("health: no IPVS on this kernel: Overcast alone (keepalived's checker needs IPVS)") }
         try Prerequisites.require(commands: ["ip", "keepalived"])
-        let servers = quick ? 100 : 1000
+        let servers = quick ? 100 : self.servers
+        let judged = servers == 1000
         let window = quick ? 5.0 : 30.0
         let runs = quick ? 1 : min(self.runs, 3)
         var cpu: [String: [Double]] = [:]
@@ -55,12 +59,13 @@ struct HealthCheckBenchmark {
         let keptUp = (Summary(rate["overcast"] ?? [])?.median ?? 0) >= 0.9 * Double(servers)
         return [
             ResultRow(benchmark: "\(title): CPU", variant: "overcast", unit: "ms/s", summary: ours, reference: "keepalived checker",
-                      ratio: ours.flatMap { o in theirs.map { o.median / $0.median } }, target: "<= keepalived's checker",
-                      targetMet: ours.flatMap { o in theirs.map { o.median <= $0.median && keptUp } }),
+                      ratio: ours.flatMap { o in theirs.map { o.median / $0.median } }, target: judged ? "<= keepalived's checker" : nil,
+                      targetMet: judged ? ours.flatMap { o in theirs.map { o.median <= $0.median && keptUp } } : nil),
             ResultRow(benchmark: "\(title): CPU", variant: "keepalived checker", unit: "ms/s", summary: theirs),
             ResultRow(benchmark: "\(title): interval jitter", variant: "overcast", unit: "ms", summary: oursJitter,
                       reference: "keepalived checker", ratio: oursJitter.flatMap { o in theirJitter.map { $0.median > 0 ? o.median / $0.median : 0 } },
-                      target: "p99 <= 20 ms", targetMet: oursJitter.map { $0.p99 <= 20 && keptUp } ?? (keptUp ? nil : false)),
+                      target: judged ? "p99 <= 20 ms" : nil,
+                      targetMet: judged ? oursJitter.map { $0.p99 <= 20 && keptUp } ?? (keptUp ? nil : false) : nil),
             ResultRow(benchmark: "\(title): interval jitter", variant: "keepalived checker", unit: "ms", summary: theirJitter),
             // The fair comparison where neither keeps up (the emulated VM): CPU per check.
             ResultRow(benchmark: "\(title): CPU per check", variant: "overcast", unit: "ms", summary: Summary(perCheck("overcast")),
