@@ -1,5 +1,5 @@
 // Linux kernel headers and GNU calls that Glibc's Swift module does not export
-// (packet sockets, Ethernet protocol numbers, socket filters, ppoll, pipe2). Declarations and
+// (packet sockets, Ethernet protocol numbers, socket filters, epoll_pwait2, pipe2). Declarations and
 // pass-through wrappers only.
 #ifndef OVERCAST_CLINUX_SHIM_H
 #define OVERCAST_CLINUX_SHIM_H
@@ -10,13 +10,22 @@
 #include <poll.h>
 #include <signal.h>
 #include <time.h>
+#include <sys/epoll.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
-extern int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask);
 extern int pipe2(int pipefd[2], int flags);
 
-/// ppoll without a signal mask: nanosecond timeouts for the event loops.
-static inline int overcast_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout) {
-    return ppoll(fds, nfds, timeout, 0);
+/// epoll_pwait2 (Linux 5.11): epoll with a nanosecond timeout, called by number so it
+/// builds against any glibc; -1 with ENOSYS on an older kernel (the caller falls back).
+static inline int overcast_epoll_pwait2(int epfd, struct epoll_event *events, int maxevents, const struct timespec *timeout) {
+#ifdef SYS_epoll_pwait2
+    return (int)syscall(SYS_epoll_pwait2, epfd, events, maxevents, timeout, (void *)0, (size_t)8);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 /// struct ucred (SO_PEERCRED), hidden behind _GNU_SOURCE in glibc; same layout.
 struct overcast_ucred { pid_t pid; uid_t uid; gid_t gid; };

@@ -100,7 +100,7 @@ public final class Daemon: @unchecked Sendable {
                                                sealer: sealer, expected: expected, log: { logger.warning("\($0)") })
         }
         let metrics = self.metrics, name = setup.name
-        let runtime = InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
+        let runtime = try InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
                                       scripts: scripts, logger: logger,
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onTransition = { [weak self] name, state, ownFault in self?.syncGroupTransition(name, state, ownFault: ownFault) }

@@ -11,7 +11,7 @@ import Glibc
 #endif
 
 /// One VRRP instance on the network: a thread running an event loop around a
-/// `VirtualRouter`. The loop waits in `ppoll` on the transport and a wake-up pipe until
+/// `VirtualRouter`. The loop waits in epoll (`EventSet`) on the transport and a wake-up pipe until
 /// the next timer deadline, so timers fire to the microsecond and an idle instance
 /// costs nothing between advertisements. Everything the router decides is carried out
 /// here: sending, virtual addresses, gratuitous ARP, notify scripts.
@@ -53,6 +53,8 @@ final class InstanceRuntime: @unchecked Sendable {
     private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
     private var faults: Set<String> = []
     private var otherBudget = ReceiveBudget(now: MonotonicClock.now())
+    /// What the loop sleeps on: the transport's socket(s) and the wake-up pipe.
+    private let events: EventSet
 
     // Shared with other threads.
     private let lock = NSLock()
@@ -71,7 +73,10 @@ final class InstanceRuntime: @unchecked Sendable {
     private let onEC2Call: @Sendable (EC2Client.Call) -> Void
 
     init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
-         onEC2Call: @escaping @Sendable (EC2Client.Call) -> Void = { _ in }) {
+         onEC2Call: @escaping @Sendable (EC2Client.Call) -> Void = { _ in }) throws(SystemCallError) {
+        events = try EventSet()
+        try events.watch(transport.descriptor, slot: Self.mainSlot)
+        try events.watch(wakeup.readEnd, slot: Self.wakeupSlot)
         self.onEC2Call = onEC2Call
         self.setup = setup
         self.transport = transport
@@ -139,16 +144,21 @@ final class InstanceRuntime: @unchecked Sendable {
 
     // MARK: - The loop
 
+    private static let mainSlot: UInt32 = 0, wakeupSlot: UInt32 = 1, otherSlot: UInt32 = 2
+
     private func loop() {
         // keepalived removes its VIPs at start: a crash may have left them behind.
         removeAddresses()
         routeFailover?.start()
         logger.info("starting", metadata: ["vrrp.transport": "\(transport.kind)", "vrrp.source": "\(transport.sourceAddress)"])
         apply(router.handle(.startup))
+        var watchingOther = false
         var running = true
         while running {
             let now = MonotonicClock.now()
-            if let (timer, _) = deadlines.filter({ $0.value <= now }).min(by: { $0.value < $1.value }) {
+            var due: (timer: LoopTimer, time: UInt64)?
+            for (timer, time) in deadlines where time <= now && time < due?.time ?? .max { due = (timer, time) }
+            if let timer = due?.timer {
                 deadlines[timer] = nil
                 fire(timer)
                 continue
@@ -158,13 +168,13 @@ final class InstanceRuntime: @unchecked Sendable {
             let resume = transport.otherDescriptor == nil ? nil : otherBudget.resumeTime(now: now)
             var wake = deadlines.values.min()
             if let resume { wake = min(wake ?? resume, resume) }
-            let next = wake.map { $0 - now } ?? 1_000_000_000
-            var fds = [pollfd(fd: transport.descriptor, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)]
-            if let other = transport.otherDescriptor, resume == nil { fds.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
-            var timeout = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
-            _ = overcast_ppoll(&fds, nfds_t(fds.count), &timeout)
-            if fds[1].revents != 0 {
+            if let other = transport.otherDescriptor, watchingOther != (resume == nil) {
+                do { try events.watch(other, slot: Self.otherSlot, resume == nil); watchingOther = resume == nil } catch {
+                    logger.error("cannot change the event set", metadata: ["error": "\(error)"])
+                }
+            }
+            let ready = events.wait(nanoseconds: wake.map { $0 > now ? $0 - now : 0 } ?? 1_000_000_000)
+            if ready & (1 << Self.wakeupSlot) != 0 {
                 wakeup.drain()
                 let controls = lock.withLock { () -> [Control] in defer { inbox.removeAll() }; return inbox }
                 for control in controls where running {
@@ -173,13 +183,13 @@ final class InstanceRuntime: @unchecked Sendable {
             }
             // In batches: under a flood the loop still returns to its timers (a MASTER's
             // next advertisement) between them.
-            if running && fds[0].revents != 0 {
+            if running && ready & (1 << Self.mainSlot) != 0 {
                 for _ in 0..<256 {
                     guard let frame = transport.receive() else { break }
                     receive(frame)
                 }
             }
-            if running && fds.count > 2 && fds[2].revents != 0 {
+            if running && ready & (1 << Self.otherSlot) != 0 {
                 var read = 0
                 for _ in 0..<otherBudget.allowance(now: MonotonicClock.now()) {
                     guard let frame = transport.receiveOther() else { break }

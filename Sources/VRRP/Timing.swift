@@ -10,16 +10,37 @@
 /// microseconds; the difference is below a microsecond).
 public enum VRRPTiming {
     public static func skewTime(version: VRRPVersion, priority: UInt8, masterAdvertisementInterval: Centiseconds) -> Duration {
-        let weight = 256 - Int(priority)
-        switch version {
-        case .v2: return .seconds(1) * weight / 256
-        case .v3: return masterAdvertisementInterval.duration * weight / 256
-        }
+        duration(picoseconds: skewPicoseconds(version: version, priority: priority, interval: masterAdvertisementInterval))
     }
 
     public static func masterDownInterval(version: VRRPVersion, priority: UInt8,
                                           masterAdvertisementInterval: Centiseconds) -> Duration {
-        masterAdvertisementInterval.duration * 3
-            + skewTime(version: version, priority: priority, masterAdvertisementInterval: masterAdvertisementInterval)
+        duration(picoseconds: 3 * picoseconds(masterAdvertisementInterval)
+                    + skewPicoseconds(version: version, priority: priority, interval: masterAdvertisementInterval))
+    }
+
+    // In whole picoseconds, which hold every value exactly: a centisecond is 10^10 ps
+    // and 1/256 of it 39,062,500. Computed in Int64 rather than with `Duration * Int`,
+    // which goes through generic Int128 code: a BACKUP re-arms this timer on every
+    // advertisement it hears, and that arithmetic was a tenth of the work per packet.
+    // Intervals are 12 bits (v3) or 8 bits of seconds (v2); clamped all the same, so
+    // no value can overflow: 3 x 2^20 cs is about 3 x 10^16 ps.
+    private static let picosecondsPerSecond: Int64 = 1_000_000_000_000
+
+    private static func picoseconds(_ interval: Centiseconds) -> Int64 {
+        Int64(min(max(interval.value, 0), 1 << 20)) * 10_000_000_000
+    }
+
+    private static func skewPicoseconds(version: VRRPVersion, priority: UInt8, interval: Centiseconds) -> Int64 {
+        let weight = 256 - Int64(priority)
+        switch version {
+        case .v2: return picosecondsPerSecond * weight / 256
+        case .v3: return picoseconds(interval) * weight / 256
+        }
+    }
+
+    private static func duration(picoseconds: Int64) -> Duration {
+        Duration(secondsComponent: picoseconds / picosecondsPerSecond,
+                 attosecondsComponent: (picoseconds % picosecondsPerSecond) * 1_000_000)
     }
 }

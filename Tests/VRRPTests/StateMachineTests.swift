@@ -135,6 +135,22 @@ import Testing
                 == .milliseconds(50) * 255 / 256)
         #expect(VRRPTiming.masterDownInterval(version: .v3, priority: 1, masterAdvertisementInterval: Centiseconds(5))
                 == .milliseconds(150) + .milliseconds(50) * 255 / 256)
+        // The integer arithmetic gives exactly RFC 5798's exact values, for every priority,
+        // at the intervals at both ends of the field and between (odd ones included, whose
+        // 256th parts are not whole nanoseconds), and v2's at any interval.
+        for interval in [1, 2, 3, 5, 7, 99, 100, 255, 1000, 4095, 25_500] {
+            for p in UInt8(0)...255 {
+                let exact = Duration.milliseconds(interval * 10) * (256 - Int(p)) / 256
+                #expect(VRRPTiming.skewTime(version: .v3, priority: p, masterAdvertisementInterval: Centiseconds(interval)) == exact)
+                #expect(VRRPTiming.masterDownInterval(version: .v3, priority: p, masterAdvertisementInterval: Centiseconds(interval))
+                        == .milliseconds(interval * 30) + exact)
+                #expect(VRRPTiming.skewTime(version: .v2, priority: p, masterAdvertisementInterval: Centiseconds(interval))
+                        == .seconds(1) * (256 - Int(p)) / 256)
+            }
+        }
+        // Out-of-range values cannot overflow (they are clamped, never trapped on).
+        _ = VRRPTiming.masterDownInterval(version: .v3, priority: 0, masterAdvertisementInterval: Centiseconds(.max))
+        _ = VRRPTiming.masterDownInterval(version: .v3, priority: 0, masterAdvertisementInterval: Centiseconds(.min))
         // Higher priority always waits less.
         for p in UInt8(1)...254 {
             #expect(VRRPTiming.masterDownInterval(version: .v3, priority: p + 1, masterAdvertisementInterval: .seconds(1))
