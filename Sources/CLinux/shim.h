@@ -1,5 +1,6 @@
 // Linux kernel headers and GNU calls that Glibc's Swift module does not export
-// (packet sockets, Ethernet protocol numbers, socket filters, epoll_pwait2, pipe2). Declarations and
+// (packet sockets, Ethernet protocol numbers, socket filters, epoll_pwait2, pipe2,
+// the loader's list of objects). Declarations and
 // pass-through wrappers only.
 #ifndef OVERCAST_CLINUX_SHIM_H
 #define OVERCAST_CLINUX_SHIM_H
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <elf.h>
 
 extern int pipe2(int pipefd[2], int flags);
 
@@ -27,6 +29,16 @@ static inline int overcast_epoll_pwait2(int epfd, struct epoll_event *events, in
     return -1;
 #endif
 }
+/// The loader's view of one loaded object: the first members of glibc's struct
+/// dl_phdr_info (present in every version), whose declaration, like dl_iterate_phdr's,
+/// the Glibc module hides behind _GNU_SOURCE.
+struct overcast_dl_phdr_info {
+    Elf64_Addr dlpi_addr;
+    const char *dlpi_name;
+    const Elf64_Phdr *dlpi_phdr;
+    Elf64_Half dlpi_phnum;
+};
+extern int dl_iterate_phdr(int (*callback)(struct overcast_dl_phdr_info *info, size_t size, void *data), void *data);
 /// struct ucred (SO_PEERCRED), hidden behind _GNU_SOURCE in glibc; same layout.
 struct overcast_ucred { pid_t pid; uid_t uid; gid_t gid; };
 

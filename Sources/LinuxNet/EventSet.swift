@@ -13,7 +13,8 @@ import Glibc
 public final class EventSet {
     private let epoll: Int32
     private var events = [epoll_event](repeating: epoll_event(), count: 8)
-    /// Whether epoll_pwait2 (nanosecond timeouts, Linux 5.11) works here.
+    /// Whether epoll_pwait2 (nanosecond timeouts, Linux 5.11) works here; any error but
+    /// EINTR turns it off for good.
     private var nanosecondTimeouts = true
 
     public init() throws(SystemCallError) {
@@ -42,7 +43,9 @@ public final class EventSet {
             if nanosecondTimeouts {
                 var timeout = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
                 let count = overcast_epoll_pwait2(epoll, buffer.baseAddress, Int32(buffer.count), &timeout)
-                guard count < 0, errno == ENOSYS else { return count }
+                guard count < 0, errno != EINTR else { return count }
+                // ENOSYS on a kernel before 5.11, EPERM under a seccomp filter that
+                // predates the call: from now on the old call, never a loop that spins.
                 nanosecondTimeouts = false
             }
             // Milliseconds, rounded up: never wake before the deadline and spin.

@@ -269,9 +269,8 @@ struct StartupPagesService: Service {
 
     static func release(logger: Logger) {
         let outcome = StartupPages.release()
-        logger.debug("released start-up pages", metadata: ["mappings": "\(outcome.mappings)",
-                                                           "resident_kib_before": "\(outcome.residentKiBBefore)",
-                                                           "failures": "\(outcome.failures)"])
+        logger.debug("released start-up pages", metadata: ["objects": "\(outcome.objects)", "ranges": "\(outcome.ranges)",
+                                                           "kib": "\(outcome.bytes / 1024)", "failures": "\(outcome.failures)"])
     }
 }
 

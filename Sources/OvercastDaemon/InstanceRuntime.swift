@@ -152,7 +152,7 @@ final class InstanceRuntime: @unchecked Sendable {
         routeFailover?.start()
         logger.info("starting", metadata: ["vrrp.transport": "\(transport.kind)", "vrrp.source": "\(transport.sourceAddress)"])
         apply(router.handle(.startup))
-        var watchingOther = false
+        var watchingOther = false, eventSetErrorLogged = false
         var running = true
         while running {
             let now = MonotonicClock.now()
@@ -169,9 +169,14 @@ final class InstanceRuntime: @unchecked Sendable {
             var wake = deadlines.values.min()
             if let resume { wake = min(wake ?? resume, resume) }
             if let other = transport.otherDescriptor, watchingOther != (resume == nil) {
-                do { try events.watch(other, slot: Self.otherSlot, resume == nil); watchingOther = resume == nil } catch {
-                    logger.error("cannot change the event set", metadata: ["error": "\(error)"])
-                }
+                // Taken as done even when the kernel refuses (said once): a failed add
+                // leaves the other lane unread (its packets are counted as queue drops,
+                // the peers' lane goes on); a failed remove means it was not watched.
+                watchingOther = resume == nil
+                do { try events.watch(other, slot: Self.otherSlot, watchingOther) } catch where !eventSetErrorLogged {
+                    eventSetErrorLogged = true
+                    logger.error("cannot change the event set; the non-peer lane may go unread", metadata: ["error": "\(error)"])
+                } catch {}
             }
             let ready = events.wait(nanoseconds: wake.map { $0 > now ? $0 - now : 0 } ?? 1_000_000_000)
             if ready & (1 << Self.wakeupSlot) != 0 {

@@ -1,4 +1,4 @@
-import Foundation
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,110 +12,112 @@ import Glibc
 /// daemon's own memory and the rest clean pages of its files that the steady state
 /// never runs again. Mapped executable pages are also the last the kernel reclaims.
 ///
-/// After start-up and after each reload the daemon unmaps the clean, read-only file
-/// pages of its mappings (`madvise(MADV_DONTNEED)`). Nothing is lost: the pages stay in
-/// the page cache, and what runs again is mapped back by a minor fault (microseconds;
-/// no disk read unless the kernel meanwhile reclaimed the page, as it could anyway).
-/// Only mappings that are not writable and hold no anonymous (copy-on-write) page are
-/// touched: the relocated RELRO data is read-only but private, and dropping it would
-/// revert it to the file's unrelocated bytes.
+/// After start-up and after each reload the daemon unmaps the pages of the read-only
+/// segments of every loaded ELF object (`madvise(MADV_DONTNEED)`). Nothing is lost: those
+/// segments are never written (the loader maps them from the file and never relocates
+/// into them, unless an object has text relocations, which are skipped), so their pages
+/// are the file's own; they stay in the page cache, and what runs again is mapped back by
+/// a minor fault (microseconds; no disk read unless the kernel meanwhile reclaimed the
+/// page, as it could anyway).
+///
+/// The segments come from the loader itself (`dl_iterate_phdr`), not from
+/// /proc/self/maps: the callback runs under the loader's lock, so no object can be
+/// unmapped meanwhile, and an object being loaded is not listed until its segments are
+/// in place (a map read earlier could show a library whose data segment is about to be
+/// mapped over its first mapping, and dropping that range would drop its relocations).
+/// Writable segments, RELRO included, are never touched, whether their private pages are
+/// in memory or in swap.
 public enum StartupPages {
-    /// One mapping of /proc/self/smaps with what decides whether it may be released.
-    public struct Mapping: Equatable, Sendable {
-        public var start: UInt
-        public var end: UInt
-        public var permissions: String
-        public var path: String
-        public var residentKiB: Int
-        public var anonymousKiB: Int
+    /// One program header of a loaded object, as far as the choice goes.
+    public struct Segment: Equatable, Sendable {
+        public var isLoadable: Bool
+        public var isWritable: Bool
+        /// Run-time address and size in memory.
+        public var address: UInt
+        public var size: UInt
 
-        /// A clean file mapping: read-only, backed by a file, no private copy.
-        public var isReleasable: Bool {
-            permissions.hasPrefix("r") && !permissions.contains("w") && permissions.hasSuffix("p")
-                && path.hasPrefix("/") && anonymousKiB == 0 && residentKiB > 0 && end > start
+        public init(isLoadable: Bool, isWritable: Bool, address: UInt, size: UInt) {
+            self.isLoadable = isLoadable
+            self.isWritable = isWritable
+            self.address = address
+            self.size = size
         }
     }
 
-    /// Parses smaps text. Lines it does not understand are skipped: a kernel that adds a
-    /// field must not stop the daemon, and a mapping whose `Anonymous:` line is missing
-    /// is kept (treated as holding private pages).
-    public static func mappings(smaps text: String) -> [Mapping] {
-        var result: [Mapping] = []
-        var current: Mapping?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            if let header = header(line) {
-                if let done = current { result.append(done) }
-                current = header
-                continue
-            }
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 2, let value = Int(fields[1]) else { continue }
-            switch fields[0] {
-            case "Rss:": current?.residentKiB = value
-            case "Anonymous:": current?.anonymousKiB = value
-            default: break
-            }
+    /// The page ranges that may be released: loadable, read-only segments of an object
+    /// without text relocations, shrunk to whole pages inside the segment (a page shared
+    /// with a neighbouring writable segment is kept).
+    public static func releasableRanges(_ segments: [Segment], textRelocations: Bool, pageSize: UInt) -> [Range<UInt>] {
+        guard !textRelocations, pageSize > 0 else { return [] }
+        return segments.compactMap { segment in
+            guard segment.isLoadable, !segment.isWritable else { return nil }
+            let (end, overflow) = segment.address.addingReportingOverflow(segment.size)
+            guard !overflow else { return nil }
+            let (roundedUp, wraps) = segment.address.addingReportingOverflow(pageSize - 1)
+            guard !wraps else { return nil }
+            let first = roundedUp / pageSize * pageSize
+            let last = end / pageSize * pageSize
+            return first < last ? first..<last : nil
         }
-        if let done = current { result.append(done) }
-        return result
-    }
-
-    /// `start-end perms offset dev inode [path]`, or nil for a field line.
-    private static func header(_ line: Substring) -> Mapping? {
-        let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-        guard fields.count >= 5, fields[0].contains("-"), !fields[0].hasSuffix(":") else { return nil }
-        let range = fields[0].split(separator: "-")
-        guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16),
-              fields[1].count == 4 else { return nil }
-        let path = fields.count == 6 ? String(fields[5]).trimmingCharacters(in: .whitespaces) : ""
-        // Until its Anonymous: line is read, a mapping counts as holding private pages.
-        return Mapping(start: start, end: end, permissions: String(fields[1]), path: path, residentKiB: 0,
-                       anonymousKiB: Int.max)
-    }
-
-    /// The whole of a /proc file. Foundation's readers trust the size stat reports (0 for
-    /// /proc) and stop after the first read; smaps is tens of KiB, produced as it is read.
-    static func readProcFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// What one release did.
     public struct Release: Equatable, Sendable {
-        public var mappings = 0
-        public var residentKiBBefore = 0
+        public var objects = 0
+        public var ranges = 0
+        public var bytes = 0
         public var failures = 0
     }
 
-    /// Unmaps the clean file pages of this process. Errors of single mappings are
-    /// counted, never thrown: this is housekeeping, and the daemon's work goes on.
+    /// Unmaps the read-only segments' pages of every loaded object. Errors of single
+    /// ranges are counted, never thrown: this is housekeeping, and the daemon's work goes on.
     @discardableResult
     public static func release() -> Release {
         var outcome = Release()
-        guard let text = readProcFile("/proc/self/smaps") else {
-            outcome.failures = 1
-            return outcome
-        }
-        for mapping in mappings(smaps: text) where mapping.isReleasable {
-            guard let address = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
-            if madvise(address, Int(mapping.end - mapping.start), MADV_DONTNEED) == 0 {
-                outcome.mappings += 1
-                outcome.residentKiBBefore += mapping.residentKiB
-            } else {
-                outcome.failures += 1
-            }
+        withUnsafeMutablePointer(to: &outcome) { pointer in
+            _ = dl_iterate_phdr({ info, _, context in
+                guard let info, let context else { return 0 }
+                let outcome = context.assumingMemoryBound(to: StartupPages.Release.self)
+                let object = info.pointee
+                // The vDSO is the kernel's, not a file's.
+                if let name = object.dlpi_name, strstr(name, "linux-vdso") != nil { return 0 }
+                guard let headers = object.dlpi_phdr else { return 0 }
+                let base = UInt(object.dlpi_addr)
+                var segments: [StartupPages.Segment] = []
+                var textRelocations = false
+                for index in 0..<Int(object.dlpi_phnum) {
+                    let header = headers[index]
+                    if header.p_type == UInt32(PT_DYNAMIC) {
+                        textRelocations = StartupPages.hasTextRelocations(UnsafeRawPointer(bitPattern: base &+ UInt(header.p_vaddr)))
+                    }
+                    segments.append(StartupPages.Segment(isLoadable: header.p_type == UInt32(PT_LOAD),
+                                            isWritable: header.p_flags & UInt32(PF_W) != 0,
+                                            address: base &+ UInt(header.p_vaddr), size: UInt(header.p_memsz)))
+                }
+                outcome.pointee.objects += 1
+                for range in StartupPages.releasableRanges(segments, textRelocations: textRelocations, pageSize: UInt(sysconf(Int32(_SC_PAGESIZE)))) {
+                    guard let address = UnsafeMutableRawPointer(bitPattern: range.lowerBound) else { continue }
+                    if madvise(address, Int(range.count), MADV_DONTNEED) == 0 {
+                        outcome.pointee.ranges += 1
+                        outcome.pointee.bytes += Int(range.count)
+                    } else {
+                        outcome.pointee.failures += 1
+                    }
+                }
+                return 0
+            }, pointer)
         }
         return outcome
+    }
+
+    /// DT_TEXTREL, or DF_TEXTREL in DT_FLAGS: the loader writes into this object's code.
+    static func hasTextRelocations(_ dynamic: UnsafeRawPointer?) -> Bool {
+        guard var entry = dynamic?.assumingMemoryBound(to: Elf64_Dyn.self) else { return true }
+        while entry.pointee.d_tag != Int64(DT_NULL) {
+            if entry.pointee.d_tag == Int64(DT_TEXTREL) { return true }
+            if entry.pointee.d_tag == Int64(DT_FLAGS), entry.pointee.d_un.d_val & UInt64(DF_TEXTREL) != 0 { return true }
+            entry += 1
+        }
+        return false
     }
 }

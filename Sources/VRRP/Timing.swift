@@ -6,8 +6,8 @@
 ///      Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time
 ///
 /// v2's skew does not scale with the interval; v3's does, which is what makes
-/// sub-second failover work. `Duration` keeps the division exact (keepalived rounds to
-/// microseconds; the difference is below a microsecond).
+/// sub-second failover work. The results are exact (keepalived rounds to microseconds;
+/// the difference is below a microsecond).
 public enum VRRPTiming {
     public static func skewTime(version: VRRPVersion, priority: UInt8, masterAdvertisementInterval: Centiseconds) -> Duration {
         duration(picoseconds: skewPicoseconds(version: version, priority: priority, interval: masterAdvertisementInterval))
@@ -23,8 +23,9 @@ public enum VRRPTiming {
     // and 1/256 of it 39,062,500. Computed in Int64 rather than with `Duration * Int`,
     // which goes through generic Int128 code: a BACKUP re-arms this timer on every
     // advertisement it hears, and that arithmetic was a tenth of the work per packet.
-    // Intervals are 12 bits (v3) or 8 bits of seconds (v2); clamped all the same, so
-    // no value can overflow: 3 x 2^20 cs is about 3 x 10^16 ps.
+    // Intervals are 12 bits (v3) or 8 bits of seconds (v2); clamped all the same to 2^20
+    // cs, so nothing can overflow: the largest product, 2^20 cs x 256 in the skew, is
+    // about 2.7 x 10^18 ps, under Int64's 9.2 x 10^18.
     private static let picosecondsPerSecond: Int64 = 1_000_000_000_000
 
     private static func picoseconds(_ interval: Centiseconds) -> Int64 {
