@@ -63,6 +63,11 @@ extension NetworkLab {
 
     public func state(_ node: Node, _ name: String = "VI_1") -> String? { instance(node, name)?["state"] as? String }
 
+    /// The named instance's dropped packets by reason (empty when none, or no status).
+    public func rejected(_ node: Node, _ name: String = "VI_1") -> [String: Int] {
+        instance(node, name)?["rejected"] as? [String: Int] ?? [:]
+    }
+
     /// True when `address` is on one of the node's interfaces (asked through netlink
     /// inside the namespace).
     public func holds(_ node: Node, _ address: String) -> Bool {

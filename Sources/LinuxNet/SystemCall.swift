@@ -40,7 +40,7 @@ public final class FileDescriptor: @unchecked Sendable {
     public func setOption<T>(_ level: Int32, _ name: Int32, _ value: T, _ what: String) throws(SystemCallError) {
         var v = value
         try systemCall("setsockopt(\(what))") {
-            setsockopt(raw, level, name, &v, socklen_t(MemoryLayout<T>.size))
+            withUnsafeBytes(of: &v) { setsockopt(raw, level, name, $0.baseAddress, socklen_t($0.count)) }
         }
     }
 

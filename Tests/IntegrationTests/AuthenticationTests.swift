@@ -30,7 +30,7 @@ import VRRP
         // The backup keeps hearing (and accepting) the MASTER's sealed advertisements.
         let heard = lab.instance(backup)?["advertisementsReceived"] as? Int ?? 0
         #expect(waitUntil(timeout: 3) { (lab.instance(backup)?["advertisementsReceived"] as? Int ?? 0) >= heard + 3 })
-        #expect((lab.instance(backup)?["rejected"] as? [String: Int] ?? [:]).isEmpty, "\(lab.instance(backup) ?? [:])")
+        #expect(lab.rejected(backup).isEmpty, "\(lab.instance(backup) ?? [:])")
         #expect(lab.state(backup) == "BACKUP")
         #expect(!lab.log(master).contains(key) && !lab.log(backup).contains(key))
 
@@ -62,7 +62,7 @@ import VRRP
         try send(fresh)
         try send(fresh)
         #expect(waitUntil(timeout: 5) {
-            let rejected = lab.instance(master)?["rejected"] as? [String: Int] ?? [:]
+            let rejected = lab.rejected(master)
             return rejected["auth_failure"] ?? 0 >= 6 && rejected["replayed"] ?? 0 >= 2
         }, "counters: \(lab.instance(master)?["rejected"] ?? "none")")
         let after = lab.instance(master)

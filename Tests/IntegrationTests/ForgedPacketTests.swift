@@ -63,7 +63,7 @@ import VRRP
             }
         }
         #expect(waitUntil(timeout: 5) {
-            let rejected = lab.instance(master)?["rejected"] as? [String: Int] ?? [:]
+            let rejected = lab.rejected(master)
             return cases.allSatisfy { rejected[$0.4] ?? 0 >= 3 }
         }, "counters: \(lab.instance(master)?["rejected"] ?? "none")")
         let after = lab.instance(master)

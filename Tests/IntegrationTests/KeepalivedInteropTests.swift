@@ -52,7 +52,7 @@ import Lab
                 "\(mode): \(lab.log(o, tag: "-low"))")
         #expect(lab.instance(o)?["masterAddress"] as? String == "172.31.18.11")
         #expect(lab.holders(Self.vip, among: [o, k]) == ["ka"])
-        #expect((lab.instance(o)?["rejected"] as? [String: Int] ?? [:]).isEmpty, "\(mode): Overcast dropped keepalived's packets")
+        #expect(lab.rejected(o).isEmpty, "\(mode): Overcast dropped keepalived's packets")
 
         // 4. keepalived dies (SIGKILL, no priority 0): Overcast takes over.
         stock.stop(signal: SIGKILL)

@@ -84,8 +84,8 @@ import VRRP
         try lab.exec(prometheus, ["python3", sender, "\(stranger)", "\(me)", "255", hexEncode(packet)])
         packet[6] ^= 0xFF
         try lab.exec(prometheus, ["python3", sender, "172.31.18.11", "\(me)", "255", hexEncode(packet)])
-        #expect(waitUntil(timeout: 5) { (lab.instance(master)?["rejected"] as? [String: Int] ?? [:]).values.reduce(0, +) >= 3 })
-        let rejected = lab.instance(master)?["rejected"] as? [String: Int] ?? [:]
+        #expect(waitUntil(timeout: 5) { lab.rejected(master).values.reduce(0, +) >= 3 })
+        let rejected = lab.rejected(master)
         let three = try scrape("http://172.31.18.10:9650/metrics")
         #expect(!rejected.isEmpty)
         for (reason, count) in rejected {

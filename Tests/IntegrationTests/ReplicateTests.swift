@@ -54,7 +54,7 @@ import Lab
         #expect(abs((b.1 - a.1) - 2 * sent) <= 2, "\(mode): \(b.1 - a.1) copies for \(sent) advertisements to 2 peers")
         #expect(abs((b.2 - a.2) - sent) <= 1, "\(mode): n2 received \(b.2 - a.2) of \(sent)")
         #expect(abs((b.3 - a.3) - sent) <= 1, "\(mode): n3 received \(b.3 - a.3) of \(sent)")
-        #expect((lab.instance(nodes[1])?["rejected"] as? [String: Int] ?? [:]).isEmpty, "\(mode): \(lab.instance(nodes[1])?["rejected"] ?? "")")
+        #expect(lab.rejected(nodes[1]).isEmpty, "\(mode): \(lab.instance(nodes[1])?["rejected"] ?? "")")
 
         daemons[0].stop(signal: SIGKILL)
         _ = try? lab.exec(nodes[0], ["ip", "addr", "del", "\(Self.vip)/32", "dev", "eth0"])

@@ -116,7 +116,7 @@ struct OverlayKernelTests {
         for (name, received) in [("n2", after.1 - before.1), ("n3", after.2 - before.2)] {
             #expect(abs(received - sent) <= 2, "\(name) received \(received) of \(sent)")
         }
-        #expect((lab.instance(nodes[1])?["rejected"] as? [String: Int] ?? [:]).isEmpty)
+        #expect(lab.rejected(nodes[1]).isEmpty)
         let status = try lab.exec(nodes[1], [Binaries.overcast, "overlay", "status", "-f", lab.path("n2.conf")])
         #expect(status.contains("ovc0: bridge up, 2 tunnel(s)"), "\(status)")
         #expect(status.components(separatedBy: "frames flowing").count == 3, "\(status)")
