@@ -43,6 +43,7 @@ let package = Package(
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
+            "OvercommitExecutor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -53,6 +54,10 @@ let package = Package(
         // the credential chain, retries, and making a VIP's /32 route point at this node.
         .target(name: "EC2", dependencies: ["HTTPClient"]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
+        // Swift Concurrency's global executor on libdispatch's overcommit queue (the hooks
+        // are C: they use the Swift calling convention), and a sleep that stays there.
+        .target(name: "COvercommitExecutor", linkerSettings: [.linkedLibrary("dispatch"), .linkedLibrary("swift_Concurrency")]),
+        .target(name: "OvercommitExecutor", dependencies: ["COvercommitExecutor"]),
 
         // Starting, watching and stopping child processes (scripts, test-bed programs).
         .target(name: "ChildProcesses"),
@@ -62,7 +67,7 @@ let package = Package(
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
-            "HealthChecks",
+            "HealthChecks", "OvercommitExecutor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -94,7 +99,7 @@ let package = Package(
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]

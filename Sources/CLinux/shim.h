@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <elf.h>
+#include <sys/prctl.h>
 
 extern int pipe2(int pipefd[2], int flags);
 
@@ -47,4 +48,8 @@ extern int setns(int fd, int nstype);
 static inline int overcast_setns_net(int fd) { return setns(fd, 0x40000000); }
 
 static inline int overcast_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+/// Names the calling thread (PR_SET_NAME; prctl is variadic, so not callable from Swift).
+/// The kernel keeps at most 15 bytes and cuts a longer name.
+static inline int overcast_set_thread_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
 #endif

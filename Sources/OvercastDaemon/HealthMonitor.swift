@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import LinuxNet
 import HealthChecks
 import IPVS
 import Logging
@@ -181,8 +182,7 @@ final class HealthMonitor: @unchecked Sendable {
 
     private func start() {
         lock.withLock { started = true }
-        let thread = Thread { [self] in run() }
-        thread.name = "overcast-checks"
+        let thread = Thread.named("checks") { [self] in run() }
         thread.start()
     }
 

@@ -106,8 +106,7 @@ final class InstanceRuntime: @unchecked Sendable {
     // MARK: - Other threads
 
     func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "vrrp-\(setup.name)"
+        let thread = Thread.named("vrrp-\(setup.name)") { [self] in loop() }
         thread.stackSize = 1 << 20
         thread.start()
     }

@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import LinuxNet
 import IPVS
 import Logging
 
@@ -65,8 +66,7 @@ final class LoadBalancer: @unchecked Sendable {
             return !workerStarted
         }
         if startWorker {
-            let thread = Thread { [self] in work() }
-            thread.name = "overcast-ipvs"
+            let thread = Thread.named("ipvs") { [self] in work() }
             thread.start()
         }
         wake.signal()

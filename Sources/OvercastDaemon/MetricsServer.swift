@@ -45,7 +45,7 @@ enum MetricsServer {
             close(fd)
             throw BindError(description: "metrics_listen \(listen): \(reason)")
         }
-        return SocketServer(fd: fd, threadName: "overcast-metrics") { client in
+        return SocketServer(fd: fd, threadName: "metrics") { client in
             var timeout = timeval(tv_sec: 2, tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

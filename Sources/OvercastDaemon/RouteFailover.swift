@@ -1,6 +1,7 @@
 import Config
 import EC2
 import Foundation
+import LinuxNet
 import Logging
 
 /// What an instance's `ec2_route_failover` resolves to on this host.
@@ -62,8 +63,7 @@ final class RouteFailover: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "ec2-routes"
+        let thread = Thread.named("ec2-routes") { [self] in run() }
         thread.stackSize = 1 << 20
         thread.start()
     }

@@ -1,5 +1,6 @@
 import ChildProcesses
 import Foundation
+import LinuxNet
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -114,10 +115,9 @@ final class ScriptRunner: @unchecked Sendable {
     }
 
     private func startReaper() {
-        let thread = Thread { [weak self] in
+        let thread = Thread.named("scripts") { [weak self] in
             while let self, self.reapOnce() { usleep(20_000) }
         }
-        thread.name = "overcast-scripts"
         self.thread = thread
         thread.start()
     }

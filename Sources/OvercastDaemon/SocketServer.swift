@@ -1,4 +1,5 @@
 import Foundation
+import LinuxNet
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,12 +30,11 @@ final class SocketServer: @unchecked Sendable {
 
     func start() {
         lock.withLock { running = true }
-        let thread = Thread { [self] in
+        let thread = Thread.named(threadName) { [self] in
             serve()
             close(fd)
             finished.signal()
         }
-        thread.name = threadName
         thread.start()
     }
 

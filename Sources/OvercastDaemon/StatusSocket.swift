@@ -71,7 +71,7 @@ enum StatusServer {
             close(fd)
             throw StatusSocket.StatusError("status socket @\(StatusSocket.name): \(reason)")
         }
-        return SocketServer(fd: fd, threadName: "overcast-status") { client in
+        return SocketServer(fd: fd, threadName: "status") { client in
             var credentials = overcast_ucred()
             var size = socklen_t(MemoryLayout<overcast_ucred>.size)
             if getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0 && credentials.uid == 0 {

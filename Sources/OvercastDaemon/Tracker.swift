@@ -81,7 +81,7 @@ final class Tracker: @unchecked Sendable {
         let events = try? LinkEvents()
         if events == nil { logger.warning("no link event subscription; link tracking polls every 0.5 s") }
         let backstop = events == nil ? 0.5 : 60.0
-        let thread = Thread { [self] in
+        let thread = Thread.named("tracker") { [self] in
             var lastLinks = 0.0
             while true {
                 let now = Date().timeIntervalSince1970
@@ -93,7 +93,9 @@ final class Tracker: @unchecked Sendable {
                 evaluate()
                 let nextScript = lock.withLock { scripts.values.filter { !$0.running }.map(\.nextRun).min() }
                 let until = min(lastLinks + backstop, nextScript ?? .infinity)
-                let timeout = Int32(max(1, min(10_000, (until - Date().timeIntervalSince1970) * 1000)))
+                // At most a minute (the backstop): a wall-clock step cannot stall the loop
+                // longer; idle, this thread wakes once a minute.
+                let timeout = Int32(max(1, min(60_000, (until - Date().timeIntervalSince1970) * 1000)))
                 var fds = [pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: events?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
                 guard poll(&fds, 2, timeout) > 0 else { continue }
@@ -101,7 +103,6 @@ final class Tracker: @unchecked Sendable {
                 if fds[1].revents != 0, events?.drain() == true { lastLinks = 0 }
             }
         }
-        thread.name = "overcast-tracker"
         thread.start()
     }
 

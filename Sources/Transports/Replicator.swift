@@ -75,8 +75,7 @@ public final class Replicator: @unchecked Sendable {
     public var snapshot: Counters { lock.withLock { counters } }
 
     public func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "overcast-replicate"
+        let thread = Thread.named("replicate") { [self] in run() }
         lock.withLock { self.thread = thread }
         thread.start()
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OvercommitExecutor
 
 /// The version of this build, as `overcast --version` prints it.
 let overcastVersion = "0.1.0"
@@ -15,4 +16,14 @@ struct Overcast: AsyncParsableCommand {
         version: overcastVersion,
         subcommands: [Run.self, Status.self, OverlayCommand.self, Replicate.self, Genhash.self, Demo.self, CheckConfig.self, DumpConfig.self, DecodePacket.self, LibraryVersions.self]
     )
+
+    /// ArgumentParser's entry point, after moving Swift Concurrency's global executor onto
+    /// libdispatch's overcommit queue. This must come before the first `await`: the first
+    /// hop off the main actor already starts a worker of the default executor, and that
+    /// worker arms libdispatch's 1 Hz monitor for the life of the process (see
+    /// `OvercommitExecutor`).
+    static func main() async {
+        OvercommitExecutor.install()
+        await main(nil)
+    }
 }

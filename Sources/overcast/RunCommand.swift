@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OvercastDaemon
+import OvercommitExecutor
 
 /// `overcast run -f FILE`: the daemon, in the foreground (systemd Type=notify).
 struct Run: AsyncParsableCommand {
@@ -23,6 +24,7 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "overcast")
+        if !OvercommitExecutor.isInstalled { logger.notice("libdispatch has no overcommit queue; tasks run on Swift's default executor") }
         let daemon = Daemon(configPath: options.file, configID: options.configID, version: overcastVersion, logger: logger)
         do {
             try await daemon.run()
