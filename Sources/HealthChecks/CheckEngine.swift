@@ -157,6 +157,12 @@ public final class CheckEngine {
         // to expire old ones: at 1,000 real servers that walk was the largest single cost
         // in libcurl (found with perf). No cache, no walk.
         overcast_curl_setopt_long(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0)
+        // Plain HTTP sends its request in one write on a fresh connection, which Nagle never
+        // delays (a TCP check writes nothing); without TCP_NODELAY libcurl skips a
+        // setsockopt per check (17 -> 16 system calls, counted with strace; system calls
+        // are most of a check's cost under emulation). TLS keeps it: its handshake writes
+        // more than once, and Nagle could hold a write for the server's delayed ACK.
+        if !target.url.hasPrefix("https://") { overcast_curl_setopt_long(easy, CURLOPT_TCP_NODELAY, 0) }
         switch target.kind {
         case .tcpConnect:
             let address = target.url.hasPrefix("tcp://") ? "http://" + target.url.dropFirst(6) : target.url
