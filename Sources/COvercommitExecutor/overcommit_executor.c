@@ -6,16 +6,22 @@
 // after the advertisements themselves. Overcommit workers are not monitored, so with every
 // job of the global executor on the overcommit queue the timer is never armed.
 //
-// The hooks are the runtime's documented override points (swift/Runtime/Concurrency.h,
-// also used by SwiftNIO); the types below restate its ABI: hooks and swift_job_run use the
-// Swift calling convention, and an executor reference is two words, {NULL, 0} being the
-// generic executor. The dispatch functions are declared here rather than through
-// <dispatch/dispatch.h>, which is not on a C target's include path; the overcommit flag is
-// libdispatch's DISPATCH_QUEUE_OVERCOMMIT (queue_private.h).
+// The hooks are the runtime's override points (swift/Runtime/Concurrency.h, also used by
+// SwiftNIO); the types below restate its ABI: hooks and swift_job_run use the Swift
+// calling convention, and an executor reference is two words, {NULL, 0} being the generic
+// executor. Swift 6.3's standard library sends Task.sleep and Task.yield to its own
+// dispatch executor without calling the delay and deadline hooks; those two are set for
+// whatever still calls them (other runtime versions, other libraries), and the daemon
+// sleeps with overcast_overcommit_after instead.
+//
+// The dispatch functions are declared here rather than through <dispatch/dispatch.h>,
+// which is not on a C target's include path; the overcommit flag is libdispatch's
+// DISPATCH_QUEUE_OVERCOMMIT (queue_private.h), and a dispatch_time_t with bit 63 set
+// counts on the monotonic clock that includes suspend (CLOCK_BOOTTIME), without it on
+// uptime (CLOCK_MONOTONIC) (libdispatch's shims/time.h).
 
 #include "overcommit_executor.h"
 
-#include <time.h>
 
 #define OVERCAST_SWIFTCALL __attribute__((swiftcall))
 
@@ -30,10 +36,15 @@ extern OVERCAST_SWIFTCALL void swift_job_run(OvercastJob *job, OvercastExecutorR
 typedef OVERCAST_SWIFTCALL void (*OvercastEnqueueHook)(OvercastJob *job, void *original);
 typedef OVERCAST_SWIFTCALL void (*OvercastEnqueueWithDelayHook)(unsigned long long delay, OvercastJob *job,
                                                                 void *original);
+typedef OVERCAST_SWIFTCALL void (*OvercastEnqueueWithDeadline)(long long seconds, long long nanoseconds,
+                                                               long long toleranceSeconds,
+                                                               long long toleranceNanoseconds, int clock,
+                                                               OvercastJob *job);
 typedef OVERCAST_SWIFTCALL void (*OvercastEnqueueWithDeadlineHook)(long long seconds, long long nanoseconds,
                                                                    long long toleranceSeconds,
                                                                    long long toleranceNanoseconds, int clock,
-                                                                   OvercastJob *job, void *original);
+                                                                   OvercastJob *job,
+                                                                   OvercastEnqueueWithDeadline original);
 extern OvercastEnqueueHook swift_task_enqueueGlobal_hook;
 extern OvercastEnqueueWithDelayHook swift_task_enqueueGlobalWithDelay_hook;
 extern OvercastEnqueueWithDeadlineHook swift_task_enqueueGlobalWithDeadline_hook;
@@ -42,14 +53,17 @@ extern void *dispatch_get_global_queue(intptr_t identifier, uintptr_t flags);
 extern void dispatch_async_f(void *queue, void *context, void (*work)(void *context));
 extern void dispatch_after_f(uint64_t when, void *queue, void *context, void (*work)(void *context));
 extern uint64_t dispatch_time(uint64_t when, int64_t delta);
+extern const char *dispatch_queue_get_label(void *queue);
 
-enum {
-    OVERCAST_QOS_CLASS_DEFAULT = 0x15,
-    OVERCAST_DISPATCH_QUEUE_OVERCOMMIT = 0x2,
-    OVERCAST_DISPATCH_TIME_NOW = 0,
-    // Swift's clock identifiers (_ClockID): continuous and suspending.
-    OVERCAST_SWIFT_CONTINUOUS_CLOCK = 1,
-};
+#define OVERCAST_QOS_CLASS_DEFAULT 0x15
+#define OVERCAST_DISPATCH_QUEUE_OVERCOMMIT 0x2ull
+#define OVERCAST_DISPATCH_TIME_NOW 0ull
+#define OVERCAST_DISPATCH_TIME_FOREVER (~0ull)
+#define OVERCAST_DISPATCH_MONOTONIC_MASK (1ull << 63)
+#define OVERCAST_DISPATCH_TIME_MAX_VALUE ((1ull << 62) - 1)
+// Swift's clock identifiers (_ClockID).
+#define OVERCAST_SWIFT_CONTINUOUS_CLOCK 1
+#define OVERCAST_SWIFT_SUSPENDING_CLOCK 2
 
 /// libdispatch's own static queue (a table lookup); the default-QoS queue if this
 /// libdispatch has no overcommit flag, so the sleep helper works either way.
@@ -62,13 +76,23 @@ static void runJob(void *job) {
     swift_job_run(job, (OvercastExecutorRef){ 0, 0 });
 }
 
-void overcast_overcommit_after(uint64_t nanoseconds, void *context, void (*work)(void *context)) {
-    if (nanoseconds == 0) {
+static void enqueueAt(uint64_t when, void *context, void (*work)(void *context)) {
+    if (when == OVERCAST_DISPATCH_TIME_NOW) {
         dispatch_async_f(overcommitQueue(), context, work);
-        return;
+    } else {
+        dispatch_after_f(when, overcommitQueue(), context, work);
     }
-    int64_t delta = nanoseconds > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)nanoseconds;
-    dispatch_after_f(dispatch_time(OVERCAST_DISPATCH_TIME_NOW, delta), overcommitQueue(), context, work);
+}
+
+static int64_t clampedDelta(uint64_t nanoseconds) {
+    return nanoseconds > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)nanoseconds;
+}
+
+void overcast_overcommit_after(uint64_t nanoseconds, void *context, void (*work)(void *context)) {
+    // On the clock that counts suspend, as Task.sleep(for:) (the continuous clock) does.
+    enqueueAt(nanoseconds == 0 ? OVERCAST_DISPATCH_TIME_NOW
+                               : dispatch_time(OVERCAST_DISPATCH_MONOTONIC_MASK, clampedDelta(nanoseconds)),
+              context, work);
 }
 
 static OVERCAST_SWIFTCALL void enqueue(OvercastJob *job, void *original) {
@@ -78,32 +102,39 @@ static OVERCAST_SWIFTCALL void enqueue(OvercastJob *job, void *original) {
 
 static OVERCAST_SWIFTCALL void enqueueWithDelay(unsigned long long delay, OvercastJob *job, void *original) {
     (void)original;
-    overcast_overcommit_after(delay, job, runJob);
+    // As the runtime's own dispatch executor: a delay on uptime.
+    enqueueAt(delay == 0 ? OVERCAST_DISPATCH_TIME_NOW : dispatch_time(OVERCAST_DISPATCH_TIME_NOW, clampedDelta(delay)),
+              job, runJob);
 }
 
 static OVERCAST_SWIFTCALL void enqueueWithDeadline(long long seconds, long long nanoseconds, long long toleranceSeconds,
                                                    long long toleranceNanoseconds, int clock, OvercastJob *job,
-                                                   void *original) {
-    (void)toleranceSeconds;
-    (void)toleranceNanoseconds;
-    (void)original;
-    // The deadline is on Swift's clock (continuous: CLOCK_BOOTTIME, suspending:
-    // CLOCK_MONOTONIC); dispatch times are relative to CLOCK_MONOTONIC, so pass the
-    // remaining time. Saturating: a deadline far away waits (almost) forever, not wraps.
-    struct timespec now;
-    clock_gettime(clock == OVERCAST_SWIFT_CONTINUOUS_CLOCK ? CLOCK_BOOTTIME : CLOCK_MONOTONIC, &now);
-    long long remainingSeconds = seconds - (long long)now.tv_sec;
-    long long remainingNanoseconds = nanoseconds - (long long)now.tv_nsec;
-    uint64_t delay = 0;
-    if (remainingSeconds > 0 || (remainingSeconds == 0 && remainingNanoseconds > 0)) {
-        if (remainingSeconds >= (long long)(INT64_MAX / 1000000000LL) - 1) {
-            delay = (uint64_t)INT64_MAX;
-        } else {
-            long long total = remainingSeconds * 1000000000LL + remainingNanoseconds;
-            delay = total > 0 ? (uint64_t)total : 0;
+                                                   OvercastEnqueueWithDeadline original) {
+    if (clock != OVERCAST_SWIFT_CONTINUOUS_CLOCK && clock != OVERCAST_SWIFT_SUSPENDING_CLOCK) {
+        // A clock this file does not know: the runtime's own executor decides.
+        original(seconds, nanoseconds, toleranceSeconds, toleranceNanoseconds, clock, job);
+        return;
+    }
+    // The deadline as an absolute dispatch time on the same clock (continuous:
+    // CLOCK_BOOTTIME, suspending: CLOCK_MONOTONIC), saturating: a deadline before the
+    // clock's start fires at once, one past dispatch's range never (as the runtime does).
+    uint64_t value = 0;
+    if (seconds >= 0) {
+        uint64_t whole;
+        if (__builtin_mul_overflow((uint64_t)seconds, 1000000000ull, &whole)
+            || __builtin_add_overflow(whole, (uint64_t)(nanoseconds > 0 ? nanoseconds : 0), &value)) {
+            value = OVERCAST_DISPATCH_TIME_FOREVER;
         }
     }
-    overcast_overcommit_after(delay, job, runJob);
+    uint64_t when;
+    if (value >= OVERCAST_DISPATCH_TIME_MAX_VALUE) {
+        when = OVERCAST_DISPATCH_TIME_FOREVER;
+    } else if (clock == OVERCAST_SWIFT_CONTINUOUS_CLOCK) {
+        when = (value == 0 ? 1 : value) | OVERCAST_DISPATCH_MONOTONIC_MASK;
+    } else {
+        when = value == 0 ? 1 : value;
+    }
+    enqueueAt(when, job, runJob);
 }
 
 bool overcast_overcommit_executor_install(void) {
@@ -116,4 +147,9 @@ bool overcast_overcommit_executor_install(void) {
 
 bool overcast_overcommit_executor_installed(void) {
     return swift_task_enqueueGlobal_hook == enqueue;
+}
+
+const char *overcast_current_queue_label(void) {
+    const char *label = dispatch_queue_get_label(0);
+    return label != 0 ? label : "";
 }

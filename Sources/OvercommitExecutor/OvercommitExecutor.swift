@@ -23,9 +23,14 @@ public enum OvercommitExecutor {
     /// Whether the runtime's global-executor hook is ours.
     public static var isInstalled: Bool { overcast_overcommit_executor_installed() }
 
+    /// The dispatch queue the caller runs on, by its label: what a task is really running
+    /// on (`overcast libraries` prints it).
+    public static var currentQueueLabel: String { String(cString: overcast_current_queue_label()) }
+
     /// Suspends for at least `duration` (negative: no wait) on a dispatch timer that fires on
-    /// the overcommit queue. Throws `CancellationError` at once when the task is cancelled,
-    /// before or during the wait.
+    /// the overcommit queue; counted on the clock that includes suspend, as `Task.sleep(for:)`
+    /// counts. Throws `CancellationError` at once when the task is cancelled, before or during
+    /// the wait (the timer still fires at its time, and finds nothing to resume).
     public static func sleep(for duration: Duration) async throws {
         let nanoseconds = Self.nanoseconds(duration)
         let sleeper = Sleeper()

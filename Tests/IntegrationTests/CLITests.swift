@@ -20,6 +20,15 @@ import Lab
         }
     }
 
+    /// The binary's tasks run on libdispatch's overcommit queue (the hooks are installed
+    /// before the first await): without them this line names Swift's own global queue.
+    @Test func librariesAndTheQueueTasksRunOn() throws {
+        let result = try overcast(["libraries"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("libcurl/"), "\(result.output)")
+        #expect(result.output.contains("tasks: com.apple.root.default-qos.overcommit\n"), "\(result.output)")
+    }
+
     @Test func checkConfigExitsZeroForEveryExample() throws {
         for name in ["conf/article-lvs1-master", "conf/article-lvs2-backup", "conf/unicast", "conf/gre", "conf/replicate",
                      "overlay/lvs1", "overlay/lvs2"] {

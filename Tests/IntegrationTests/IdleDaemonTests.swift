@@ -12,18 +12,21 @@ import Lab
         var wakeups: Int
     }
 
-    /// Every thread of `pid`, by thread id, from /proc (schedstat's third field counts the
-    /// times the thread was put on a CPU).
+    /// Every thread of `pid`, by thread id, from /proc: the context switches in `status`
+    /// (voluntary and not) count the times a thread was taken off a CPU, so each wake-up.
     static func threads(_ pid: pid_t) -> [Int: ThreadSample] {
         let directory = "/proc/\(pid)/task"
         var result: [Int: ThreadSample] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
             guard let tid = Int(entry),
                   let name = try? String(contentsOfFile: "\(directory)/\(entry)/comm", encoding: .utf8),
-                  let schedstat = try? String(contentsOfFile: "\(directory)/\(entry)/schedstat", encoding: .utf8) else { continue }
-            let fields = schedstat.split(separator: " ")
-            guard fields.count >= 3, let wakeups = Int(fields[2].trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
-            result[tid] = ThreadSample(name: name.trimmingCharacters(in: .whitespacesAndNewlines), wakeups: wakeups)
+                  let status = try? String(contentsOfFile: "\(directory)/\(entry)/status", encoding: .utf8) else { continue }
+            let switches = status.split(separator: "\n").compactMap { line -> Int? in
+                guard line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") else { return nil }
+                return line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            }
+            guard switches.count == 2 else { continue }
+            result[tid] = ThreadSample(name: name.trimmingCharacters(in: .whitespacesAndNewlines), wakeups: switches.reduce(0, +))
         }
         return result
     }

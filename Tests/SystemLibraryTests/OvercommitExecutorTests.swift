@@ -44,9 +44,15 @@ import LinuxNet
     @Test(.timeLimit(.minutes(1)))
     func cancellationEndsALongSleepAtOnce() async throws {
         let sleeper = Task { try await OvercommitExecutor.sleep(for: .seconds(3600)) }
-        try await Task.sleep(for: .milliseconds(50))
+        // Long enough for the sleeper to be waiting on its timer (cancellation before it
+        // starts is the next test).
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let cancelled = clock.now
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
+        // "At once" against an hour: seconds would mean the cancellation went unheard.
+        #expect(clock.now - cancelled < .seconds(10))
     }
 
     @Test(.timeLimit(.minutes(1)))

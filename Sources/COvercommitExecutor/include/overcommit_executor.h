@@ -15,4 +15,8 @@ bool overcast_overcommit_executor_installed(void);
 /// Runs `work(context)` on the overcommit queue after `nanoseconds` (at least).
 void overcast_overcommit_after(uint64_t nanoseconds, void *context, void (*work)(void *context));
 
+/// The label of the dispatch queue running the caller ("" when none): on the overcommit
+/// queue, "com.apple.root.default-qos.overcommit".
+const char *overcast_current_queue_label(void);
+
 #endif
