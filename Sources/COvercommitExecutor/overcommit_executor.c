@@ -22,7 +22,6 @@
 
 #include "overcommit_executor.h"
 
-
 #define OVERCAST_SWIFTCALL __attribute__((swiftcall))
 
 typedef struct OvercastJob OvercastJob;
@@ -126,14 +125,9 @@ static OVERCAST_SWIFTCALL void enqueueWithDeadline(long long seconds, long long 
             value = OVERCAST_DISPATCH_TIME_FOREVER;
         }
     }
-    uint64_t when;
-    if (value >= OVERCAST_DISPATCH_TIME_MAX_VALUE) {
-        when = OVERCAST_DISPATCH_TIME_FOREVER;
-    } else if (clock == OVERCAST_SWIFT_CONTINUOUS_CLOCK) {
-        when = (value == 0 ? 1 : value) | OVERCAST_DISPATCH_MONOTONIC_MASK;
-    } else {
-        when = value == 0 ? 1 : value;
-    }
+    uint64_t when = value >= OVERCAST_DISPATCH_TIME_MAX_VALUE ? OVERCAST_DISPATCH_TIME_FOREVER
+                    : clock == OVERCAST_SWIFT_CONTINUOUS_CLOCK ? value | OVERCAST_DISPATCH_MONOTONIC_MASK
+                    : value;
     enqueueAt(when, job, runJob);
 }
 

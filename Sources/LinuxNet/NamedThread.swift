@@ -19,7 +19,7 @@ extension Thread {
 
 /// Names the calling thread in the kernel, cut to its 15 bytes at a character boundary
 /// (the kernel would cut inside a character).
-public func nameCurrentThread(_ name: String) {
+func nameCurrentThread(_ name: String) {
     var bytes: [UInt8] = []
     for character in name {
         let encoded = Array(String(character).utf8)

@@ -7,7 +7,7 @@ import Lab
 /// idle-CPU target is twice keepalived's, and keepalived wakes only for VRRP).
 @Suite struct IdleDaemonTests {
     /// One thread of a process: its kernel name and how often it has been scheduled.
-    struct ThreadSample: Equatable {
+    struct ThreadSample {
         var name: String
         var wakeups: Int
     }

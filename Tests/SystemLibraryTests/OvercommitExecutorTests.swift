@@ -44,15 +44,43 @@ import LinuxNet
     @Test(.timeLimit(.minutes(1)))
     func cancellationEndsALongSleepAtOnce() async throws {
         let sleeper = Task { try await OvercommitExecutor.sleep(for: .seconds(3600)) }
-        // Long enough for the sleeper to be waiting on its timer (cancellation before it
-        // starts is the next test).
-        try await Task.sleep(for: .milliseconds(200))
         let clock = ContinuousClock()
         let cancelled = clock.now
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
         // "At once" against an hour: seconds would mean the cancellation went unheard.
         #expect(clock.now - cancelled < .seconds(10))
+    }
+
+    /// The resume-once rule without timers: cancellation while waiting wins over the timer
+    /// that fires after it, and cancellation before the continuation exists resumes it as
+    /// soon as it is handed over (a second resume would trap).
+    @Test(.timeLimit(.minutes(1)))
+    func aSleeperResumesOnceWhicheverEndComesFirst() async {
+        let waiting = Sleeper()
+        await #expect(throws: CancellationError.self) {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                #expect(waiting.begin(continuation))
+                waiting.end(throwing: CancellationError())
+                waiting.end(throwing: nil)
+            }
+        }
+        let early = Sleeper()
+        early.end(throwing: CancellationError())
+        await #expect(throws: CancellationError.self) {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                #expect(!early.begin(continuation))
+                early.end(throwing: nil)
+            }
+        }
+        let fired = Sleeper()
+        await #expect(throws: Never.self) {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                #expect(fired.begin(continuation))
+                fired.end(throwing: nil)
+                fired.end(throwing: CancellationError())
+            }
+        }
     }
 
     @Test(.timeLimit(.minutes(1)))
