@@ -68,7 +68,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func config(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         let report = ConfigurationLoader.load(text: text, file: "fuzz.conf")
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        // Lines are counted in bytes, as the lexer counts them: split on the String would
+        // take "\r\n" as one Character that is not "\n" and miss the lines of a CRLF file.
+        let lines = bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         for diagnostic in report.diagnostics {
             precondition(diagnostic.location.line >= 1 && diagnostic.location.line <= max(1, lines),
                          "a diagnostic points at a line of the file: \(diagnostic)")

@@ -44,6 +44,15 @@ import Lab
         #expect(routerID.words[1].location == SourceLocation(file: "t.conf", line: 2, column: 16))
     }
 
+    /// A file saved with CRLF endings: errors name the line an editor shows. (The fuzzer's
+    /// line oracle once split the text into Characters, where "\r\n" is one, and called
+    /// these lines out of the file.)
+    @Test func crlfFilesReportTheirLines() {
+        let report = ConfigurationLoader.load(text: "! windows\r\nvrrp_instance X {\r\n    state BOGUS\r\n}\r\n", file: "crlf.conf")
+        let error = report.diagnostics.first { $0.message.contains("BOGUS") }
+        #expect(error?.location == SourceLocation(file: "crlf.conf", line: 3, column: 11), "\(report.diagnostics)")
+    }
+
     @Test func conditionalLinesFollowTheConfigID() {
         let text = "@high priority 170\n@low priority 85\n@^high other 1\nplain 2"
         #expect(shape(statements(text).0) == "other 1; plain 2")
