@@ -96,16 +96,18 @@ public final class CheckEngine {
 
     /// Drives every check in flight, waiting up to `waitMilliseconds` for activity, and
     /// returns the checks that finished, by id. Every check ends by its own timeout.
+    ///
+    /// One pass over the transfers per call: `curl_multi_perform` visits every transfer
+    /// in flight, so a pass costs O(in flight). A check just started needs no pass of its
+    /// own first, because `curl_multi_poll` returns at once while a new transfer is due
+    /// (a pass before the poll, as the first version made, doubled the passes).
     public func perform(waitMilliseconds: Int32) -> [(String, CheckResult)] {
         var finished: [(String, CheckResult)] = []
+        guard !running.isEmpty else { return finished }
+        curl_multi_poll(multi, nil, 0, waitMilliseconds, nil)
         var active: Int32 = 0
         curl_multi_perform(multi, &active)
         collect(into: &finished)
-        if finished.isEmpty && !running.isEmpty {
-            curl_multi_poll(multi, nil, 0, waitMilliseconds, nil)
-            curl_multi_perform(multi, &active)
-            collect(into: &finished)
-        }
         return finished
     }
 

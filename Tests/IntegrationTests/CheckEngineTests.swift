@@ -93,6 +93,26 @@ import HealthChecks
         #expect(results.count == targets.count)
     }
 
+    /// A check started while another hangs is driven at once, not after the loop's long
+    /// wait: `perform` polls before its one pass, so the poll has to return for a new
+    /// transfer. Were it to sleep through the wait, the hanging check's 8 s timeout would
+    /// end first; the good check must come out while the hanging one is still in flight.
+    @Test func aNewCheckIsNotHeldBehindTheWait() throws {
+        let (server, base, directory) = try Self.startServers(count: 1)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let engine = CheckEngine()
+        #expect(engine.start(CheckTarget(id: "hang", url: "http://127.0.0.1:\(base)/hang", connectTimeout: 8,
+                                         kind: .http(expectedStatus: [], digest: nil))) == nil)
+        // Let the hanging check connect and send, so that it only waits from now on.
+        for _ in 0..<5 { #expect(engine.perform(waitMilliseconds: 50).isEmpty) }
+        #expect(engine.start(CheckTarget(id: "good", url: "http://127.0.0.1:\(base)/", connectTimeout: 8,
+                                         kind: .http(expectedStatus: [], digest: nil))) == nil)
+        var finished: [(String, CheckResult)] = []
+        while finished.isEmpty { finished = engine.perform(waitMilliseconds: 10_000) }
+        #expect(finished.map(\.0) == ["good"] && finished.first?.1 == .success, "\(finished)")
+        #expect(engine.inFlight == 1, "the hanging check is still in flight")
+    }
+
     /// 500 real servers checked in one batch, each bounded by a 1 s timeout: all answer.
     @Test func fiveHundredServersInOneBatch() throws {
         let (server, base, directory) = try Self.startServers(count: 500)
