@@ -75,6 +75,20 @@ import Testing
         #expect(throws: XMLTreeError.self) { try XMLTree.parse([0xFF, 0xFE, 0x00, 0x3C]) }
     }
 
+    /// The parse ends at the first error and says where that was. Foundation lets libxml2
+    /// recover and read on; each later error of a garbled answer leaked memory (found by
+    /// fuzzing, `Fuzz/regressions/ec2/garbled-answer-many-errors.xml`), and the error
+    /// thrown named where the parser gave up, not the first fault.
+    @Test func theFirstErrorEndsTheParse() {
+        let garbled = "<?xml version=\"1.0\"?>\n<DescribeRouteTablesResponse>\n<a></b>\n<c></d>\n<e></f>\n</DescribeRouteTablesResponse>\n"
+        do {
+            _ = try XMLTree.parse(Array(garbled.utf8))
+            Issue.record("a garbled document parsed")
+        } catch {
+            #expect(error.line == 3, "\(error)")
+        }
+    }
+
     /// Found by fuzzing: Foundation's parser trapped on a name that is not UTF-8. Such
     /// bytes are refused before parsing, with where they are.
     @Test func bytesThatAreNotUTF8AreRefusedWithTheirPlace() {
