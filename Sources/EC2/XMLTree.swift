@@ -112,6 +112,7 @@ public struct XMLTree: Sendable, Hashable {
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+            guard !stopping(parser) else { return }
             guard stack.count < Self.maximumDepth else {
                 error = XMLTreeError(line: parser.lineNumber, column: parser.columnNumber,
                                      message: "elements nested deeper than \(Self.maximumDepth)")
@@ -123,7 +124,7 @@ public struct XMLTree: Sendable, Hashable {
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
-            guard !stack.isEmpty else { return }
+            guard !stopping(parser), !stack.isEmpty else { return }
             stack[stack.count - 1].text += string
         }
 
@@ -131,16 +132,24 @@ public struct XMLTree: Sendable, Hashable {
         /// and every further error of a garbled answer cost memory that was never freed
         /// (found by fuzzing: about 25 KB per parse of one 1.6 KB document, so a proxy's
         /// error page on every route refresh would have grown the daemon without bound).
+        /// The parse is stopped from the next element or text callback: stopping it from
+        /// inside libxml2's error handler made libxml2 read a null pointer (also found by
+        /// fuzzing, with an unsupported encoding).
         func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
-            if error == nil {
-                error = XMLTreeError(line: parser.lineNumber, column: parser.columnNumber,
-                                     message: (parseError as NSError).localizedDescription)
-            }
+            guard error == nil else { return }
+            error = XMLTreeError(line: parser.lineNumber, column: parser.columnNumber,
+                                 message: (parseError as NSError).localizedDescription)
+        }
+
+        /// Whether a callback should stop the parse instead of building.
+        private func stopping(_ parser: XMLParser) -> Bool {
+            guard error != nil else { return false }
             parser.abortParsing()
+            return true
         }
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
-            guard var element = stack.popLast() else { return }
+            guard !stopping(parser), var element = stack.popLast() else { return }
             element.text = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
             if stack.isEmpty { root = element } else { stack[stack.count - 1].children.append(element) }
         }
