@@ -10,6 +10,11 @@ static inline CURLcode overcast_curl_setopt_pointer(CURL *h, CURLoption o, void 
 static inline CURLcode overcast_curl_setopt_write_function(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, f);
 }
+/// CURLOPT_PREREQFUNCTION (libcurl 7.80): called once the connection is made, just before
+/// the request goes out.
+static inline CURLcode overcast_curl_setopt_prereq_function(CURL *h, int (*f)(void *, char *, char *, int, int)) {
+    return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, f);
+}
 static inline CURLcode overcast_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode overcast_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 #endif

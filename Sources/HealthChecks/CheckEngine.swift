@@ -70,23 +70,67 @@ public final class CheckEngine {
         }
     }
 
+    /// A deadline's entry: which easy handle, and which transfer on it (handles are reused).
+    private struct DeadlineKey: Sendable {
+        var easy: Int
+        var serial: Int
+    }
+
+    /// The time of the current pass and the deadlines of the checks in flight. Callbacks
+    /// during a pass use the pass's time: one clock read per pass serves them all (under
+    /// emulation a clock read is a trapped system call).
+    private final class Deadlines {
+        var passTime: Double = 0
+        var queue = DueQueue<DeadlineKey>()
+    }
+
     private final class Transfer {
         let target: CheckTarget
+        let key: DeadlineKey
+        let deadlines: Deadlines
+        /// When the server must have been heard from; infinite while connecting (libcurl's
+        /// connect timeout bounds that stage).
+        var deadline = Double.infinity
         var body: [UInt8] = []
         var headers: UnsafeMutablePointer<curl_slist>?
-        init(target: CheckTarget) { self.target = target }
+        init(target: CheckTarget, key: DeadlineKey, deadlines: Deadlines) {
+            self.target = target
+            self.key = key
+            self.deadlines = deadlines
+        }
         deinit { if let headers { curl_slist_free_all(headers) } }
+
+        /// The server did its part of a stage (the connection is up and the request goes
+        /// out, or part of the answer came in): it has a whole connect_timeout again for the
+        /// next, as keepalived re-arms its timer at each stage.
+        func progressed() {
+            let next = deadlines.passTime + target.connectTimeout
+            guard next != deadline else { return }
+            deadline = next
+            deadlines.queue.push(next, key)
+        }
     }
 
     private var running: [UnsafeMutableRawPointer: (Transfer, Unmanaged<Transfer>)] = [:]
+    private let deadlines = Deadlines()
+    private var serial = 0
 
     /// Checks started and not finished yet.
     public var inFlight: Int { running.count }
+    /// Passes over the transfers (`perform` calls that had checks in flight).
+    public private(set) var passes = 0
+    /// Transfers in flight summed over the passes: libcurl visits each of them on every
+    /// pass, so this over `passes` is what a pass costs.
+    public private(set) var transfersVisited = 0
+    /// Checks ended by their deadline (nothing heard for connect_timeout).
+    public private(set) var timeouts = 0
 
     /// Starts a check; its result comes out of `perform` when it finishes.
     public func start(_ target: CheckTarget) -> CheckResult? {
         guard let easy = spare.popLast() ?? curl_easy_init() else { return .failure("curl_easy_init failed") }
-        let transfer = Transfer(target: target)
+        serial &+= 1
+        let transfer = Transfer(target: target, key: DeadlineKey(easy: Int(bitPattern: easy), serial: serial),
+                                deadlines: deadlines)
         let context = Unmanaged.passRetained(transfer)
         configure(easy, transfer, context)
         curl_multi_add_handle(multi, easy)
@@ -101,14 +145,50 @@ public final class CheckEngine {
     /// in flight, so a pass costs O(in flight). A check just started needs no pass of its
     /// own first, because `curl_multi_poll` returns at once while a new transfer is due
     /// (a pass before the poll, as the first version made, doubled the passes).
+    ///
+    /// Answers before deadlines: the pass reads whatever the servers sent, and only then
+    /// are the checks whose deadline had passed before the pass began timed out. libcurl's
+    /// own whole-transfer timeout is checked before a transfer's socket is read, so a
+    /// checker that was late to look (descheduled, or behind at 1,000 servers) failed
+    /// servers whose answer was already waiting; each such false failure is a retry, then
+    /// a real server marked down and an IPVS change, which made an overloaded checker
+    /// spiral. libcurl's timeouts stay as the connect stage's bound (which it checks after
+    /// trying the connect) and as a backstop for a server that trickles.
     public func perform(waitMilliseconds: Int32) -> [(String, CheckResult)] {
         var finished: [(String, CheckResult)] = []
         guard !running.isEmpty else { return finished }
-        curl_multi_poll(multi, nil, 0, waitMilliseconds, nil)
+        var wait = waitMilliseconds
+        if let earliest = deadlines.queue.earliest {
+            wait = min(wait, Int32(max(0, min(Double(Int32.max), (earliest - Self.now()) * 1000).rounded(.up))))
+        }
+        curl_multi_poll(multi, nil, 0, wait, nil)
+        deadlines.passTime = Self.now()
+        passes += 1
+        transfersVisited += running.count
         var active: Int32 = 0
         curl_multi_perform(multi, &active)
         collect(into: &finished)
+        expire(into: &finished)
         return finished
+    }
+
+    /// Times out the checks whose deadline passed before this pass began: the pass has
+    /// read their sockets, and nothing had come.
+    private func expire(into finished: inout [(String, CheckResult)]) {
+        let now = deadlines.passTime
+        while let (_, key) = deadlines.queue.popDue(at: now) {
+            guard let easy = UnsafeMutableRawPointer(bitPattern: key.easy), let (transfer, context) = running[easy],
+                  transfer.key.serial == key.serial, transfer.deadline <= now else { continue }
+            running.removeValue(forKey: easy)
+            finished.append((transfer.target.id, .failure(Self.timeoutReason(transfer.target))))
+            timeouts += 1
+            recycle(easy)
+            context.release()
+        }
+    }
+
+    static func timeoutReason(_ target: CheckTarget) -> String {
+        "Timeout: the server sent nothing for connect_timeout (\(target.connectTimeout) s)"
     }
 
     private func collect(into finished: inout [(String, CheckResult)]) {
@@ -126,7 +206,7 @@ public final class CheckEngine {
     public func run(_ targets: [CheckTarget]) -> [String: CheckResult] {
         var results: [String: CheckResult] = [:]
         for target in targets { if let failed = start(target) { results[target.id] = failed } }
-        let deadline = Self.now() + (targets.map(\.connectTimeout).max() ?? 0) + 5
+        let deadline = Self.now() + Self.backstopFactor * (targets.map(\.connectTimeout).max() ?? 0) + 5
         while !running.isEmpty && Self.now() < deadline {
             for (id, result) in perform(waitMilliseconds: 100) { results[id] = result }
         }
@@ -139,6 +219,10 @@ public final class CheckEngine {
         return results
     }
 
+    /// libcurl's whole-transfer timeout in connect_timeouts: the connect, the answer, and
+    /// room for an answer in several parts.
+    static let backstopFactor: Double = 3
+
     /// Monotonic seconds (CLOCK_MONOTONIC).
     public static func now() -> Double {
         var ts = timespec()
@@ -150,9 +234,12 @@ public final class CheckEngine {
         let target = transfer.target
         let timeoutMs = max(1, Int(target.connectTimeout * 1000))
         overcast_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        // keepalived's connect_timeout bounds each stage of a check (the connect, then each
+        // wait for the answer), not the whole. libcurl bounds the connect (and a TLS
+        // handshake); `perform` bounds the waits; libcurl's whole-transfer timeout is only
+        // the backstop for a server that trickles its answer.
         overcast_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMs)
-        // keepalived's connect_timeout bounds the whole check.
-        overcast_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMs)
+        overcast_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(Self.backstopFactor) * timeoutMs)
         overcast_curl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
         // Real servers are addresses, so there is nothing to resolve, yet libcurl keeps a
         // DNS cache entry per host for 60 s and walks the whole cache on every transfer
@@ -172,6 +259,11 @@ public final class CheckEngine {
             overcast_curl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
         case .http:
             overcast_curl_setopt_string(easy, CURLOPT_URL, target.url)
+            overcast_curl_setopt_pointer(easy, CURLOPT_PREREQDATA, context.toOpaque())
+            overcast_curl_setopt_prereq_function(easy) { user, _, _, _, _ in
+                if let user { Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue().progressed() }
+                return 0   // CURL_PREREQFUNC_OK
+            }
             // keepalived does not verify the real servers' certificates.
             overcast_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
             overcast_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
@@ -180,6 +272,7 @@ public final class CheckEngine {
                 guard let user, let data else { return 0 }
                 let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
                 transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+                transfer.progressed()
                 return size * count
             }
             if let host = target.virtualHost {

@@ -1,10 +1,11 @@
-/// The checkers waiting for their next run, earliest first: a binary min-heap of
-/// (time, key). With a thousand checkers each finishing once a second, finding what is
-/// due must not mean visiting every checker each time one finishes. Entries are never
-/// removed early: the owner skips an entry whose time no longer matches its checker
-/// (rescheduled, reconfigured or removed), which keeps every operation O(log n).
-public struct DueQueue: Sendable {
-    private var items: [(time: Double, key: String)] = []
+/// What waits for a time, earliest first: a binary min-heap of (time, key). The checkers
+/// waiting for their next run use it, and so do the checks in flight waiting for their
+/// deadline. With a thousand checkers each finishing once a second, finding what is due
+/// must not mean visiting every checker each time one finishes. Entries are never removed
+/// early: the owner skips an entry whose time no longer matches its checker (rescheduled,
+/// reconfigured or removed), which keeps every operation O(log n).
+public struct DueQueue<Key: Sendable>: Sendable {
+    private var items: [(time: Double, key: Key)] = []
 
     public init() {}
 
@@ -13,7 +14,7 @@ public struct DueQueue: Sendable {
     /// The earliest time waiting, if any.
     public var earliest: Double? { items.first?.time }
 
-    public mutating func push(_ time: Double, _ key: String) {
+    public mutating func push(_ time: Double, _ key: Key) {
         items.append((time, key))
         var child = items.count - 1
         while child > 0 {
@@ -25,7 +26,7 @@ public struct DueQueue: Sendable {
     }
 
     /// Removes and returns the earliest entry when it is due at `now`.
-    public mutating func popDue(at now: Double) -> (time: Double, key: String)? {
+    public mutating func popDue(at now: Double) -> (time: Double, key: Key)? {
         guard let first = items.first, first.time <= now else { return nil }
         let last = items.removeLast()
         guard !items.isEmpty else { return first }

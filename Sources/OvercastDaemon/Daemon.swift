@@ -246,7 +246,7 @@ public final class Daemon: @unchecked Sendable {
                                       RealServerStatus(virtualServer: $0.virtualServer, address: $0.address, port: $0.port,
                                                        up: $0.up, lastFailure: $0.lastFailure)
                                   },
-                                  ipvs: loadBalancer.status, metrics: metricsState)
+                                  healthChecker: health.checkerStatus, ipvs: loadBalancer.status, metrics: metricsState)
     }
 
     func statusJSON() -> Data {

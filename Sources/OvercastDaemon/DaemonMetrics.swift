@@ -69,6 +69,19 @@ public final class DaemonMetrics: Sendable {
             out.gauge("overcast_real_server_up", "1 while every checker of the real server passes", server.up ? 1 : 0,
                       ["virtual_server": server.virtualServer, "address": server.address, "port": "\(server.port)"])
         }
+        if let checker = status.healthChecker {
+            out.counter("overcast_health_check_runs_total", "Checker runs started (one per checker and delay_loop)", checker.runsStarted)
+            out.counter("overcast_health_check_start_lag_seconds_total", "How late checker runs started after they were due, summed",
+                        seconds: checker.startLagSeconds)
+            out.counter("overcast_health_check_transfers_total", "HTTP and TCP check transfers finished", checker.transfersFinished)
+            out.counter("overcast_health_check_transfer_failures_total", "Check transfers that failed", checker.transfersFailed)
+            out.counter("overcast_health_check_timeouts_total", "Check transfers ended because the server sent nothing for connect_timeout",
+                        checker.timeouts)
+            out.gauge("overcast_health_check_in_flight", "Check transfers in flight", Double(checker.inFlight))
+            out.counter("overcast_health_checker_passes_total", "Passes of the checker over its transfers in flight", checker.passes)
+            out.counter("overcast_health_checker_transfers_visited_total", "Transfers in flight summed over the checker's passes",
+                        checker.transfersVisited)
+        }
         if let ipvs = status.ipvs {
             out.gauge("overcast_ipvs_services", "IPVS virtual services programmed", Double(ipvs.services))
             out.gauge("overcast_ipvs_destinations", "IPVS real servers programmed", Double(ipvs.destinations))
@@ -131,5 +144,12 @@ private struct MetricWriter {
         let counter = labels.isEmpty ? registry.makeCounter(descriptor: descriptor)
                                      : registry.makeCounter(descriptor: descriptor, labels: self.labels(labels))
         counter.increment(by: Int64(max(value, 0)))
+    }
+
+    func counter(_ name: String, _ help: String, seconds: Double, _ labels: [String: String] = [:]) {
+        let descriptor = DaemonMetrics.descriptor(name, help)
+        let counter = labels.isEmpty ? registry.makeCounter(descriptor: descriptor)
+                                     : registry.makeCounter(descriptor: descriptor, labels: self.labels(labels))
+        if seconds.isFinite && seconds > 0 { counter.increment(by: seconds) }
     }
 }

@@ -45,9 +45,13 @@ final class HealthMonitor: @unchecked Sendable {
     /// servers at delay_loop 1 would make that a million visits a second).
     private var checkersOf: [DesiredTable.RealServerID: [String]] = [:]
     /// Checkers not running, by their next run (stale entries are skipped).
-    private var queue = DueQueue()
+    private var queue = DueQueue<String>()
     private var miscResults: [(String, Int32?)] = []
     private var started = false
+    /// The checker's own counters (written by the checks thread once per loop).
+    private var counters = HealthCheckerStatus()
+    /// The checker's counters; nil when no check has been configured.
+    var checkerStatus: HealthCheckerStatus? { lock.withLock { started ? counters : nil } }
     private let wakeup = Wakeup()
     /// Called (on the monitor thread) whenever a real server goes up or down.
     var onChange: (@Sendable (@escaping @Sendable (DesiredTable.RealServerID) -> Bool,
@@ -201,6 +205,8 @@ final class HealthMonitor: @unchecked Sendable {
                     c.failure = nil
                     checkers[key] = c
                     list.append(c)
+                    counters.runsStarted += 1
+                    counters.startLagSeconds += now - time
                 }
                 return list
             }
@@ -224,9 +230,18 @@ final class HealthMonitor: @unchecked Sendable {
             let nextDue = lock.withLock { queue.earliest } ?? (now + 1)
             let wait = Int32(max(10, min(1000, (nextDue - Self.clock()) * 1000)))
             if engine.inFlight > 0 {
-                for (id, result) in engine.perform(waitMilliseconds: wait) {
+                let finished = engine.perform(waitMilliseconds: wait)
+                for (id, result) in finished {
                     guard let key = targetOwner.removeValue(forKey: id) else { continue }
                     if case .failure(let reason) = result { record(key, success: false, reason: reason) } else { record(key, success: true, reason: "") }
+                }
+                lock.withLock {
+                    counters.transfersFinished += finished.count
+                    counters.transfersFailed += finished.filter { !$0.1.succeeded }.count
+                    counters.timeouts = engine.timeouts
+                    counters.inFlight = engine.inFlight
+                    counters.passes = engine.passes
+                    counters.transfersVisited = engine.transfersVisited
                 }
             } else {
                 var p = pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)

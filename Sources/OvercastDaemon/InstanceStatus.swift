@@ -40,6 +40,8 @@ public struct DaemonStatus: Codable, Sendable {
     public var reloads: Int
     public var instances: [InstanceStatus]
     public var realServers: [RealServerStatus] = []
+    /// The health checker's own counters; nil without checks.
+    public var healthChecker: HealthCheckerStatus?
     /// The IPVS table this daemon programs; nil without virtual servers.
     public var ipvs: IPVSStatus?
     /// The Prometheus endpoint's URL (or why it is not serving); nil when not configured.
@@ -67,4 +69,25 @@ public struct RealServerStatus: Codable, Sendable, Hashable {
     public var port: Int
     public var up: Bool
     public var lastFailure: String?
+}
+
+/// The health checker itself: how much it does and whether it keeps up. A checker that
+/// falls behind starts checks late (`startLagSeconds` grows by more than a few
+/// milliseconds per run) and pays for every transfer in flight on each pass
+/// (`transfersVisited` over `passes`).
+public struct HealthCheckerStatus: Codable, Sendable, Hashable {
+    /// Checker runs started (one per checker and delay_loop; a run asks every `url`).
+    public var runsStarted = 0
+    /// How late runs started after they were due, summed over the runs.
+    public var startLagSeconds = 0.0
+    /// HTTP and TCP transfers (one per `url`, or one connect) finished, and how many failed.
+    public var transfersFinished = 0
+    public var transfersFailed = 0
+    /// Transfers ended because the server sent nothing for connect_timeout.
+    public var timeouts = 0
+    public var inFlight = 0
+    /// Passes over the transfers in flight, and the transfers they visited.
+    public var passes = 0
+    public var transfersVisited = 0
+    public init() {}
 }

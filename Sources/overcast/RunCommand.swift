@@ -74,6 +74,13 @@ struct Status: ParsableCommand {
                   + "\(ipvs.reconciliations) reconciliations, last \(ipvs.lastChanges) in \(String(format: "%.1f", ipvs.lastMilliseconds)) ms"
                   + (ipvs.lastError.map { "; error: \($0)" } ?? ""))
         }
+        if let c = status.healthChecker {
+            let lag = c.runsStarted > 0 ? c.startLagSeconds / Double(c.runsStarted) * 1000 : 0
+            let visited = c.passes > 0 ? Double(c.transfersVisited) / Double(c.passes) : 0
+            print("health checker: \(c.runsStarted) runs started (\(String(format: "%.1f", lag)) ms late on average), "
+                  + "\(c.transfersFinished) transfers done, \(c.transfersFailed) failed, \(c.timeouts) timed out, \(c.inFlight) in flight; "
+                  + "\(c.passes) passes of \(String(format: "%.1f", visited)) transfers")
+        }
         for r in status.realServers {
             print("real server \(r.address):\(r.port) of \(r.virtualServer): \(r.up ? "UP" : "DOWN")"
                   + (r.lastFailure.map { " (\($0))" } ?? ""))

@@ -6,7 +6,7 @@ import Testing
     /// that is not yet due comes out.
     @Test func dueEntriesComeOutEarliestFirstAndOnlyWhenDue() {
         var random = SystemRandomNumberGenerator()
-        var queue = DueQueue()
+        var queue = DueQueue<String>()
         var times: [Double] = []
         for n in 0..<500 {
             let time = Double.random(in: 0..<100, using: &random)
@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func equalTimesAllComeOut() {
-        var queue = DueQueue()
+        var queue = DueQueue<String>()
         for key in ["a", "b", "c"] { queue.push(1, key) }
         var keys: [String] = []
         while let entry = queue.popDue(at: 1) { keys.append(entry.key) }

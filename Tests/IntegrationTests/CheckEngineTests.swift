@@ -22,6 +22,13 @@ import HealthChecks
                     host = line[5:].strip()
             if path == b"/hang":
                 await asyncio.sleep(30)
+            if path == b"/trickle":
+                writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 4\\r\\nConnection: close\\r\\n\\r\\n")
+                for _ in range(4):
+                    writer.write(b"x")
+                    await writer.drain()
+                    await asyncio.sleep(0.3)
+                writer.close(); return
             if path == b"/slow":
                 await asyncio.sleep(0.3)
             status = b"500 Internal Server Error" if path == b"/error" else b"200 OK"
@@ -111,6 +118,50 @@ import HealthChecks
         while finished.isEmpty { finished = engine.perform(waitMilliseconds: 10_000) }
         #expect(finished.map(\.0) == ["good"] && finished.first?.1 == .success, "\(finished)")
         #expect(engine.inFlight == 1, "the hanging check is still in flight")
+    }
+
+    /// A checker that is late to look (descheduled, or behind at 1,000 servers) does not
+    /// fail a server whose answer is already waiting, and still fails one that sent
+    /// nothing: the pass reads the sockets before deadlines are applied. libcurl's own
+    /// timeout, checked before reading, failed the answered check too.
+    @Test func aLateLookReadsTheAnswerBeforeTheDeadline() throws {
+        let (server, base, directory) = try Self.startServers(count: 1)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let engine = CheckEngine()
+        for (id, path) in [("answered", "/slow"), ("silent", "/hang")] {
+            #expect(engine.start(CheckTarget(id: id, url: "http://127.0.0.1:\(base)\(path)", connectTimeout: 0.6,
+                                             kind: .http(expectedStatus: [], digest: nil))) == nil)
+        }
+        // Connect and send both requests, then look away for twice the timeout: the
+        // answered server replies 0.3 s into that, the silent one never.
+        for _ in 0..<3 { #expect(engine.perform(waitMilliseconds: 20).isEmpty) }
+        Thread.sleep(forTimeInterval: 1.2)
+        var results: [String: CheckResult] = [:]
+        for _ in 0..<20 where results.count < 2 {
+            for (id, result) in engine.perform(waitMilliseconds: 100) { results[id] = result }
+        }
+        #expect(results["answered"] == .success, "\(results)")
+        if case .failure(let reason)? = results["silent"] { #expect(reason.lowercased().contains("timeout")) } else {
+            Issue.record("a server that sent nothing passed its check: \(results)")
+        }
+    }
+
+    /// connect_timeout bounds each wait, as in keepalived, not the whole check: an answer
+    /// that comes in parts 0.3 s apart passes a 0.5 s timeout although it takes 0.9 s,
+    /// while a server that stops sending is still timed out.
+    @Test func theTimeoutBoundsEachWaitNotTheWholeAnswer() throws {
+        let (server, base, directory) = try Self.startServers(count: 1)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let started = CheckEngine.now()
+        let results = CheckEngine().run([
+            CheckTarget(id: "trickle", url: "http://127.0.0.1:\(base)/trickle", connectTimeout: 0.5,
+                        kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "hang", url: "http://127.0.0.1:\(base)/hang", connectTimeout: 0.5,
+                        kind: .http(expectedStatus: [], digest: nil)),
+        ])
+        #expect(results["trickle"] == .success, "\(results)")
+        #expect(results["hang"]?.succeeded == false)
+        #expect(CheckEngine.now() - started >= 0.85, "the trickling answer took its 0.9 s")
     }
 
     /// 500 real servers checked in one batch, each bounded by a 1 s timeout: all answer.

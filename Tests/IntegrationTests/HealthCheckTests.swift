@@ -62,6 +62,13 @@ import Lab
         #expect(waitUntil(timeout: 8) { states() == ["172.31.8.1": true, "172.31.8.2": false] }, "\(states())")
         #expect(waitUntil(timeout: 3) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("down") })
         #expect(lab.log(lb).contains("real server down"))
+        // The checker's own counters: every transfer finished belongs to a run started, the
+        // refused connects (first try and retry) are failures, and a refusal is no timeout.
+        let checker = lab.overcastStatus(lb)?["healthChecker"] as? [String: Any] ?? [:]
+        func count(_ key: String) -> Int { checker[key] as? Int ?? -1 }
+        #expect(count("runsStarted") >= 4 && count("transfersFinished") >= 4 && count("passes") > 0, "\(checker)")
+        #expect(count("transfersFinished") <= count("runsStarted"), "\(checker)")
+        #expect(count("transfersFailed") >= 2 && count("timeouts") == 0, "\(checker)")
 
         second = try serve(web2, tag: "-again")
         #expect(waitUntil(timeout: 8) { states() == ["172.31.8.1": true, "172.31.8.2": true] })

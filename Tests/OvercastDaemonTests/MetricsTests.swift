@@ -37,6 +37,9 @@ struct Exposition {
                      instances: instances,
                      realServers: [RealServerStatus(virtualServer: "TCP 10.0.0.1:80", address: "10.0.1.1", port: 80, up: false,
                                                     lastFailure: "HTTP 503")],
+                     healthChecker: { var c = HealthCheckerStatus(); c.runsStarted = 12; c.startLagSeconds = 0.5
+                                      c.transfersFinished = 11; c.transfersFailed = 2; c.timeouts = 1; c.inFlight = 3
+                                      c.passes = 8; c.transfersVisited = 20; return c }(),
                      ipvs: IPVSStatus(services: 10, destinations: 40, changesApplied: 41, reconciliations: 3, lastChanges: 1,
                                       lastMilliseconds: 250, lastError: nil))
     }
@@ -59,6 +62,16 @@ struct Exposition {
         #expect(e.samples[#"overcast_vrrp_info{instance="VI_1",interface="eth0",transport="unicast",version="3",vrid="51"}"#] == 1)
         #expect(e.samples[#"overcast_real_server_up{address="10.0.1.1",port="80",virtual_server="TCP 10.0.0.1:80"}"#] == 0)
         #expect(e.samples["overcast_ipvs_changes_total"] == 41)
+        #expect(e.samples["overcast_health_check_runs_total"] == 12)
+        #expect(e.samples["overcast_health_check_start_lag_seconds_total"] == 0.5)
+        #expect(e.samples["overcast_health_check_transfers_total"] == 11)
+        #expect(e.samples["overcast_health_check_transfer_failures_total"] == 2)
+        #expect(e.samples["overcast_health_check_timeouts_total"] == 1)
+        #expect(e.samples["overcast_health_check_in_flight"] == 3)
+        #expect(e.samples["overcast_health_checker_passes_total"] == 8)
+        #expect(e.samples["overcast_health_checker_transfers_visited_total"] == 20)
+        #expect(e.types["overcast_health_check_timeouts_total"] == "counter")
+        #expect(e.types["overcast_health_check_start_lag_seconds_total"] == "counter")
         #expect(e.samples["overcast_ipvs_last_reconcile_seconds"] == 0.25)
         #expect(e.samples["overcast_reloads_total"] == 2)
         #expect(e.samples[#"overcast_build_info{version="9.9.9"}"#] == 1)
