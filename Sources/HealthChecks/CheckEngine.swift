@@ -158,6 +158,9 @@ public final class CheckEngine {
         var finished: [(String, CheckResult)] = []
         guard !running.isEmpty else { return finished }
         var wait = waitMilliseconds
+        // Entries of finished checks (most of them: an answer takes milliseconds) must not
+        // wake the poll; dropping them from the top costs O(log n) each, once.
+        while let (time, key) = deadlines.queue.first, !isCurrent(key, time) { _ = deadlines.queue.popDue(at: time) }
         if let earliest = deadlines.queue.earliest {
             wait = min(wait, Int32(max(0, min(Double(Int32.max), (earliest - Self.now()) * 1000).rounded(.up))))
         }
@@ -172,13 +175,19 @@ public final class CheckEngine {
         return finished
     }
 
+    /// Whether a deadline entry is still its transfer's deadline (not finished, not moved).
+    private func isCurrent(_ key: DeadlineKey, _ time: Double) -> Bool {
+        guard let easy = UnsafeMutableRawPointer(bitPattern: key.easy), let (transfer, _) = running[easy] else { return false }
+        return transfer.key.serial == key.serial && transfer.deadline == time
+    }
+
     /// Times out the checks whose deadline passed before this pass began: the pass has
     /// read their sockets, and nothing had come.
     private func expire(into finished: inout [(String, CheckResult)]) {
         let now = deadlines.passTime
-        while let (_, key) = deadlines.queue.popDue(at: now) {
-            guard let easy = UnsafeMutableRawPointer(bitPattern: key.easy), let (transfer, context) = running[easy],
-                  transfer.key.serial == key.serial, transfer.deadline <= now else { continue }
+        while let (time, key) = deadlines.queue.popDue(at: now) {
+            guard isCurrent(key, time), let easy = UnsafeMutableRawPointer(bitPattern: key.easy),
+                  let (transfer, context) = running[easy] else { continue }
             running.removeValue(forKey: easy)
             finished.append((transfer.target.id, .failure(Self.timeoutReason(transfer.target))))
             timeouts += 1

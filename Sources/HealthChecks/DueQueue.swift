@@ -14,6 +14,9 @@ public struct DueQueue<Key: Sendable>: Sendable {
     /// The earliest time waiting, if any.
     public var earliest: Double? { items.first?.time }
 
+    /// The earliest entry, if any.
+    public var first: (time: Double, key: Key)? { items.first }
+
     public mutating func push(_ time: Double, _ key: Key) {
         items.append((time, key))
         var child = items.count - 1

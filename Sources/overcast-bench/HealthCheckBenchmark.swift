@@ -35,6 +35,7 @@ struct HealthCheckBenchmark {
         var cpu: [String: [Double]] = [:]
         var jitter: [String: [Double]] = [:]
         var rate: [String: [Double]] = [:]
+        var startLag: [Double] = [], failures: [Double] = []
         for run in 0..<runs {
             for variant in variants {
                 let sample = try once(keepalived: variant == "keepalived", servers: servers, window: window)
@@ -43,7 +44,12 @@ struct HealthCheckBenchmark {
                 rate[variant, default: []].append(sample.rate)
                 log("health \(servers) servers \(variant) run \(run + 1)/\(runs): "
                     + String(format: "%.1f ms CPU/s, %.0f checks/s, jitter median %.1f ms p99 %.1f ms", sample.cpu, sample.rate,
-                             Summary(sample.jitter)?.median ?? 0, Summary(sample.jitter)?.p99 ?? 0))
+                             Summary(sample.jitter)?.median ?? 0, Summary(sample.jitter)?.p99 ?? 0)
+                    + (sample.checker.map { "; " + $0.text } ?? ""))
+                if let counts = sample.checker {
+                    startLag.append(counts.meanStartLag)
+                    failures.append(counts.failuresPerSecond)
+                }
             }
         }
         let title = "health: \(servers) HTTP real servers, delay_loop 1"
@@ -74,6 +80,9 @@ struct HealthCheckBenchmark {
             ResultRow(benchmark: "\(title): CPU per check", variant: "keepalived checker", unit: "ms", summary: Summary(perCheck("keepalived"))),
             ResultRow(benchmark: "\(title): checks per second", variant: "overcast", unit: "/s", summary: Summary(rate["overcast"] ?? [])),
             ResultRow(benchmark: "\(title): checks per second", variant: "keepalived checker", unit: "/s", summary: Summary(rate["keepalived"] ?? [])),
+            // Why a run kept up or not, from Overcast's own counters (keepalived has none).
+            ResultRow(benchmark: "\(title): check start lag (mean of a run)", variant: "overcast", unit: "ms", summary: Summary(startLag)),
+            ResultRow(benchmark: "\(title): failed checks per second", variant: "overcast", unit: "/s", summary: Summary(failures)),
         ]
     }
 
@@ -81,6 +90,7 @@ struct HealthCheckBenchmark {
         var cpu: Double
         var jitter: [Double]
         var rate: Double
+        var checker: CheckerCounts?
     }
 
     /// The address of real server `i`: on the web node's loopback, reached through it.
@@ -134,9 +144,13 @@ struct HealthCheckBenchmark {
             throw ChildProcessError("health \(keepalived ? "keepalived" : "overcast"): not every server was checked\n"
                                     + lab.log(balancer, keepalived: keepalived).suffix(2000))
         }
+        // Overcast's checker counts its own work (`overcast status`): read around the window,
+        // outside the CPU measurement, to say why a run kept up or not.
+        let checkerBefore = keepalived ? nil : lab.overcastStatus(balancer)?["healthChecker"] as? [String: Any]
         let start = Date()
         let cpu = CPUMeter(ProcessTree(root: daemon.pid)).measure(for: window)
         let end = Date()
+        let checkerAfter = keepalived ? nil : lab.overcastStatus(balancer)?["healthChecker"] as? [String: Any]
         let elapsed = end.timeIntervalSince(start)
         var jitter: [Double] = []
         var checks = 0
@@ -149,6 +163,32 @@ struct HealthCheckBenchmark {
                 }
             }
         }
-        return Sample(cpu: cpu * 1000 / elapsed, jitter: jitter, rate: Double(checks) / elapsed)
+        var checker: CheckerCounts?
+        if let a = checkerBefore, let b = checkerAfter {
+            func delta(_ key: String) -> Double { ((b[key] as? NSNumber)?.doubleValue ?? 0) - ((a[key] as? NSNumber)?.doubleValue ?? 0) }
+            let runs = delta("runsStarted"), passes = delta("passes")
+            checker = CheckerCounts(meanStartLag: runs > 0 ? delta("startLagSeconds") / runs * 1000 : 0,
+                                    failuresPerSecond: delta("transfersFailed") / elapsed,
+                                    timeoutsPerSecond: delta("timeouts") / elapsed,
+                                    passesPerSecond: passes / elapsed,
+                                    visitedPerPass: passes > 0 ? delta("transfersVisited") / passes : 0)
+        }
+        return Sample(cpu: cpu * 1000 / elapsed, jitter: jitter, rate: Double(checks) / elapsed, checker: checker)
+    }
+
+    /// Overcast's checker over the window, from its own counters.
+    struct CheckerCounts {
+        /// How late check runs started after they were due, mean (ms).
+        var meanStartLag: Double
+        var failuresPerSecond: Double
+        var timeoutsPerSecond: Double
+        var passesPerSecond: Double
+        /// Transfers in flight per pass: what each pass over them costs.
+        var visitedPerPass: Double
+
+        var text: String {
+            String(format: "checker: runs %.1f ms late on average, %.1f failures/s (%.1f time-outs/s), %.0f passes/s over %.0f transfers each",
+                   meanStartLag, failuresPerSecond, timeoutsPerSecond, passesPerSecond, visitedPerPass)
+        }
     }
 }

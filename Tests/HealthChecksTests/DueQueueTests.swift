@@ -15,6 +15,7 @@ import Testing
         }
         #expect(queue.count == 500)
         #expect(queue.earliest == times.min())
+        #expect(queue.first?.time == times.min() && queue.first?.key == "k\(times.firstIndex(of: times.min() ?? 0) ?? -1)")
         var out: [Double] = []
         while let entry = queue.popDue(at: 50) { out.append(entry.time) }
         #expect(out == times.filter { $0 <= 50 }.sorted())

@@ -66,7 +66,7 @@ import Lab
         // refused connects (first try and retry) are failures, and a refusal is no timeout.
         let checker = lab.overcastStatus(lb)?["healthChecker"] as? [String: Any] ?? [:]
         func count(_ key: String) -> Int { checker[key] as? Int ?? -1 }
-        #expect(count("runsStarted") >= 4 && count("transfersFinished") >= 4 && count("passes") > 0, "\(checker)")
+        #expect(count("runsStarted") >= 2 && count("transfersFinished") >= 2 && count("passes") > 0, "\(checker)")
         #expect(count("transfersFinished") <= count("runsStarted"), "\(checker)")
         #expect(count("transfersFailed") >= 2 && count("timeouts") == 0, "\(checker)")
 
