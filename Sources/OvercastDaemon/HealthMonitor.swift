@@ -184,6 +184,14 @@ final class HealthMonitor: @unchecked Sendable {
         return Double(s) + Double(a) / 1e18
     }
 
+    /// At most this many checker runs start between two passes over the transfers. A
+    /// checker that fell behind finds hundreds due at once; starting them all (a connect
+    /// each) made the next pass long, and every answer already in waited for it: in the
+    /// emulated VM at 1,000 servers, 2 passes a second over ~350 transfers each, checks
+    /// taking seconds. Capped, answers are read between batches of connects. A checker
+    /// that keeps up starts a few per pass and never meets the cap.
+    static let startsPerPass = 64
+
     private func start() {
         lock.withLock { started = true }
         let thread = Thread.named("checks") { [self] in run() }
@@ -198,7 +206,7 @@ final class HealthMonitor: @unchecked Sendable {
             // Start what is due.
             let due = lock.withLock { () -> [Checker] in
                 var list: [Checker] = []
-                while let (time, key) = queue.popDue(at: now) {
+                while list.count < Self.startsPerPass, let (time, key) = queue.popDue(at: now) {
                     guard var c = checkers[key], !c.running, c.nextRun == time else { continue }
                     c.running = true
                     c.pending = max(1, c.targets.count)
@@ -228,7 +236,8 @@ final class HealthMonitor: @unchecked Sendable {
             }
             // Collect finished checks.
             let nextDue = lock.withLock { queue.earliest } ?? (now + 1)
-            let wait = Int32(max(10, min(1000, (nextDue - Self.clock()) * 1000)))
+            // Checks left waiting by the cap below start after this pass, without a wait.
+            let wait = nextDue <= now ? 0 : Int32(max(10, min(1000, (nextDue - Self.clock()) * 1000)))
             if engine.inFlight > 0 {
                 let finished = engine.perform(waitMilliseconds: wait)
                 for (id, result) in finished {
