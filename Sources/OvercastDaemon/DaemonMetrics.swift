@@ -139,17 +139,19 @@ private struct MetricWriter {
         gauge.set(value)
     }
 
-    func counter(_ name: String, _ help: String, _ value: Int, _ labels: [String: String] = [:]) {
+    private func makeCounter(_ name: String, _ help: String, _ labels: [String: String]) -> Counter {
         let descriptor = DaemonMetrics.descriptor(name, help)
-        let counter = labels.isEmpty ? registry.makeCounter(descriptor: descriptor)
-                                     : registry.makeCounter(descriptor: descriptor, labels: self.labels(labels))
-        counter.increment(by: Int64(max(value, 0)))
+        return labels.isEmpty ? registry.makeCounter(descriptor: descriptor)
+                              : registry.makeCounter(descriptor: descriptor, labels: self.labels(labels))
     }
 
+    func counter(_ name: String, _ help: String, _ value: Int, _ labels: [String: String] = [:]) {
+        makeCounter(name, help, labels).increment(by: Int64(max(value, 0)))
+    }
+
+    /// A counter of seconds (a sum of durations).
     func counter(_ name: String, _ help: String, seconds: Double, _ labels: [String: String] = [:]) {
-        let descriptor = DaemonMetrics.descriptor(name, help)
-        let counter = labels.isEmpty ? registry.makeCounter(descriptor: descriptor)
-                                     : registry.makeCounter(descriptor: descriptor, labels: self.labels(labels))
+        let counter = makeCounter(name, help, labels)
         if seconds.isFinite && seconds > 0 { counter.increment(by: seconds) }
     }
 }
