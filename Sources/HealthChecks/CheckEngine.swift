@@ -122,7 +122,8 @@ public final class CheckEngine {
     /// Transfers in flight summed over the passes: libcurl visits each of them on every
     /// pass, so this over `passes` is what a pass costs.
     public private(set) var transfersVisited = 0
-    /// Checks ended by their deadline (nothing heard for connect_timeout).
+    /// Checks that timed out: nothing heard for connect_timeout (the connect, or a wait
+    /// for the answer), or the backstop for a trickling answer.
     public private(set) var timeouts = 0
 
     /// Starts a check; its result comes out of `perform` when it finishes.
@@ -205,7 +206,9 @@ public final class CheckEngine {
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                   let (transfer, context) = running.removeValue(forKey: easy) else { continue }
-            finished.append((transfer.target.id, outcome(easy, transfer, code: message.pointee.data.result)))
+            let code = message.pointee.data.result
+            if code == CURLE_OPERATION_TIMEDOUT { timeouts += 1 }   // the connect's bound, or the backstop
+            finished.append((transfer.target.id, outcome(easy, transfer, code: code)))
             recycle(easy)
             context.release()
         }

@@ -83,7 +83,8 @@ public struct HealthCheckerStatus: Codable, Sendable, Hashable {
     /// HTTP and TCP transfers (one per `url`, or one connect) finished, and how many failed.
     public var transfersFinished = 0
     public var transfersFailed = 0
-    /// Transfers ended because the server sent nothing for connect_timeout.
+    /// Transfers that timed out: no connection or nothing heard for connect_timeout (or a
+    /// trickling answer cut off at three timeouts).
     public var timeouts = 0
     public var inFlight = 0
     /// Passes over the transfers in flight, and the transfers they visited.

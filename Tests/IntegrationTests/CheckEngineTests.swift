@@ -141,6 +141,7 @@ import HealthChecks
             for (id, result) in engine.perform(waitMilliseconds: 100) { results[id] = result }
         }
         #expect(results["answered"] == .success, "\(results)")
+        #expect(engine.timeouts == 1 && engine.inFlight == 0, "only the silent check timed out")
         if case .failure(let reason)? = results["silent"] { #expect(reason.lowercased().contains("timeout")) } else {
             Issue.record("a server that sent nothing passed its check: \(results)")
         }
