@@ -122,6 +122,9 @@ public final class CheckEngine {
     /// Transfers in flight summed over the passes: libcurl visits each of them on every
     /// pass, so this over `passes` is what a pass costs.
     public private(set) var transfersVisited = 0
+    /// Checks finished (whatever their result), and how many of them failed.
+    public private(set) var finishedCount = 0
+    public private(set) var failedCount = 0
     /// Checks that timed out: nothing heard for connect_timeout (the connect, or a wait
     /// for the answer), or the backstop for a trickling answer.
     public private(set) var timeouts = 0
@@ -173,6 +176,8 @@ public final class CheckEngine {
         curl_multi_perform(multi, &active)
         collect(into: &finished)
         expire(into: &finished)
+        finishedCount += finished.count
+        failedCount += finished.reduce(0) { $0 + ($1.1.succeeded ? 0 : 1) }
         return finished
     }
 

@@ -239,14 +239,13 @@ final class HealthMonitor: @unchecked Sendable {
             // Checks left waiting by the cap below start after this pass, without a wait.
             let wait = nextDue <= now ? 0 : Int32(max(10, min(1000, (nextDue - Self.clock()) * 1000)))
             if engine.inFlight > 0 {
-                let finished = engine.perform(waitMilliseconds: wait)
-                for (id, result) in finished {
+                for (id, result) in engine.perform(waitMilliseconds: wait) {
                     guard let key = targetOwner.removeValue(forKey: id) else { continue }
                     if case .failure(let reason) = result { record(key, success: false, reason: reason) } else { record(key, success: true, reason: "") }
                 }
                 lock.withLock {
-                    counters.transfersFinished += finished.count
-                    counters.transfersFailed += finished.filter { !$0.1.succeeded }.count
+                    counters.transfersFinished = engine.finishedCount
+                    counters.transfersFailed = engine.failedCount
                     counters.timeouts = engine.timeouts
                     counters.inFlight = engine.inFlight
                     counters.passes = engine.passes

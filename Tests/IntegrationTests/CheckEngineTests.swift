@@ -142,6 +142,7 @@ import HealthChecks
         }
         #expect(results["answered"] == .success, "\(results)")
         #expect(engine.timeouts == 1 && engine.inFlight == 0, "only the silent check timed out")
+        #expect(engine.finishedCount == 2 && engine.failedCount == 1)
         if case .failure(let reason)? = results["silent"] { #expect(reason.lowercased().contains("timeout")) } else {
             Issue.record("a server that sent nothing passed its check: \(results)")
         }
