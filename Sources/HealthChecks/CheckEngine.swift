@@ -34,6 +34,20 @@ public enum CheckResult: Sendable, Hashable {
     public var succeeded: Bool { self == .success }
 }
 
+/// A check that finished: its target's id, the caller's tag from `start`, and the result.
+public struct FinishedCheck: Sendable, Hashable {
+    public var id: String
+    /// Whatever the caller passed to `start`: the daemon's checker slot, so finding the
+    /// owner of a result costs an integer, not a hash of the target's long id.
+    public var tag: Int
+    public var result: CheckResult
+    public init(id: String, tag: Int, result: CheckResult) {
+        self.id = id
+        self.tag = tag
+        self.result = result
+    }
+}
+
 /// Runs many checks at once on one thread with libcurl's multi interface: a batch of
 /// 500 HTTP checks costs one thread and one poll loop, not 500 threads.
 public final class CheckEngine {
@@ -86,6 +100,7 @@ public final class CheckEngine {
 
     private final class Transfer {
         let target: CheckTarget
+        let tag: Int
         let key: DeadlineKey
         let deadlines: Deadlines
         /// When the server must have been heard from; infinite while connecting (libcurl's
@@ -93,8 +108,9 @@ public final class CheckEngine {
         var deadline = Double.infinity
         var body: [UInt8] = []
         var headers: UnsafeMutablePointer<curl_slist>?
-        init(target: CheckTarget, key: DeadlineKey, deadlines: Deadlines) {
+        init(target: CheckTarget, tag: Int, key: DeadlineKey, deadlines: Deadlines) {
             self.target = target
+            self.tag = tag
             self.key = key
             self.deadlines = deadlines
         }
@@ -129,11 +145,15 @@ public final class CheckEngine {
     /// for the answer), or the backstop for a trickling answer.
     public private(set) var timeouts = 0
 
-    /// Starts a check; its result comes out of `perform` when it finishes.
-    public func start(_ target: CheckTarget) -> CheckResult? {
+    /// The time (monotonic seconds) the last pass began: what the caller can use for the
+    /// checks that pass finished, instead of reading the clock again for each.
+    public var passTime: Double { deadlines.passTime }
+
+    /// Starts a check; its result comes out of `perform` when it finishes, with `tag`.
+    public func start(_ target: CheckTarget, tag: Int = 0) -> CheckResult? {
         guard let easy = spare.popLast() ?? curl_easy_init() else { return .failure("curl_easy_init failed") }
         serial &+= 1
-        let transfer = Transfer(target: target, key: DeadlineKey(easy: Int(bitPattern: easy), serial: serial),
+        let transfer = Transfer(target: target, tag: tag, key: DeadlineKey(easy: Int(bitPattern: easy), serial: serial),
                                 deadlines: deadlines)
         let context = Unmanaged.passRetained(transfer)
         configure(easy, transfer, context)
@@ -158,8 +178,8 @@ public final class CheckEngine {
     /// a real server marked down and an IPVS change, which made an overloaded checker
     /// spiral. libcurl's timeouts stay as the connect stage's bound (which it checks after
     /// trying the connect) and as a backstop for a server that trickles.
-    public func perform(waitMilliseconds: Int32) -> [(String, CheckResult)] {
-        var finished: [(String, CheckResult)] = []
+    public func perform(waitMilliseconds: Int32) -> [FinishedCheck] {
+        var finished: [FinishedCheck] = []
         guard !running.isEmpty else { return finished }
         var wait = waitMilliseconds
         // Entries of finished checks (most of them: an answer takes milliseconds) must not
@@ -177,7 +197,7 @@ public final class CheckEngine {
         collect(into: &finished)
         expire(into: &finished)
         finishedCount += finished.count
-        failedCount += finished.reduce(0) { $0 + ($1.1.succeeded ? 0 : 1) }
+        failedCount += finished.reduce(0) { $0 + ($1.result.succeeded ? 0 : 1) }
         return finished
     }
 
@@ -189,13 +209,13 @@ public final class CheckEngine {
 
     /// Times out the checks whose deadline passed before this pass began: the pass has
     /// read their sockets, and nothing had come.
-    private func expire(into finished: inout [(String, CheckResult)]) {
+    private func expire(into finished: inout [FinishedCheck]) {
         let now = deadlines.passTime
         while let (time, key) = deadlines.queue.popDue(at: now) {
             guard isCurrent(key, time), let easy = UnsafeMutableRawPointer(bitPattern: key.easy),
                   let (transfer, context) = running[easy] else { continue }
             running.removeValue(forKey: easy)
-            finished.append((transfer.target.id, .failure(Self.timeoutReason(transfer.target))))
+            finished.append(FinishedCheck(id: transfer.target.id, tag: transfer.tag, result: .failure(Self.timeoutReason(transfer.target))))
             timeouts += 1
             recycle(easy)
             context.release()
@@ -206,14 +226,14 @@ public final class CheckEngine {
         "Timeout: the server sent nothing for connect_timeout (\(target.connectTimeout) s)"
     }
 
-    private func collect(into finished: inout [(String, CheckResult)]) {
+    private func collect(into finished: inout [FinishedCheck]) {
         var queued: Int32 = 0
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                   let (transfer, context) = running.removeValue(forKey: easy) else { continue }
             let code = message.pointee.data.result
             if code == CURLE_OPERATION_TIMEDOUT { timeouts += 1 }   // the connect's bound, or the backstop
-            finished.append((transfer.target.id, outcome(easy, transfer, code: code)))
+            finished.append(FinishedCheck(id: transfer.target.id, tag: transfer.tag, result: outcome(easy, transfer, code: code)))
             recycle(easy)
             context.release()
         }
@@ -225,7 +245,7 @@ public final class CheckEngine {
         for target in targets { if let failed = start(target) { results[target.id] = failed } }
         let deadline = Self.now() + Self.backstopFactor * (targets.map(\.connectTimeout).max() ?? 0) + 5
         while !running.isEmpty && Self.now() < deadline {
-            for (id, result) in perform(waitMilliseconds: 100) { results[id] = result }
+            for check in perform(waitMilliseconds: 100) { results[check.id] = check.result }
         }
         for (easy, (transfer, context)) in running {
             results[transfer.target.id] = .failure("check did not finish")
@@ -263,6 +283,10 @@ public final class CheckEngine {
         // to expire old ones: at 1,000 real servers that walk was the largest single cost
         // in libcurl (found with perf). No cache, no walk.
         overcast_curl_setopt_long(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0)
+        // Real servers are checked directly, as keepalived does: a proxy in the daemon's
+        // environment (for the EC2 API, say) must not carry the checks. It also spares
+        // libcurl five environment lookups per check.
+        overcast_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
         // Plain HTTP sends its request in one write on a fresh connection, which Nagle never
         // delays (a TCP check writes nothing); without TCP_NODELAY libcurl skips a
         // setsockopt per check (17 -> 16 system calls, counted with strace; system calls

@@ -4,20 +4,24 @@
 /// must not mean visiting every checker each time one finishes. Entries are never removed
 /// early: the owner skips an entry whose time no longer matches its checker (rescheduled,
 /// reconfigured or removed), which keeps every operation O(log n).
+///
+/// Inlinable, so that each user gets a copy specialised for its key: called unspecialised
+/// from the daemon, a pop cost ~2,800 instructions (copies through value witnesses), a
+/// sixth of what the checker spent per check (callgrind).
 public struct DueQueue<Key: Sendable>: Sendable {
-    private var items: [(time: Double, key: Key)] = []
+    @usableFromInline var items: [(time: Double, key: Key)] = []
 
-    public init() {}
+    @inlinable public init() {}
 
-    public var count: Int { items.count }
+    @inlinable public var count: Int { items.count }
 
     /// The earliest time waiting, if any.
-    public var earliest: Double? { items.first?.time }
+    @inlinable public var earliest: Double? { items.first?.time }
 
     /// The earliest entry, if any.
-    public var first: (time: Double, key: Key)? { items.first }
+    @inlinable public var first: (time: Double, key: Key)? { items.first }
 
-    public mutating func push(_ time: Double, _ key: Key) {
+    @inlinable public mutating func push(_ time: Double, _ key: Key) {
         items.append((time, key))
         var child = items.count - 1
         while child > 0 {
@@ -29,7 +33,7 @@ public struct DueQueue<Key: Sendable>: Sendable {
     }
 
     /// Removes and returns the earliest entry when it is due at `now`.
-    public mutating func popDue(at now: Double) -> (time: Double, key: Key)? {
+    @inlinable public mutating func popDue(at now: Double) -> (time: Double, key: Key)? {
         guard let first = items.first, first.time <= now else { return nil }
         let last = items.removeLast()
         guard !items.isEmpty else { return first }
@@ -47,5 +51,5 @@ public struct DueQueue<Key: Sendable>: Sendable {
         return first
     }
 
-    public mutating func removeAll() { items.removeAll() }
+    @inlinable public mutating func removeAll() { items.removeAll() }
 }

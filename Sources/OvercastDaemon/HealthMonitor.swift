@@ -22,6 +22,8 @@ final class HealthMonitor: @unchecked Sendable {
     private struct Checker {
         var key: String
         var server: DesiredTable.RealServerID
+        /// The real server's place in `serverCheckers`.
+        var serverSlot: Int
         var serverLabel: String
         var targets: [CheckTarget]
         var misc: (command: String, timeout: Double, dynamic: Bool)?
@@ -39,14 +41,30 @@ final class HealthMonitor: @unchecked Sendable {
     private let logger: Logger
     private let scripts: ScriptRunner
     private let lock = NSLock()
-    private var checkers: [String: Checker] = [:]
-    /// The checkers of each real server (keys into `checkers`): whether a server is alive
-    /// is asked on every finished check, so it must not scan every checker (1,000 real
-    /// servers at delay_loop 1 would make that a million visits a second).
-    private var checkersOf: [DesiredTable.RealServerID: [String]] = [:]
-    /// Checkers not running, by their next run (stale entries are skipped).
-    private var queue = DueQueue<String>()
-    private var miscResults: [(String, Int32?)] = []
+    /// The checkers, by slot. The checks thread finds a checker by its slot: at 1,000 real
+    /// servers a second, hashing the long keys (a key holds the checker's whole
+    /// description) on every start and result was an eighth of the checker's instructions
+    /// (callgrind).
+    private var checkers: [Checker] = []
+    /// Each checker's slot by key: a reload keeps a checker's state by its key.
+    private var slots: [String: Int] = [:]
+    /// The checkers (slots) of each real server, by the server's slot: whether a server is
+    /// alive is asked on every finished check, so it must not scan every checker.
+    private var serverCheckers: [[Int]] = []
+    private var serverSlots: [DesiredTable.RealServerID: Int] = [:]
+    /// Counts the configurations: a run started under an earlier one finds its checker again
+    /// by key, because the slots changed.
+    private var generation = 0
+    /// Checkers not running (slots), by their next run (stale entries are skipped).
+    private var queue = DueQueue<Int>()
+    private var miscResults: [(Run, Int32?)] = []
+
+    /// A checker's run in flight: whose it is.
+    private struct Run {
+        var generation: Int
+        var slot: Int
+        var key: String
+    }
     private var started = false
     /// The checker's own counters (written by the checks thread once per loop).
     private var counters = HealthCheckerStatus()
@@ -74,13 +92,24 @@ final class HealthMonitor: @unchecked Sendable {
 
     /// Called with the lock held.
     private func aliveLocked(_ id: DesiredTable.RealServerID) -> Bool {
-        (checkersOf[id] ?? []).allSatisfy { checkers[$0]?.policy.isUp ?? true }
+        serverSlots[id].map(aliveLocked(server:)) ?? true
+    }
+
+    /// Called with the lock held.
+    private func aliveLocked(server: Int) -> Bool {
+        serverCheckers[server].allSatisfy { checkers[$0].policy.isUp }
+    }
+
+    /// The checker's slot now, with the lock held; nil when a reload removed it.
+    private func slotLocked(_ run: Run) -> Int? {
+        if run.generation == generation { return run.slot }
+        return slots[run.key]
     }
 
     var states: [RealServerState] {
         lock.withLock {
             var seen: [String: RealServerState] = [:]
-            for c in checkers.values {
+            for c in checkers {
                 let key = "\(c.serverLabel)|\(c.server.address)|\(c.server.port)"
                 var state = seen[key] ?? RealServerState(virtualServer: c.serverLabel, address: c.server.address,
                                                          port: Int(c.server.port), up: true, lastFailure: nil)
@@ -95,7 +124,11 @@ final class HealthMonitor: @unchecked Sendable {
     /// Replaces the checkers from `config`; unchanged ones keep their state.
     func configure(_ config: OvercastConfiguration) {
         let now = Self.clock()
-        var next: [String: Checker] = [:]
+        var next: [Checker] = []
+        var nextSlots: [String: Int] = [:]
+        var nextServerSlots: [DesiredTable.RealServerID: Int] = [:]
+        var nextServerCheckers: [[Int]] = []
+        var kept: [Int] = []
         for (index, vs) in config.virtualServers.enumerated() {
             let label: String
             switch vs.key {
@@ -106,8 +139,16 @@ final class HealthMonitor: @unchecked Sendable {
             for real in vs.realServers {
                 let port = UInt16(clamping: real.port ?? 0)
                 let id = DesiredTable.RealServerID(virtualServer: index, address: real.address, port: port)
+                let serverSlot = nextServerSlots[id] ?? nextServerCheckers.count
+                if serverSlot == nextServerCheckers.count {
+                    nextServerSlots[id] = serverSlot
+                    nextServerCheckers.append([])
+                }
                 for (n, checker) in real.checkers.enumerated() {
                     let key = "\(label)|\(real.address):\(port)|\(n)|\(checker)"
+                    guard nextSlots[key] == nil else { continue }   // the same checker twice
+                    nextSlots[key] = next.count
+                    nextServerCheckers[serverSlot].append(next.count)
                     let delayLoop = checker.delayLoop ?? vs.delayLoop
                     // warmup defaults to delay_loop as in keepalived: first checks spread over
                     // one interval instead of every server asked in the same instant.
@@ -116,9 +157,11 @@ final class HealthMonitor: @unchecked Sendable {
                         retry: checker.retry ?? 1,
                         delayBeforeRetry: .milliseconds(Int64((checker.delayBeforeRetry ?? 1) * 1000)),
                         warmup: .milliseconds(Int64((checker.warmup ?? delayLoop) * 1000)), alpha: vs.alpha)
-                    if var kept = lock.withLock({ checkers[key] }), kept.policy.settings == settings {
-                        kept.server = id
-                        next[key] = kept
+                    if var old = lock.withLock({ slots[key].map { checkers[$0] } }), old.policy.settings == settings {
+                        old.server = id
+                        old.serverSlot = serverSlot
+                        kept.append(next.count)
+                        next.append(old)
                         continue
                     }
                     var policy = CheckerPolicy(settings: settings)
@@ -147,17 +190,27 @@ final class HealthMonitor: @unchecked Sendable {
                     }
                     let misc = checker.kind == .miscCheck
                         ? checker.miscPath.map { ($0, checker.miscTimeout ?? vs.delayLoop, checker.miscDynamic) } : nil
-                    next[key] = Checker(key: key, server: id, serverLabel: label, targets: targets, misc: misc, policy: policy,
-                                        nextRun: first, notifyUp: real.notifyUp, notifyDown: real.notifyDown)
+                    next.append(Checker(key: key, server: id, serverSlot: serverSlot, serverLabel: label, targets: targets, misc: misc,
+                                        policy: policy, nextRun: first, notifyUp: real.notifyUp, notifyDown: real.notifyDown))
                 }
             }
         }
-        let index = Dictionary(grouping: next.values, by: \.server).mapValues { $0.map(\.key) }
         lock.withLock {
+            // A kept checker's state as it is now: a run may have finished since it was read.
+            for slot in kept {
+                guard let old = slots[next[slot].key] else { continue }
+                let (server, serverSlot) = (next[slot].server, next[slot].serverSlot)
+                next[slot] = checkers[old]
+                next[slot].server = server
+                next[slot].serverSlot = serverSlot
+            }
             checkers = next
-            checkersOf = index
+            slots = nextSlots
+            serverSlots = nextServerSlots
+            serverCheckers = nextServerCheckers
+            generation += 1
             queue.removeAll()
-            for c in next.values where !c.running { queue.push(c.nextRun, c.key) }
+            for (slot, c) in next.enumerated() where !c.running { queue.push(c.nextRun, slot) }
         }
         if !next.isEmpty && !lock.withLock({ started }) { start() }
         wakeup.signal()
@@ -198,39 +251,52 @@ final class HealthMonitor: @unchecked Sendable {
         thread.start()
     }
 
+    /// A checker run that is due: whose it is and what to check.
+    private struct DueRun {
+        var run: Run
+        var targets: [CheckTarget]
+        var misc: (command: String, timeout: Double, dynamic: Bool)?
+    }
+
     private func run() {
         let engine = CheckEngine()
-        var targetOwner: [String: String] = [:]
+        // Which run each check in flight belongs to, by the engine's tag.
+        var owners: [Int: Run] = [:]
+        var tag = 0
         while true {
             let now = Self.clock()
             // Start what is due.
-            let due = lock.withLock { () -> [Checker] in
-                var list: [Checker] = []
-                while list.count < Self.startsPerPass, let (time, key) = queue.popDue(at: now) {
-                    guard var c = checkers[key], !c.running, c.nextRun == time else { continue }
-                    c.running = true
-                    c.pending = max(1, c.targets.count)
-                    c.failure = nil
-                    checkers[key] = c
-                    list.append(c)
+            let due = lock.withLock { () -> [DueRun] in
+                var list: [DueRun] = []
+                while list.count < Self.startsPerPass, let (time, slot) = queue.popDue(at: now) {
+                    guard slot < checkers.count, !checkers[slot].running, checkers[slot].nextRun == time else { continue }
+                    checkers[slot].running = true
+                    checkers[slot].pending = max(1, checkers[slot].targets.count)
+                    checkers[slot].failure = nil
+                    let c = checkers[slot]
+                    list.append(DueRun(run: Run(generation: generation, slot: slot, key: c.key), targets: c.targets, misc: c.misc))
                     counters.runsStarted += 1
                     counters.startLagSeconds += now - time
                 }
                 return list
             }
-            for c in due {
-                if let misc = c.misc {
-                    let key = c.key
+            for d in due {
+                if let misc = d.misc {
+                    let run = d.run
                     scripts.start(misc.command, timeout: misc.timeout) { [weak self] code in
-                        self?.lock.withLock { self?.miscResults.append((key, code)) }
+                        self?.lock.withLock { self?.miscResults.append((run, code)) }
                         self?.wakeup.signal()
                     }
-                } else if c.targets.isEmpty {
-                    lock.withLock { miscResults.append((c.key, 0)) }
+                } else if d.targets.isEmpty {
+                    lock.withLock { miscResults.append((d.run, 0)) }
                 } else {
-                    for target in c.targets {
-                        targetOwner[target.id] = c.key
-                        if let failed = engine.start(target) { record(c.key, success: false, reason: "\(failed)") }
+                    for target in d.targets {
+                        tag &+= 1
+                        owners[tag] = d.run
+                        if let failed = engine.start(target, tag: tag) {
+                            owners[tag] = nil
+                            record(d.run, success: false, reason: "\(failed)", at: now)
+                        }
                     }
                 }
             }
@@ -239,9 +305,13 @@ final class HealthMonitor: @unchecked Sendable {
             // Checks left waiting by the cap below start after this pass, without a wait.
             let wait = nextDue <= now ? 0 : Int32(max(10, min(1000, (nextDue - Self.clock()) * 1000)))
             if engine.inFlight > 0 {
-                for (id, result) in engine.perform(waitMilliseconds: wait) {
-                    guard let key = targetOwner.removeValue(forKey: id) else { continue }
-                    if case .failure(let reason) = result { record(key, success: false, reason: reason) } else { record(key, success: true, reason: "") }
+                for check in engine.perform(waitMilliseconds: wait) {
+                    guard let run = owners.removeValue(forKey: check.tag) else { continue }
+                    if case .failure(let reason) = check.result {
+                        record(run, success: false, reason: reason, at: engine.passTime)
+                    } else {
+                        record(run, success: true, reason: "", at: engine.passTime)
+                    }
                 }
                 lock.withLock {
                     counters.transfersFinished = engine.finishedCount
@@ -255,54 +325,61 @@ final class HealthMonitor: @unchecked Sendable {
                 var p = pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0)
                 if poll(&p, 1, wait) > 0 { wakeup.drain() }
             }
-            let misc = lock.withLock { () -> [(String, Int32?)] in defer { miscResults.removeAll() }; return miscResults }
-            for (key, code) in misc { recordScript(key, code) }
+            let misc = lock.withLock { () -> [(Run, Int32?)] in defer { miscResults.removeAll() }; return miscResults }
+            for (run, code) in misc { recordScript(run, code) }
         }
     }
 
     /// MISC_CHECK: exit 0 is up; with misc_dynamic 1 is down and 2-255 up with weight
     /// status - 2 (keepalived's rule); a timeout is down.
-    private func recordScript(_ key: String, _ code: Int32?) {
-        let dynamic = lock.withLock { checkers[key]?.misc?.dynamic ?? false }
-        guard let code else { record(key, success: false, reason: "script timed out"); return }
+    private func recordScript(_ run: Run, _ code: Int32?) {
+        let now = Self.clock()
+        let dynamic = lock.withLock { slotLocked(run).map { checkers[$0].misc?.dynamic ?? false } ?? false }
+        guard let code else { record(run, success: false, reason: "script timed out", at: now); return }
         if dynamic && code >= 2 {
             let changed = lock.withLock { () -> Bool in
-                let old = checkers[key]?.dynamicWeight
-                checkers[key]?.dynamicWeight = Int(code) - 2
+                guard let slot = slotLocked(run) else { return false }
+                let old = checkers[slot].dynamicWeight
+                checkers[slot].dynamicWeight = Int(code) - 2
                 return old != Int(code) - 2
             }
-            record(key, success: true, reason: "")
+            record(run, success: true, reason: "", at: now)
             if changed { notifyChange() }
             return
         }
-        record(key, success: code == 0, reason: "exit status \(code)")
+        record(run, success: code == 0, reason: "exit status \(code)", at: now)
     }
 
     /// The weight misc_dynamic set for a real server, if any.
     func dynamicWeight(_ id: DesiredTable.RealServerID) -> Int? {
-        lock.withLock { checkers.values.first { $0.server == id && $0.dynamicWeight != nil }?.dynamicWeight }
+        lock.withLock {
+            serverSlots[id].flatMap { server in serverCheckers[server].lazy.compactMap { self.checkers[$0].dynamicWeight }.first }
+        }
     }
 
-    /// One target (or script) finished; when a checker's last target is in, its policy runs.
-    private func record(_ key: String, success: Bool, reason: String) {
+    /// One target (or script) of a run finished at `now`; when the run's last target is
+    /// in, the checker's policy runs. A result for a checker that is not running (a
+    /// reload replaced it) is dropped.
+    private func record(_ run: Run, success: Bool, reason: String, at now: Double) {
         var change: (Checker, Bool)?
         lock.withLock {
-            guard var c = checkers[key] else { return }
-            if !success && c.failure == nil { c.failure = reason }
-            c.pending -= 1
-            guard c.pending <= 0 else { checkers[key] = c; return }
-            c.running = false
-            let wasAlive = aliveLocked(c.server)
-            let actions = c.policy.handle(c.failure == nil ? .succeeded : .failed(c.failure ?? "failed"))
-            for action in actions {
+            guard let slot = slotLocked(run), checkers[slot].running else { return }
+            if !success && checkers[slot].failure == nil { checkers[slot].failure = reason }
+            checkers[slot].pending -= 1
+            guard checkers[slot].pending <= 0 else { return }
+            checkers[slot].running = false
+            let server = checkers[slot].serverSlot
+            let wasAlive = aliveLocked(server: server)
+            let failure = checkers[slot].failure
+            for action in checkers[slot].policy.handle(failure.map { .failed($0) } ?? .succeeded) {
                 if case .runCheck(let after, let anchor) = action {
-                    c.nextRun = Self.nextRun(due: c.nextRun, now: Self.clock(), after: Self.seconds(after), anchor: anchor)
-                    queue.push(c.nextRun, key)
+                    let next = Self.nextRun(due: checkers[slot].nextRun, now: now, after: Self.seconds(after), anchor: anchor)
+                    checkers[slot].nextRun = next
+                    queue.push(next, slot)
                 }
             }
-            checkers[key] = c
-            let nowAlive = aliveLocked(c.server)
-            if wasAlive != nowAlive { change = (c, nowAlive) }
+            let nowAlive = aliveLocked(server: server)
+            if wasAlive != nowAlive { change = (checkers[slot], nowAlive) }
         }
         guard let (c, isAlive) = change else { return }
         logger.warning(isAlive ? "real server up" : "real server down",

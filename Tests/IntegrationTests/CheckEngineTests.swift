@@ -113,10 +113,10 @@ import HealthChecks
         // Let the hanging check connect and send, so that it only waits from now on.
         for _ in 0..<5 { #expect(engine.perform(waitMilliseconds: 50).isEmpty) }
         #expect(engine.start(CheckTarget(id: "good", url: "http://127.0.0.1:\(base)/", connectTimeout: 8,
-                                         kind: .http(expectedStatus: [], digest: nil))) == nil)
-        var finished: [(String, CheckResult)] = []
+                                         kind: .http(expectedStatus: [], digest: nil)), tag: 7) == nil)
+        var finished: [FinishedCheck] = []
         while finished.isEmpty { finished = engine.perform(waitMilliseconds: 10_000) }
-        #expect(finished.map(\.0) == ["good"] && finished.first?.1 == .success, "\(finished)")
+        #expect(finished == [FinishedCheck(id: "good", tag: 7, result: .success)], "the caller's tag comes back: \(finished)")
         #expect(engine.inFlight == 1, "the hanging check is still in flight")
     }
 
@@ -138,7 +138,7 @@ import HealthChecks
         Thread.sleep(forTimeInterval: 1.2)
         var results: [String: CheckResult] = [:]
         for _ in 0..<20 where results.count < 2 {
-            for (id, result) in engine.perform(waitMilliseconds: 100) { results[id] = result }
+            for check in engine.perform(waitMilliseconds: 100) { results[check.id] = check.result }
         }
         #expect(results["answered"] == .success, "\(results)")
         #expect(engine.timeouts == 1 && engine.inFlight == 0, "only the silent check timed out")

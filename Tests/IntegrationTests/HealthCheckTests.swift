@@ -48,7 +48,10 @@ import Lab
               }
             }
             """
-        _ = try lab.startOvercast(lb, config: config)
+        // Real servers are checked directly, as keepalived does: a proxy in the daemon's
+        // environment (there for the EC2 API, say; nothing listens on it here) must not
+        // carry the checks.
+        _ = try lab.startOvercast(lb, config: config, environment: ["http_proxy=http://127.0.0.1:9", "ALL_PROXY=http://127.0.0.1:9"])
         func states() -> [String: Bool] {
             let list = lab.overcastStatus(lb)?["realServers"] as? [[String: Any]] ?? []
             return Dictionary(list.compactMap { entry in
