@@ -14,6 +14,7 @@
 #   KT_TIMEOUT (900 s)  KT_MEMORY (2G)  KT_CPUS (2)  KT_KERNEL (a version in /lib/modules)
 #   KT_MODULES (extra modules to load)  KT_VERBOSE=1 (kernel boot console to stderr)
 #   KT_NETWORK=user (virtme-ng user networking: the host's loopback is 10.0.2.2 inside)
+#   KT_APPEND (more kernel command line, e.g. "tsc=reliable": see BENCHMARKS.md, health)
 # Inside the VM: OVERCAST_KERNEL_TIER=1; PATH, HOME, LANG/LC_* and OVERCAST_*/SWIFT_*
 # variables are carried over from the host.
 set -uo pipefail
@@ -83,7 +84,7 @@ start=$(date +%s.%N)
   cat <<'EOS'
 mark() { echo "$1" >>"$status"; sync "$status" 2>/dev/null || sync; }
 mark booted
-echo "kernel tier: VM kernel $(uname -r), $(nproc) CPUs, up $(cut -d' ' -f1 /proc/uptime)s"
+echo "kernel tier: VM kernel $(uname -r), $(nproc) CPUs, clock source $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null), up $(cut -d' ' -f1 /proc/uptime)s"
 # shellcheck disable=SC2086
 if ! modprobe -a $modules; then
   echo "kernel tier: modprobe -a $modules failed" >&2
@@ -127,6 +128,7 @@ vng_args=(
 )
 [ "${KT_VERBOSE:-0}" = 1 ] && vng_args+=(--verbose)
 [ -n "${KT_NETWORK:-}" ] && vng_args+=(--network "$KT_NETWORK")
+[ -n "${KT_APPEND:-}" ] && vng_args+=(--append "$KT_APPEND")
 vng_args+=(--exec "bash $(printf %q "$ktdir/in-vm.sh")")
 
 say "booting $kver (no KVM, $KT_CPUS CPUs, $KT_MEMORY, timeout ${KT_TIMEOUT}s)"

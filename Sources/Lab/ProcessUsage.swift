@@ -42,6 +42,23 @@ public struct ProcessTree: Sendable {
         return times
     }
 
+    /// User and system CPU seconds of the tree's processes so far (utime and stime of
+    /// /proc/PID/stat, which include the threads that ended; clock ticks, so read them
+    /// over a window of seconds). Where a process's time goes: its own code and its
+    /// libraries, or the kernel on its behalf.
+    public func userAndSystemSeconds() -> (user: Double, system: Double) {
+        let ticks = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
+        var user = 0.0, system = 0.0
+        for pid in pids() {
+            // After the command name: state is field 3, utime 14 and stime 15.
+            guard let fields = Self.statFields(pid), fields.count > 12,
+                  let u = Double(fields[11]), let s = Double(fields[12]) else { continue }
+            user += u / ticks
+            system += s / ticks
+        }
+        return (user, system)
+    }
+
     /// Resident memory summed over the tree (VmRSS; pages shared between keepalived's
     /// forks count once per process, as `ps` shows them).
     public func residentBytes() -> Int { pids().reduce(0) { $0 + Self.kilobytes($1, file: "status", key: "VmRSS:") * 1024 } }

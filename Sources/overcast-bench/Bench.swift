@@ -106,7 +106,15 @@ struct Bench: ParsableCommand {
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let cpus = ProcessInfo.processInfo.activeProcessorCount
-        return "Linux \(release), \(cpus) CPUs" + (isEmulated ? ", emulated VM (TCG)" : "")
+        return "Linux \(release), \(cpus) CPUs" + (isEmulated ? ", emulated VM (TCG), clock source \(clockSource)" : "")
+    }
+
+    /// The kernel's clock source. In the VM it decides what a clock read costs: HPET is a
+    /// trapped device access on every read, TSC (`KT_APPEND=tsc=reliable`) is read in user
+    /// space as on real hardware.
+    static var clockSource: String {
+        let path = "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+        return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "unknown").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Inside the kernel tier's VM, whose CPUs are emulated.

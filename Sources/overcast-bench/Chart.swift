@@ -13,7 +13,7 @@ enum Chart {
     static func svg(_ rows: [ResultRow]) -> String {
         var panels: [(String, [ResultRow])] = []
         for row in rows where row.summary != nil {
-            let title = row.benchmark + (row.place == "VM" ? " [VM]" : "")
+            let title = row.benchmark + (row.place.hasPrefix("VM") ? " [\(row.place)]" : "")
             if let index = panels.firstIndex(where: { $0.0 == title }) { panels[index].1.append(row) } else { panels.append((title, [row])) }
         }
         var body: [String] = []

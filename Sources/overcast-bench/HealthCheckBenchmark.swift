@@ -35,6 +35,7 @@ struct HealthCheckBenchmark {
         var cpu: [String: [Double]] = [:]
         var jitter: [String: [Double]] = [:]
         var rate: [String: [Double]] = [:]
+        var user: [String: [Double]] = [:], system: [String: [Double]] = [:]
         var startLag: [Double] = [], failures: [Double] = []
         for run in 0..<runs {
             for variant in variants {
@@ -42,8 +43,13 @@ struct HealthCheckBenchmark {
                 cpu[variant, default: []].append(sample.cpu)
                 jitter[variant, default: []] += sample.jitter
                 rate[variant, default: []].append(sample.rate)
+                if sample.rate > 0 {
+                    user[variant, default: []].append(sample.user / sample.rate)
+                    system[variant, default: []].append(sample.system / sample.rate)
+                }
                 log("health \(servers) servers \(variant) run \(run + 1)/\(runs): "
-                    + String(format: "%.1f ms CPU/s, %.0f checks/s, jitter median %.1f ms p99 %.1f ms", sample.cpu, sample.rate,
+                    + String(format: "%.1f ms CPU/s (user %.0f, system %.0f), %.0f checks/s, jitter median %.1f ms p99 %.1f ms",
+                             sample.cpu, sample.user, sample.system, sample.rate,
                              Summary(sample.jitter)?.median ?? 0, Summary(sample.jitter)?.p99 ?? 0)
                     + (sample.checker.map { "; " + $0.text } ?? ""))
                 if let counts = sample.checker {
@@ -78,6 +84,18 @@ struct HealthCheckBenchmark {
                       reference: "keepalived checker",
                       ratio: Summary(perCheck("overcast")).flatMap { o in Summary(perCheck("keepalived")).map { o.median / $0.median } }),
             ResultRow(benchmark: "\(title): CPU per check", variant: "keepalived checker", unit: "ms", summary: Summary(perCheck("keepalived"))),
+            // Where a check's CPU goes: the checker's own code and libraries, or the kernel
+            // (the connect, the socket calls) on its behalf.
+            ResultRow(benchmark: "\(title): CPU per check in user space", variant: "overcast", unit: "ms",
+                      summary: Summary(user["overcast"] ?? []), reference: "keepalived checker",
+                      ratio: Summary(user["overcast"] ?? []).flatMap { o in Summary(user["keepalived"] ?? []).map { o.median / $0.median } }),
+            ResultRow(benchmark: "\(title): CPU per check in user space", variant: "keepalived checker", unit: "ms",
+                      summary: Summary(user["keepalived"] ?? [])),
+            ResultRow(benchmark: "\(title): CPU per check in the kernel", variant: "overcast", unit: "ms",
+                      summary: Summary(system["overcast"] ?? []), reference: "keepalived checker",
+                      ratio: Summary(system["overcast"] ?? []).flatMap { o in Summary(system["keepalived"] ?? []).map { o.median / $0.median } }),
+            ResultRow(benchmark: "\(title): CPU per check in the kernel", variant: "keepalived checker", unit: "ms",
+                      summary: Summary(system["keepalived"] ?? [])),
             ResultRow(benchmark: "\(title): checks per second", variant: "overcast", unit: "/s", summary: Summary(rate["overcast"] ?? [])),
             ResultRow(benchmark: "\(title): checks per second", variant: "keepalived checker", unit: "/s", summary: Summary(rate["keepalived"] ?? [])),
             // Why a run kept up or not, from Overcast's own counters (keepalived has none).
@@ -88,6 +106,9 @@ struct HealthCheckBenchmark {
 
     struct Sample {
         var cpu: Double
+        /// User and system CPU, ms per second (/proc ticks).
+        var user: Double
+        var system: Double
         var jitter: [Double]
         var rate: Double
         var checker: CheckerCounts?
@@ -148,7 +169,10 @@ struct HealthCheckBenchmark {
         // outside the CPU measurement, to say why a run kept up or not.
         let checkerBefore = keepalived ? nil : lab.overcastStatus(balancer)?["healthChecker"] as? [String: Any]
         let start = Date()
-        let cpu = CPUMeter(ProcessTree(root: daemon.pid)).measure(for: window)
+        let tree = ProcessTree(root: daemon.pid)
+        let splitBefore = tree.userAndSystemSeconds()
+        let cpu = CPUMeter(tree).measure(for: window)
+        let splitAfter = tree.userAndSystemSeconds()
         let end = Date()
         let checkerAfter = keepalived ? nil : lab.overcastStatus(balancer)?["healthChecker"] as? [String: Any]
         let elapsed = end.timeIntervalSince(start)
@@ -173,7 +197,8 @@ struct HealthCheckBenchmark {
                                     passesPerSecond: passes / elapsed,
                                     visitedPerPass: passes > 0 ? delta("transfersVisited") / passes : 0)
         }
-        return Sample(cpu: cpu * 1000 / elapsed, jitter: jitter, rate: Double(checks) / elapsed, checker: checker)
+        return Sample(cpu: cpu * 1000 / elapsed, user: (splitAfter.user - splitBefore.user) * 1000 / elapsed,
+                      system: (splitAfter.system - splitBefore.system) * 1000 / elapsed, jitter: jitter, rate: Double(checks) / elapsed, checker: checker)
     }
 
     /// Overcast's checker over the window, from its own counters.

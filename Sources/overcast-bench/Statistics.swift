@@ -41,8 +41,12 @@ struct ResultRow: Codable, Sendable {
 }
 
 extension ResultRow {
-    /// "VM" for rows from the emulated kernel-tier VM, "host" otherwise.
-    var place: String { environment?.contains("emulated") == true ? "VM" : "host" }
+    /// "VM" for rows from the emulated kernel-tier VM ("VM, TSC clock" when it reads the
+    /// clock as real hardware does), "host" otherwise.
+    var place: String {
+        guard let environment, environment.contains("emulated") else { return "host" }
+        return environment.hasSuffix("clock source tsc") ? "VM, TSC clock" : "VM"
+    }
 
     /// MET, MISSED, or "not judged" when the reference could not run here.
     var verdict: String { targetMet.map { $0 ? "MET" : "MISSED" } ?? "not judged here" }
