@@ -81,6 +81,8 @@ public final class DaemonMetrics: Sendable {
             out.counter("overcast_health_checker_passes_total", "Passes of the checker over its transfers in flight", checker.passes)
             out.counter("overcast_health_checker_transfers_visited_total", "Transfers in flight summed over the checker's passes",
                         checker.transfersVisited)
+            out.gauge("overcast_health_checker_most_starts_per_pass", "The most checker runs started between two passes (capped at 64)",
+                      Double(checker.mostStartsInOnePass))
         }
         if let ipvs = status.ipvs {
             out.gauge("overcast_ipvs_services", "IPVS virtual services programmed", Double(ipvs.services))

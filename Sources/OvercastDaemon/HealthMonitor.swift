@@ -278,6 +278,7 @@ final class HealthMonitor: @unchecked Sendable {
                     counters.runsStarted += 1
                     counters.startLagSeconds += now - time
                 }
+                counters.mostStartsInOnePass = max(counters.mostStartsInOnePass, list.count)
                 return list
             }
             for d in due {

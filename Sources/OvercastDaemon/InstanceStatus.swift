@@ -90,5 +90,8 @@ public struct HealthCheckerStatus: Codable, Sendable, Hashable {
     /// Passes over the transfers in flight, and the transfers they visited.
     public var passes = 0
     public var transfersVisited = 0
+    /// The most checker runs started between two passes: never above the cap (64), which
+    /// a checker that keeps up does not reach.
+    public var mostStartsInOnePass = 0
     public init() {}
 }

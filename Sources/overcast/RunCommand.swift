@@ -79,7 +79,7 @@ struct Status: ParsableCommand {
             let visited = c.passes > 0 ? Double(c.transfersVisited) / Double(c.passes) : 0
             print("health checker: \(c.runsStarted) runs started (\(String(format: "%.1f", lag)) ms late on average), "
                   + "\(c.transfersFinished) transfers done, \(c.transfersFailed) failed, \(c.timeouts) timed out, \(c.inFlight) in flight; "
-                  + "\(c.passes) passes of \(String(format: "%.1f", visited)) transfers")
+                  + "\(c.passes) passes of \(String(format: "%.1f", visited)) transfers, at most \(c.mostStartsInOnePass) runs started in one")
         }
         for r in status.realServers {
             print("real server \(r.address):\(r.port) of \(r.virtualServer): \(r.up ? "UP" : "DOWN")"

@@ -163,3 +163,34 @@ extension HealthCheckTests {
         #expect((lab.overcastStatus(lb)?["realServers"] as? [[String: Any]])?.first?["up"] as? Bool == true)
     }
 }
+
+extension HealthCheckTests {
+    /// A checker with many runs due at once starts at most 64 before its next pass over
+    /// the transfers, so answers already in are read between batches of connects. Here 150
+    /// checkers are due in the same instant (`warmup 0`): the first pass meets the cap.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "starts per pass")))
+    func manyDueChecksStartInBatchesOfSixtyFour() throws {
+        let lab = try NetworkLab(dropsMulticast: true)
+        defer { lab.teardown() }
+        let lb = try lab.addNode("lb", address: "172.31.18.163/16")
+        // Nothing listens on these ports: each connect is refused at once, which is enough
+        // to count starts.
+        let services = (0..<150).map { n in """
+            virtual_server 192.168.21.\(n + 1) 80 {
+              delay_loop 5
+              real_server 127.0.0.1 \(9000 + n) {
+                TCP_CHECK {
+                  connect_timeout 1
+                  warmup 0
+                }
+              }
+            }
+            """ }
+        let config = LabInstance(priority: 150, version: 3, advertInt: "0.5", source: "172.31.18.163", peers: ["172.31.18.164"]).text
+            + services.joined(separator: "\n")
+        _ = try lab.startOvercast(lb, config: config)
+        func checker() -> [String: Any] { lab.overcastStatus(lb)?["healthChecker"] as? [String: Any] ?? [:] }
+        #expect(waitUntil(timeout: 15) { (checker()["runsStarted"] as? Int ?? 0) >= 150 }, "\(checker()) \(lab.log(lb))")
+        #expect(checker()["mostStartsInOnePass"] as? Int == 64, "\(checker())")
+    }
+}

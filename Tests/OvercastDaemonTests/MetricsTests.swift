@@ -39,7 +39,7 @@ struct Exposition {
                                                     lastFailure: "HTTP 503")],
                      healthChecker: { var c = HealthCheckerStatus(); c.runsStarted = 12; c.startLagSeconds = 0.5
                                       c.transfersFinished = 11; c.transfersFailed = 2; c.timeouts = 1; c.inFlight = 3
-                                      c.passes = 8; c.transfersVisited = 20; return c }(),
+                                      c.passes = 8; c.transfersVisited = 20; c.mostStartsInOnePass = 5; return c }(),
                      ipvs: IPVSStatus(services: 10, destinations: 40, changesApplied: 41, reconciliations: 3, lastChanges: 1,
                                       lastMilliseconds: 250, lastError: nil))
     }
@@ -69,6 +69,7 @@ struct Exposition {
         #expect(e.samples["overcast_health_check_timeouts_total"] == 1)
         #expect(e.samples["overcast_health_check_in_flight"] == 3)
         #expect(e.samples["overcast_health_checker_passes_total"] == 8)
+        #expect(e.samples["overcast_health_checker_most_starts_per_pass"] == 5)
         #expect(e.samples["overcast_health_checker_transfers_visited_total"] == 20)
         #expect(e.types["overcast_health_check_timeouts_total"] == "counter")
         #expect(e.types["overcast_health_check_start_lag_seconds_total"] == "counter")
