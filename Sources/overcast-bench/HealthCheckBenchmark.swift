@@ -69,6 +69,13 @@ struct HealthCheckBenchmark {
             zip(cpu[variant] ?? [], rate[variant] ?? []).compactMap { $1 > 0 ? $0 / $1 : nil }
         }
         let keptUp = (Summary(rate["overcast"] ?? [])?.median ?? 0) >= 0.9 * Double(servers)
+        /// Overcast's row with its ratio to keepalived's median, then keepalived's row (ms).
+        func compared(_ name: String, _ values: (String) -> [Double]) -> [ResultRow] {
+            let ours = Summary(values("overcast")), theirs = Summary(values("keepalived"))
+            return [ResultRow(benchmark: "\(title): \(name)", variant: "overcast", unit: "ms", summary: ours, reference: "keepalived checker",
+                              ratio: ours.flatMap { o in theirs.map { o.median / $0.median } }),
+                    ResultRow(benchmark: "\(title): \(name)", variant: "keepalived checker", unit: "ms", summary: theirs)]
+        }
         return [
             ResultRow(benchmark: "\(title): CPU", variant: "overcast", unit: "ms/s", summary: ours, reference: "keepalived checker",
                       ratio: ours.flatMap { o in theirs.map { o.median / $0.median } }, target: judged ? "<= keepalived's checker" : nil,
@@ -79,23 +86,14 @@ struct HealthCheckBenchmark {
                       target: judged ? "p99 <= 20 ms" : nil,
                       targetMet: judged ? oursJitter.map { $0.p99 <= 20 && keptUp } ?? (keptUp ? nil : false) : nil),
             ResultRow(benchmark: "\(title): interval jitter", variant: "keepalived checker", unit: "ms", summary: theirJitter),
+        ]
             // The fair comparison where neither keeps up (the emulated VM): CPU per check.
-            ResultRow(benchmark: "\(title): CPU per check", variant: "overcast", unit: "ms", summary: Summary(perCheck("overcast")),
-                      reference: "keepalived checker",
-                      ratio: Summary(perCheck("overcast")).flatMap { o in Summary(perCheck("keepalived")).map { o.median / $0.median } }),
-            ResultRow(benchmark: "\(title): CPU per check", variant: "keepalived checker", unit: "ms", summary: Summary(perCheck("keepalived"))),
+            + compared("CPU per check", perCheck)
             // Where a check's CPU goes: the checker's own code and libraries, or the kernel
             // (the connect, the socket calls) on its behalf.
-            ResultRow(benchmark: "\(title): CPU per check in user space", variant: "overcast", unit: "ms",
-                      summary: Summary(user["overcast"] ?? []), reference: "keepalived checker",
-                      ratio: Summary(user["overcast"] ?? []).flatMap { o in Summary(user["keepalived"] ?? []).map { o.median / $0.median } }),
-            ResultRow(benchmark: "\(title): CPU per check in user space", variant: "keepalived checker", unit: "ms",
-                      summary: Summary(user["keepalived"] ?? [])),
-            ResultRow(benchmark: "\(title): CPU per check in the kernel", variant: "overcast", unit: "ms",
-                      summary: Summary(system["overcast"] ?? []), reference: "keepalived checker",
-                      ratio: Summary(system["overcast"] ?? []).flatMap { o in Summary(system["keepalived"] ?? []).map { o.median / $0.median } }),
-            ResultRow(benchmark: "\(title): CPU per check in the kernel", variant: "keepalived checker", unit: "ms",
-                      summary: Summary(system["keepalived"] ?? [])),
+            + compared("CPU per check in user space") { user[$0] ?? [] }
+            + compared("CPU per check in the kernel") { system[$0] ?? [] }
+            + [
             ResultRow(benchmark: "\(title): checks per second", variant: "overcast", unit: "/s", summary: Summary(rate["overcast"] ?? [])),
             ResultRow(benchmark: "\(title): checks per second", variant: "keepalived checker", unit: "/s", summary: Summary(rate["keepalived"] ?? [])),
             // Why a run kept up or not, from Overcast's own counters (keepalived has none).
