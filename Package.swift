@@ -39,7 +39,7 @@ let package = Package(
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
         // Health checks of real servers: checker policy (pure), HTTP/TCP checks on libcurl multi.
-        .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient"]),
+        .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient", "LinuxNet"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
@@ -80,7 +80,7 @@ let package = Package(
 
         // What comes from outside (advertisements, configuration text, EC2 answers) as
         // functions of bytes, for libFuzzer (overcast-fuzz, scripts/fuzz.sh) and the tests.
-        .target(name: "FuzzTargets", dependencies: ["VRRP", "Config", "EC2"]),
+        .target(name: "FuzzTargets", dependencies: ["VRRP", "Config", "EC2", "HealthChecks"]),
         .executableTarget(name: "overcast-fuzz", dependencies: ["FuzzTargets"]),
 
         // The article's whole setup as a narrated demonstration (the main command).

@@ -7,7 +7,7 @@ APT_PACKAGES=(
   # C libraries behind the system-library targets
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcurl4-openssl-dev libpcap-dev pkg-config
   # interop peer, lab and kernel-tier tools
-  keepalived ipvsadm tcpdump iproute2 kmod procps psmisc curl
+  keepalived ipvsadm tcpdump iproute2 kmod procps psmisc curl openssl
   qemu-system-x86 linux-image-amd64 busybox-static
 )
 # moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked

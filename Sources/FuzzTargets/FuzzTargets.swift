@@ -1,5 +1,6 @@
 import Config
 import EC2
+import HealthChecks
 import VRRP
 
 /// The inputs Overcast takes from outside, as functions of bytes: what libFuzzer drives
@@ -14,12 +15,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case config
     /// An EC2 Query API answer: XML, route tables, write results, service errors.
     case ec2
+    /// A real server's answer to an HTTP_GET check, as the plain checker reads it.
+    case httpAnswer = "http-answer"
 
     public func run(_ bytes: [UInt8]) {
         switch self {
         case .advert: Self.advert(bytes)
         case .config: Self.config(bytes)
         case .ec2: Self.ec2(bytes)
+        case .httpAnswer: Self.httpAnswer(bytes)
         }
     }
 
@@ -86,5 +90,33 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         _ = try? EC2Response.returnValue(tree, action: "ReplaceRoute")
         _ = try? EC2Response.booleanAttribute(tree, "sourceDestCheck")
+    }
+
+    /// The first byte picks the piece size the rest arrives in. Whatever the pieces, the
+    /// outcome is the one of reading it whole; the close always settles it; a kept body
+    /// is never larger than what came.
+    static func httpAnswer(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let answer = Array(bytes.dropFirst())
+        let size = 1 + Int(first % 32)
+        for keepBody in [true, false] {
+            var whole = HTTPAnswerReader(keepBody: keepBody)
+            var outcome = answer.withUnsafeBytes { whole.consume($0) }
+            if outcome == .needMore { outcome = whole.end() }
+            var pieces = HTTPAnswerReader(keepBody: keepBody)
+            var split = HTTPAnswerReader.Outcome.needMore
+            var offset = 0
+            while split == .needMore && offset < answer.count {
+                let end = min(answer.count, offset + size)
+                split = answer[offset..<end].withUnsafeBytes { pieces.consume($0) }
+                offset = end
+            }
+            if split == .needMore { split = pieces.end() }
+            precondition(outcome != .needMore, "the close settles the answer")
+            precondition(split == outcome, "pieces of \(size) read as the whole: \(split) against \(outcome)")
+            if case .complete(_, let body) = outcome {
+                precondition(body.count < answer.count && (keepBody || body.isEmpty), "the body is part of what came")
+            }
+        }
     }
 }

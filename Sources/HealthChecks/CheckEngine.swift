@@ -4,58 +4,17 @@ import HTTPClient
 import Glibc
 #endif
 
-/// What one check asks of a real server.
-public struct CheckTarget: Sendable, Hashable {
-    public enum Kind: Sendable, Hashable {
-        /// HTTP_GET or SSL_GET: status (any 2xx when empty) and optional MD5 digest of the body.
-        case http(expectedStatus: Set<Int>, digest: String?)
-        /// TCP_CHECK: the TCP connection is made.
-        case tcpConnect
-    }
-    public var id: String
-    /// `http://ADDR:PORT/PATH`, `https://...`, or `tcp://ADDR:PORT` for a TCP check.
-    public var url: String
-    public var virtualHost: String?
-    public var connectTimeout: Double
-    public var kind: Kind
-
-    public init(id: String, url: String, virtualHost: String? = nil, connectTimeout: Double, kind: Kind) {
-        self.id = id
-        self.url = url
-        self.virtualHost = virtualHost
-        self.connectTimeout = connectTimeout
-        self.kind = kind
-    }
-}
-
-public enum CheckResult: Sendable, Hashable {
-    case success
-    case failure(String)
-    public var succeeded: Bool { self == .success }
-}
-
-/// A check that finished: its target's id, the caller's tag from `start`, and the result.
-public struct FinishedCheck: Sendable, Hashable {
-    public var id: String
-    /// Whatever the caller passed to `start`: the daemon's checker slot, so finding the
-    /// owner of a result costs an integer, not a hash of the target's long id.
-    public var tag: Int
-    public var result: CheckResult
-    public init(id: String, tag: Int, result: CheckResult) {
-        self.id = id
-        self.tag = tag
-        self.result = result
-    }
-}
-
-/// Runs many checks at once on one thread with libcurl's multi interface: a batch of
-/// 500 HTTP checks costs one thread and one poll loop, not 500 threads.
+/// Runs many checks at once on one thread: a batch of 500 checks costs one thread and one
+/// poll loop, not 500 threads. Plain checks (HTTP without TLS, TCP connects, to an
+/// address) run on the engine's own non-blocking sockets, as keepalived's checker runs
+/// them; SSL_GET runs on libcurl's multi interface. One poll waits for both.
 public final class CheckEngine {
     private let multi: UnsafeMutableRawPointer?
 
     public init() {
         _ = Curl.version   // curl_global_init, once
         multi = curl_multi_init()
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     }
 
     deinit {
@@ -66,7 +25,21 @@ public final class CheckEngine {
         }
         for easy in spare { curl_easy_cleanup(easy) }
         curl_multi_cleanup(multi)
+        for check in plainChecks { check.close() }
+        scratch.deallocate()
     }
+
+    // The plain checks' state; their code is in CheckEngine+Plain.swift.
+    /// Plain checks in flight, in the order their sockets are polled.
+    var plainChecks: [PlainCheck] = []
+    /// Plain checks started since the last pass: their connect deadline starts at the next.
+    var unarmed: [PlainCheck] = []
+    /// What the poll waits on: one entry per plain check (libcurl adds its own sockets).
+    var waitSet: [curl_waitfd] = []
+    /// Plain checks whose socket was ready in this pass.
+    var ready: [PlainCheck] = []
+    /// Where plain checks read their answers, one buffer lent to each in turn.
+    let scratch: UnsafeMutableRawBufferPointer
 
     /// Finished easy handles kept for the next checks: at 1,000 real servers a second,
     /// allocating and freeing libcurl's per-transfer state was a visible part of the CPU.
@@ -84,18 +57,25 @@ public final class CheckEngine {
         }
     }
 
-    /// A deadline's entry: which easy handle, and which transfer on it (handles are reused).
-    private struct DeadlineKey: Sendable {
+    /// A libcurl transfer's deadline entry: which easy handle, and which transfer on it
+    /// (handles are reused).
+    struct DeadlineKey: Sendable {
         var easy: Int
         var serial: Int
+    }
+
+    /// Whose deadline an entry of the queue is.
+    enum DeadlineOwner: Sendable {
+        case curl(DeadlineKey)
+        case plain(PlainCheck)
     }
 
     /// The time of the current pass and the deadlines of the checks in flight. Callbacks
     /// during a pass use the pass's time: one clock read per pass serves them all (under
     /// emulation a clock read is a trapped system call).
-    private final class Deadlines {
+    final class Deadlines {
         var passTime: Double = 0
-        var queue = DueQueue<DeadlineKey>()
+        var queue = DueQueue<DeadlineOwner>()
     }
 
     private final class Transfer {
@@ -123,27 +103,27 @@ public final class CheckEngine {
             let next = deadlines.passTime + target.connectTimeout
             guard next != deadline else { return }
             deadline = next
-            deadlines.queue.push(next, key)
+            deadlines.queue.push(next, .curl(key))
         }
     }
 
     private var running: [UnsafeMutableRawPointer: (Transfer, Unmanaged<Transfer>)] = [:]
-    private let deadlines = Deadlines()
+    let deadlines = Deadlines()
     private var serial = 0
 
     /// Checks started and not finished yet.
-    public var inFlight: Int { running.count }
+    public var inFlight: Int { running.count + plainChecks.count }
     /// Passes over the transfers (`perform` calls that had checks in flight).
-    public private(set) var passes = 0
+    public internal(set) var passes = 0
     /// Transfers in flight summed over the passes: libcurl visits each of them on every
     /// pass, so this over `passes` is what a pass costs.
-    public private(set) var transfersVisited = 0
+    public internal(set) var transfersVisited = 0
     /// Checks finished (whatever their result), and how many of them failed.
-    public private(set) var finishedCount = 0
-    public private(set) var failedCount = 0
+    public internal(set) var finishedCount = 0
+    public internal(set) var failedCount = 0
     /// Checks that timed out: nothing heard for connect_timeout (the connect, or a wait
     /// for the answer), or the backstop for a trickling answer.
-    public private(set) var timeouts = 0
+    public internal(set) var timeouts = 0
 
     /// The time (monotonic seconds) the last pass began: what the caller can use for the
     /// checks that pass finished, instead of reading the clock again for each.
@@ -151,6 +131,7 @@ public final class CheckEngine {
 
     /// Starts a check; its result comes out of `perform` when it finishes, with `tag`.
     public func start(_ target: CheckTarget, tag: Int = 0) -> CheckResult? {
+        if let endpoint = target.plain { return startPlain(target, endpoint, tag: tag) }
         guard let easy = spare.popLast() ?? curl_easy_init() else { return .failure("curl_easy_init failed") }
         serial &+= 1
         let transfer = Transfer(target: target, tag: tag, key: DeadlineKey(easy: Int(bitPattern: easy), serial: serial),
@@ -180,40 +161,76 @@ public final class CheckEngine {
     /// trying the connect) and as a backstop for a server that trickles.
     public func perform(waitMilliseconds: Int32) -> [FinishedCheck] {
         var finished: [FinishedCheck] = []
-        guard !running.isEmpty else { return finished }
+        guard !running.isEmpty || !plainChecks.isEmpty else { return finished }
         var wait = waitMilliseconds
         // Entries of finished checks (most of them: an answer takes milliseconds) must not
         // wake the poll; dropping them from the top costs O(log n) each, once.
         while let (time, key) = deadlines.queue.first, !isCurrent(key, time) { _ = deadlines.queue.popDue(at: time) }
-        if let earliest = deadlines.queue.earliest {
-            wait = min(wait, Int32(max(0, min(Double(Int32.max), (earliest - Self.now()) * 1000).rounded(.up))))
+        var now: Double?
+        if !unarmed.isEmpty {
+            let time = Self.now()
+            now = time
+            armPlainChecks(at: time)
         }
-        curl_multi_poll(multi, nil, 0, wait, nil)
+        if let earliest = deadlines.queue.earliest {
+            let time = now ?? Self.now()
+            wait = min(wait, Int32(max(0, min(Double(Int32.max), (earliest - time) * 1000).rounded(.up))))
+        }
+        poll(waitMilliseconds: wait)
         deadlines.passTime = Self.now()
         passes += 1
-        transfersVisited += running.count
-        var active: Int32 = 0
-        curl_multi_perform(multi, &active)
-        collect(into: &finished)
+        transfersVisited += running.count + plainChecks.count
+        if !running.isEmpty {
+            var active: Int32 = 0
+            curl_multi_perform(multi, &active)
+            collect(into: &finished)
+        }
+        advancePlainChecks(into: &finished)
         expire(into: &finished)
         finishedCount += finished.count
         failedCount += finished.reduce(0) { $0 + ($1.result.succeeded ? 0 : 1) }
         return finished
     }
 
+    /// Waits for the plain checks' sockets and libcurl's at once. Without libcurl
+    /// transfers, a plain poll(2): libcurl's own would add its wake-up pipe and timers.
+    private func poll(waitMilliseconds wait: Int32) {
+        waitSet.removeAll(keepingCapacity: true)
+        for check in plainChecks { waitSet.append(curl_waitfd(fd: check.fd, events: check.events, revents: 0)) }
+        let count = waitSet.count
+        let curlRunning = !running.isEmpty
+        waitSet.withUnsafeMutableBufferPointer { set in
+            if curlRunning { _ = curl_multi_poll(multi, set.baseAddress, UInt32(count), wait, nil) }
+            // curl_waitfd is laid out as pollfd: fd, events, revents. After libcurl's poll,
+            // one more that does not wait: libcurl passes back only some of the events (not
+            // POLLERR or POLLHUP), and a plain check must see a failed connect at once.
+            guard let base = set.baseAddress else { return }
+            _ = base.withMemoryRebound(to: pollfd.self, capacity: count) { Glibc.poll($0, nfds_t(count), curlRunning ? 0 : wait) }
+        }
+    }
+
     /// Whether a deadline entry is still its transfer's deadline (not finished, not moved).
-    private func isCurrent(_ key: DeadlineKey, _ time: Double) -> Bool {
-        guard let easy = UnsafeMutableRawPointer(bitPattern: key.easy), let (transfer, _) = running[easy] else { return false }
-        return transfer.key.serial == key.serial && transfer.deadline == time
+    private func isCurrent(_ owner: DeadlineOwner, _ time: Double) -> Bool {
+        switch owner {
+        case .plain(let check):
+            return !check.isOver && check.deadline == time
+        case .curl(let key):
+            guard let easy = UnsafeMutableRawPointer(bitPattern: key.easy), let (transfer, _) = running[easy] else { return false }
+            return transfer.key.serial == key.serial && transfer.deadline == time
+        }
     }
 
     /// Times out the checks whose deadline passed before this pass began: the pass has
     /// read their sockets, and nothing had come.
     private func expire(into finished: inout [FinishedCheck]) {
         let now = deadlines.passTime
-        while let (time, key) = deadlines.queue.popDue(at: now) {
-            guard isCurrent(key, time), let easy = UnsafeMutableRawPointer(bitPattern: key.easy),
-                  let (transfer, context) = running[easy] else { continue }
+        while let (time, owner) = deadlines.queue.popDue(at: now) {
+            guard isCurrent(owner, time) else { continue }
+            guard case .curl(let key) = owner else {
+                if case .plain(let check) = owner { timeOut(check, into: &finished) }
+                continue
+            }
+            guard let easy = UnsafeMutableRawPointer(bitPattern: key.easy), let (transfer, context) = running[easy] else { continue }
             running.removeValue(forKey: easy)
             finished.append(FinishedCheck(id: transfer.target.id, tag: transfer.tag, result: .failure(Self.timeoutReason(transfer.target))))
             timeouts += 1
@@ -244,7 +261,7 @@ public final class CheckEngine {
         var results: [String: CheckResult] = [:]
         for target in targets { if let failed = start(target) { results[target.id] = failed } }
         let deadline = Self.now() + Self.backstopFactor * (targets.map(\.connectTimeout).max() ?? 0) + 5
-        while !running.isEmpty && Self.now() < deadline {
+        while inFlight > 0 && Self.now() < deadline {
             for check in perform(waitMilliseconds: 100) { results[check.id] = check.result }
         }
         for (easy, (transfer, context)) in running {
@@ -253,6 +270,11 @@ public final class CheckEngine {
             context.release()
         }
         running.removeAll()
+        for check in plainChecks {
+            results[check.target.id] = .failure("check did not finish")
+            check.close()
+        }
+        plainChecks.removeAll()
         return results
     }
 
@@ -327,15 +349,8 @@ public final class CheckEngine {
         guard code == CURLE_OK else {
             return .failure(String(cString: curl_easy_strerror(code)))
         }
-        guard case .http(let expected, let digest) = transfer.target.kind else { return .success }
         var status = 0
         overcast_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        let statusOK = expected.isEmpty ? (200...299).contains(status) : expected.contains(status)
-        guard statusOK else { return .failure("HTTP status \(status)") }
-        if let digest {
-            let actual = MD5.hex(transfer.body)
-            guard actual == digest.lowercased() else { return .failure("digest \(actual), expected \(digest)") }
-        }
-        return .success
+        return transfer.target.judge(status: status, body: transfer.body)
     }
 }

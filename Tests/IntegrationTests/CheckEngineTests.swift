@@ -8,8 +8,12 @@ import HealthChecks
 /// slow, virtual host, TCP connect, and 500 servers in one batch.
 @Suite(.serialized) struct CheckEngineTests {
     static let server = """
-        import asyncio, sys
+        import asyncio, ssl, sys
         base, count = int(sys.argv[1]), int(sys.argv[2])
+        tls = None
+        if len(sys.argv) > 3:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(sys.argv[3] + "/cert.pem", sys.argv[3] + "/key.pem")
         async def handle(reader, writer):
             try:
                 request = await reader.readuntil(b"\\r\\n\\r\\n")
@@ -38,18 +42,31 @@ import HealthChecks
             writer.close()
         async def main():
             servers = [await asyncio.start_server(handle, "127.0.0.1", base + i) for i in range(count)]
+            if tls:
+                servers.append(await asyncio.start_server(handle, "127.0.0.1", base + count, ssl=tls))
             print("ready", flush=True)
             await asyncio.sleep(3600)
         asyncio.run(main())
         """
 
-    static func startServers(count: Int) throws -> (ChildProcess, Int, String) {
+    /// `count` plain HTTP servers on consecutive ports from the base returned; with `tls`,
+    /// one more after them speaking HTTPS with a self-signed certificate made here.
+    static func startServers(count: Int, tls: Bool = false) throws -> (ChildProcess, Int, String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let script = directory + "/server.py", log = directory + "/server.log"
         try server.write(toFile: script, atomically: true, encoding: .utf8)
+        if tls {
+            let openssl = try ChildProcess(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                            "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                                            "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"],
+                                           outputPath: directory + "/openssl.log")
+            guard openssl.wait() == 0 else {
+                throw ChildProcessError("openssl could not make a certificate: \((try? String(contentsOfFile: directory + "/openssl.log", encoding: .utf8)) ?? "")")
+            }
+        }
         let base = 10000 + Int(getpid() % 16) * 600   // below the ephemeral range, apart from other tests' ports
-        let process = try ChildProcess(["python3", script, "\(base)", "\(count)"], outputPath: log)
+        let process = try ChildProcess(["python3", script, "\(base)", "\(count)"] + (tls ? [directory] : []), outputPath: log)
         let ready = waitUntil(timeout: 20) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("ready") }
         guard ready else { throw ChildProcessError("HTTP servers did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
         // "ready" is printed once every listener is up; still, confirm the first and the
@@ -164,6 +181,31 @@ import HealthChecks
         #expect(results["trickle"] == .success, "\(results)")
         #expect(results["hang"]?.succeeded == false)
         #expect(CheckEngine.now() - started >= 0.85, "the trickling answer took its 0.9 s")
+    }
+
+    /// SSL_GET runs on libcurl, in the same poll as plain checks: both kinds in flight at
+    /// once (the slow pages overlap the TLS handshakes), each with its own result.
+    @Test func tlsChecksRunOnLibcurlBesidePlainOnes() throws {
+        let (server, base, directory) = try Self.startServers(count: 1, tls: true)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let tls = "https://127.0.0.1:\(base + 1)", plain = "http://127.0.0.1:\(base)"
+        let tlsDigest = MD5.hex(Array("hello from overcast, host 127.0.0.1:\(base + 1)\n".utf8))
+        let targets: [CheckTarget] = [
+            CheckTarget(id: "tls", url: tls + "/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: tlsDigest)),
+            CheckTarget(id: "tls-slow", url: tls + "/slow", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "tls-status", url: tls + "/error", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "tls-to-plain", url: "https://127.0.0.1:\(base)/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "plain-slow", url: plain + "/slow", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+            CheckTarget(id: "plain-status", url: plain + "/error", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
+        ]
+        #expect(targets.filter { $0.plain == nil }.map(\.id) == ["tls", "tls-slow", "tls-status", "tls-to-plain"])
+        let results = CheckEngine().run(targets)
+        #expect(results["tls"] == .success, "\(results)")
+        #expect(results["tls-slow"] == .success)
+        #expect(results["tls-status"] == .failure("HTTP status 500"))
+        #expect(results["tls-to-plain"]?.succeeded == false, "a TLS handshake with a plain HTTP server fails")
+        #expect(results["plain-slow"] == .success)
+        #expect(results["plain-status"] == .failure("HTTP status 500"))
     }
 
     /// 500 real servers checked in one batch, each bounded by a 1 s timeout: all answer.

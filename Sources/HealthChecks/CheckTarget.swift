@@ -1,0 +1,63 @@
+/// What one check asks of a real server.
+public struct CheckTarget: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// HTTP_GET or SSL_GET: status (any 2xx when empty) and optional MD5 digest of the body.
+        case http(expectedStatus: Set<Int>, digest: String?)
+        /// TCP_CHECK: the TCP connection is made.
+        case tcpConnect
+    }
+    public var id: String
+    /// `http://ADDR:PORT/PATH`, `https://...`, or `tcp://ADDR:PORT` for a TCP check.
+    public var url: String { didSet { plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind) } }
+    public var virtualHost: String? { didSet { plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind) } }
+    public var connectTimeout: Double
+    public var kind: Kind { didSet { plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind) } }
+    /// The endpoint and request when the engine runs this check on its own socket (plain
+    /// HTTP or TCP to an address); nil when libcurl runs it. Worked out here, once per
+    /// checker, rather than at each of its checks.
+    public private(set) var plain: PlainEndpoint?
+
+    public init(id: String, url: String, virtualHost: String? = nil, connectTimeout: Double, kind: Kind) {
+        self.id = id
+        self.url = url
+        self.virtualHost = virtualHost
+        self.connectTimeout = connectTimeout
+        self.kind = kind
+        plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind)
+    }
+
+    /// The result of an answer that came whole: its status against the accepted ones
+    /// (any 2xx when none are listed), then its body's MD5 against the digest. libcurl's
+    /// checks and plain ones are judged alike.
+    func judge(status: Int, body: [UInt8]) -> CheckResult {
+        guard case .http(let expected, let digest) = kind else { return .success }
+        let statusOK = expected.isEmpty ? (200...299).contains(status) : expected.contains(status)
+        guard statusOK else { return .failure("HTTP status \(status)") }
+        if let digest {
+            let actual = MD5.hex(body)
+            guard actual == digest.lowercased() else { return .failure("digest \(actual), expected \(digest)") }
+        }
+        return .success
+    }
+}
+
+public enum CheckResult: Sendable, Hashable {
+    case success
+    case failure(String)
+    public var succeeded: Bool { self == .success }
+}
+
+/// A check that finished: its target's id, the caller's tag from `start`, and the result.
+public struct FinishedCheck: Sendable, Hashable {
+    public var id: String
+    /// Whatever the caller passed to `start`: the daemon's checker slot, so finding the
+    /// owner of a result costs an integer, not a hash of the target's long id.
+    public var tag: Int
+    public var result: CheckResult
+    public init(id: String, tag: Int, result: CheckResult) {
+        self.id = id
+        self.tag = tag
+        self.result = result
+    }
+}
+

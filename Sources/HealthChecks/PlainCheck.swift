@@ -1,0 +1,136 @@
+import LinuxNet
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One plain check in flight (HTTP_GET without TLS, or TCP_CHECK): its non-blocking socket
+/// and how far it got. The engine polls the socket and calls `advance` when it is ready;
+/// everything here runs on the engine's thread, hence `@unchecked Sendable` (the engine's
+/// deadline queue holds these until their entry is due).
+final class PlainCheck: @unchecked Sendable {
+    enum Stage: Equatable {
+        case connecting
+        /// Bytes of the request sent so far.
+        case sending(Int)
+        case reading
+    }
+
+    enum Step {
+        /// Nothing more until the socket is ready again; `progressed` when the server did
+        /// its part of a stage, which earns the check a new connect_timeout.
+        case wait(progressed: Bool)
+        case finished(CheckResult)
+    }
+
+    let target: CheckTarget
+    let endpoint: PlainEndpoint
+    let tag: Int
+    private(set) var fd: Int32
+    private(set) var stage = Stage.connecting
+    private var reader: HTTPAnswerReader
+    /// When this stage must have moved on; infinite until the engine's next pass arms it.
+    var deadline = Double.infinity
+    /// The bound on the whole check: a server that trickles its answer keeps earning new
+    /// stage deadlines, so this ends it (libcurl's whole-transfer timeout, before).
+    var backstop = Double.infinity
+    /// Where the engine keeps it in its list of checks in flight.
+    var index = 0
+
+    /// Opens the socket and starts the connect; throws when the connect fails at once (a
+    /// refused port on this host, no route).
+    init(target: CheckTarget, endpoint: PlainEndpoint, tag: Int) throws(SystemCallError) {
+        self.target = target
+        self.endpoint = endpoint
+        self.tag = tag
+        reader = HTTPAnswerReader(keepBody: { if case .http(_, let digest?) = target.kind { return !digest.isEmpty } else { return false } }())
+        let family = endpoint.ipv6 ? AF_INET6 : AF_INET
+        fd = try systemCall("socket", "checking \(endpoint.name)") {
+            Glibc.socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        let socket = fd
+        let started = endpoint.withSocketAddress { address, length in Glibc.connect(socket, address, length) }
+        let code = errno
+        // EINTR: the connect goes on in the background (POSIX), as for EINPROGRESS.
+        if started < 0 && code != EINPROGRESS && code != EINTR {
+            close()
+            throw SystemCallError("connect", errno: code, context: "checking \(endpoint.name)")
+        }
+    }
+
+    deinit { close() }
+
+    /// Closes the socket; the check is over.
+    func close() {
+        guard fd >= 0 else { return }
+        _ = Glibc.close(fd)
+        fd = -1
+    }
+
+    var isOver: Bool { fd < 0 }
+
+    /// What to poll for: writable while connecting or sending, readable after.
+    var events: Int16 { stage == .reading ? Int16(POLLIN) : Int16(POLLOUT) }
+
+    /// The socket is ready: does what can be done now. `scratch` receives answers; the
+    /// engine lends one buffer to every check.
+    func advance(scratch: UnsafeMutableRawBufferPointer) -> Step {
+        switch stage {
+        case .connecting:
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0 { error = errno }
+            guard error == 0 else { return .finished(.failure(failure("connect", error))) }
+            guard endpoint.request != nil else { return .finished(.success) }
+            stage = .sending(0)
+            return send()
+        case .sending:
+            return send()
+        case .reading:
+            return receive(scratch)
+        }
+    }
+
+    private func failure(_ call: String, _ code: Int32) -> String {
+        "\(call) \(endpoint.name): \(String(cString: strerror(code))) (errno \(code))"
+    }
+
+    private func send() -> Step {
+        guard case .sending(let sent) = stage, let request = endpoint.request, sent < request.count else {
+            stage = .reading
+            return .wait(progressed: true)
+        }
+        let count = request.withUnsafeBytes { bytes in
+            Glibc.send(fd, bytes.baseAddress.map { $0 + sent }, bytes.count - sent, Int32(MSG_NOSIGNAL))
+        }
+        if count < 0 {
+            let code = errno
+            if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return .wait(progressed: sent == 0) }
+            return .finished(.failure(failure("send to", code)))
+        }
+        // The connection is up (the first write), or the server took more of the request.
+        stage = sent + count >= request.count ? .reading : .sending(sent + count)
+        return .wait(progressed: true)
+    }
+
+    /// Reads what has come, up to a few reads: an answer and the server's close usually
+    /// arrive together, and reading the close now saves a pass.
+    private func receive(_ scratch: UnsafeMutableRawBufferPointer) -> Step {
+        var got = false
+        for _ in 0..<8 {
+            let count = recv(fd, scratch.baseAddress, scratch.count, 0)
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK { break }
+                return .finished(.failure(failure("receive from", code)))
+            }
+            let outcome = count == 0 ? reader.end() : reader.consume(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
+            switch outcome {
+            case .needMore: got = true
+            case .complete(let status, let body): return .finished(target.judge(status: status, body: body))
+            case .malformed(let reason): return .finished(.failure("answer from \(endpoint.name): \(reason)"))
+            }
+        }
+        return .wait(progressed: got)
+    }
+}
