@@ -146,10 +146,11 @@ public final class CheckEngine {
     /// Drives every check in flight, waiting up to `waitMilliseconds` for activity, and
     /// returns the checks that finished, by id. Every check ends by its own timeout.
     ///
-    /// One pass over the transfers per call: `curl_multi_perform` visits every transfer
-    /// in flight, so a pass costs O(in flight). A check just started needs no pass of its
-    /// own first, because `curl_multi_poll` returns at once while a new transfer is due
-    /// (a pass before the poll, as the first version made, doubled the passes).
+    /// One pass over the checks per call: one poll over every socket in flight, then
+    /// `curl_multi_perform` (which visits every libcurl transfer) and the plain checks
+    /// whose socket is ready. A check just started needs no pass of its own first: a plain
+    /// check's socket is polled from its start, and `curl_multi_poll` returns at once
+    /// while a new libcurl transfer is due (a pass before the poll doubled the passes).
     ///
     /// Answers before deadlines: the pass reads whatever the servers sent, and only then
     /// are the checks whose deadline had passed before the pass began timed out. libcurl's

@@ -35,6 +35,14 @@ import HealthChecks
                 writer.close(); return
             if path == b"/slow":
                 await asyncio.sleep(0.3)
+            if path == b"/short":
+                writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 10\\r\\n\\r\\nhello")
+                await writer.drain(); writer.close(); return
+            if path == b"/smtp":
+                writer.write(b"220 mail.example.com ESMTP\\r\\n\\r\\n")
+                await writer.drain(); writer.close(); return
+            if path == b"/silent-close":
+                writer.close(); return
             status = b"500 Internal Server Error" if path == b"/error" else b"200 OK"
             body = b"hello from overcast, host " + host + b"\\n"
             writer.write(b"HTTP/1.1 " + status + b"\\r\\nContent-Length: " + str(len(body)).encode() + b"\\r\\nConnection: close\\r\\n\\r\\n" + body)
@@ -181,6 +189,20 @@ import HealthChecks
         #expect(results["trickle"] == .success, "\(results)")
         #expect(results["hang"]?.succeeded == false)
         #expect(CheckEngine.now() - started >= 0.85, "the trickling answer took its 0.9 s")
+    }
+
+    /// Answers that are not HTTP, or stop short, fail the check with what was wrong and
+    /// where it came from (the plain checker's own reading).
+    @Test func malformedAnswersFailWithWhatWasWrong() throws {
+        let (server, base, directory) = try Self.startServers(count: 1)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let results = CheckEngine().run(["/short", "/smtp", "/silent-close"].map {
+            CheckTarget(id: $0, url: "http://127.0.0.1:\(base)\($0)", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil))
+        })
+        let at = "answer from 127.0.0.1:\(base): "
+        #expect(results["/short"] == .failure(at + "the connection closed after 5 of the 10 body bytes announced"))
+        #expect(results["/smtp"] == .failure(at + "the status line \"220 mail.example.com ESMTP\" is not \"HTTP/x.y NNN\""))
+        #expect(results["/silent-close"] == .failure(at + "the server closed the connection without answering"))
     }
 
     /// SSL_GET runs on libcurl, in the same poll as plain checks: both kinds in flight at
