@@ -84,7 +84,9 @@ struct HealthCheckBenchmark {
             ResultRow(benchmark: "\(title): interval jitter", variant: "overcast", unit: "ms", summary: oursJitter,
                       reference: "keepalived checker", ratio: oursJitter.flatMap { o in theirJitter.map { $0.median > 0 ? o.median / $0.median : 0 } },
                       target: judged ? "p99 <= 20 ms" : nil,
-                      targetMet: judged ? oursJitter.map { $0.p99 <= 20 && keptUp } ?? (keptUp ? nil : false) : nil),
+                      // An absolute time in the emulated VM is the emulator's (as for failover):
+                      // there the jitter is shown beside keepalived's, and judged on the host.
+                      targetMet: judged && !Bench.isEmulated ? oursJitter.map { $0.p99 <= 20 && keptUp } ?? (keptUp ? nil : false) : nil),
             ResultRow(benchmark: "\(title): interval jitter", variant: "keepalived checker", unit: "ms", summary: theirJitter),
         ]
             // The fair comparison where neither keeps up (the emulated VM): CPU per check.
