@@ -25,6 +25,9 @@ final class PlainCheck: @unchecked Sendable {
     let target: CheckTarget
     let endpoint: PlainEndpoint
     let tag: Int
+    /// The socket, or -1 once the check is over. A raw descriptor closed by `close()`
+    /// rather than LinuxNet's `FileDescriptor` (closed in deinit): the deadline queue holds
+    /// a finished check until its entry comes up, which must not keep its socket open.
     private(set) var fd: Int32
     private(set) var stage = Stage.connecting
     private var reader: HTTPAnswerReader
