@@ -11,9 +11,11 @@ import HealthChecks
         import asyncio, ssl, sys
         base, count = int(sys.argv[1]), int(sys.argv[2])
         tls = None
-        if len(sys.argv) > 3:
-            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            tls.load_cert_chain(sys.argv[3] + "/cert.pem", sys.argv[3] + "/key.pem")
+        options = sys.argv[3:]
+        for option in options:
+            if option.startswith("tls="):
+                tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                tls.load_cert_chain(option[4:] + "/cert.pem", option[4:] + "/key.pem")
         async def handle(reader, writer):
             try:
                 request = await reader.readuntil(b"\\r\\n\\r\\n")
@@ -52,14 +54,17 @@ import HealthChecks
             servers = [await asyncio.start_server(handle, "127.0.0.1", base + i) for i in range(count)]
             if tls:
                 servers.append(await asyncio.start_server(handle, "127.0.0.1", base + count, ssl=tls))
+            if "ipv6" in options:
+                servers.append(await asyncio.start_server(handle, "::1", base))
             print("ready", flush=True)
             await asyncio.sleep(3600)
         asyncio.run(main())
         """
 
     /// `count` plain HTTP servers on consecutive ports from the base returned; with `tls`,
-    /// one more after them speaking HTTPS with a self-signed certificate made here.
-    static func startServers(count: Int, tls: Bool = false) throws -> (ChildProcess, Int, String) {
+    /// one more after them speaking HTTPS with a self-signed certificate made here; with
+    /// `ipv6`, the first one on ::1 as well.
+    static func startServers(count: Int, tls: Bool = false, ipv6: Bool = false) throws -> (ChildProcess, Int, String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let script = directory + "/server.py", log = directory + "/server.log"
@@ -74,7 +79,8 @@ import HealthChecks
             }
         }
         let base = 10000 + Int(getpid() % 16) * 600   // below the ephemeral range, apart from other tests' ports
-        let process = try ChildProcess(["python3", script, "\(base)", "\(count)"] + (tls ? [directory] : []), outputPath: log)
+        let process = try ChildProcess(["python3", script, "\(base)", "\(count)"] + (tls ? ["tls=" + directory] : []) + (ipv6 ? ["ipv6"] : []),
+                                       outputPath: log)
         let ready = waitUntil(timeout: 20) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("ready") }
         guard ready else { throw ChildProcessError("HTTP servers did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
         // "ready" is printed once every listener is up; still, confirm the first and the
@@ -203,6 +209,24 @@ import HealthChecks
         #expect(results["/short"] == .failure(at + "the connection closed after 5 of the 10 body bytes announced"))
         #expect(results["/smtp"] == .failure(at + "the status line \"220 mail.example.com ESMTP\" is not \"HTTP/x.y NNN\""))
         #expect(results["/silent-close"] == .failure(at + "the server closed the connection without answering"))
+    }
+
+    /// A real server by its IPv6 address: the plain checker's IPv6 socket address, the
+    /// request's bracketed Host header (the page echoes it, so the digest checks it).
+    @Test func anIPv6RealServerIsCheckedOnItsOwnSocket() throws {
+        let (server, base, directory) = try Self.startServers(count: 1, ipv6: true)
+        defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
+        let digest = MD5.hex(Array("hello from overcast, host [::1]:\(base)\n".utf8))
+        let targets = [
+            CheckTarget(id: "http", url: "http://[::1]:\(base)/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: digest)),
+            CheckTarget(id: "tcp", url: "tcp://[::1]:\(base)", connectTimeout: 2, kind: .tcpConnect),
+            CheckTarget(id: "refused", url: "tcp://[::1]:1", connectTimeout: 2, kind: .tcpConnect),
+        ]
+        #expect(targets.allSatisfy { $0.plain?.ipv6 == true })
+        let results = CheckEngine().run(targets)
+        #expect(results["http"] == .success, "\(results)")
+        #expect(results["tcp"] == .success)
+        #expect(results["refused"]?.succeeded == false)
     }
 
     /// SSL_GET runs on libcurl, in the same poll as plain checks: both kinds in flight at
