@@ -212,8 +212,20 @@ final class HealthMonitor: @unchecked Sendable {
             queue.removeAll()
             for (slot, c) in next.enumerated() where !c.running { queue.push(c.nextRun, slot) }
         }
+        ensureOpenFiles(checkTargets: next.reduce(0) { $0 + $1.targets.count })
         if !next.isEmpty && !lock.withLock({ started }) { start() }
         wakeup.signal()
+    }
+
+    /// Room for every check to hold its socket at once (`OpenFileLimit`), said in the log.
+    private func ensureOpenFiles(checkTargets: Int) {
+        let needed = OpenFileLimit.needed(checkTargets: checkTargets)
+        guard let change = OpenFileLimit.raise(toAtLeast: needed) else { return }
+        if change.after < needed {
+            logger.warning("open files limit raised to the hard limit \(change.hard), below the \(needed) that \(checkTargets) health checks may hold at once; raise LimitNOFILE")
+        } else {
+            logger.info("open files limit raised from \(change.before) to \(change.after) for \(checkTargets) health checks")
+        }
     }
 
     /// When a checker runs next. `due` is when the check that just finished was due.
