@@ -310,12 +310,6 @@ public final class CheckEngine {
         // environment (for the EC2 API, say) must not carry the checks. It also spares
         // libcurl five environment lookups per check.
         overcast_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
-        // Plain HTTP sends its request in one write on a fresh connection, which Nagle never
-        // delays (a TCP check writes nothing); without TCP_NODELAY libcurl skips a
-        // setsockopt per check (17 -> 16 system calls, counted with strace; system calls
-        // are most of a check's cost under emulation). TLS keeps it: its handshake writes
-        // more than once, and Nagle could hold a write for the server's delayed ACK.
-        if !target.url.hasPrefix("https://") { overcast_curl_setopt_long(easy, CURLOPT_TCP_NODELAY, 0) }
         switch target.kind {
         case .tcpConnect:
             let address = target.url.hasPrefix("tcp://") ? "http://" + target.url.dropFirst(6) : target.url
