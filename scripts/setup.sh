@@ -8,6 +8,8 @@ APT_PACKAGES=(
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcurl4-openssl-dev libpcap-dev pkg-config
   # interop peer, lab and kernel-tier tools
   keepalived ipvsadm tcpdump iproute2 kmod procps psmisc curl openssl
+  # the VPC fabric of the labs: bridge filtering, stateful security groups, ARP replies
+  nftables ebtables
   qemu-system-x86 linux-image-amd64 busybox-static
 )
 # moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked
@@ -21,7 +23,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages installed here must not start services (keepalived's would run on this
+  # machine's own network): policy-rc.d refuses every start during the install only.
+  policy=/usr/sbin/policy-rc.d
+  ours=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; ours=1
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ $ours = 1 ]; then rm -f "$policy"; trap - EXIT; fi
 else
   echo "setup: system packages present"
 fi
@@ -37,9 +48,6 @@ else
   echo "setup: python tools present"
 fi
 
-# keepalived's Debian package starts a service; the labs run their own instances.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet keepalived 2>/dev/null; then
-  systemctl stop keepalived || true
-fi
-pkill -x keepalived 2>/dev/null || true
+# A keepalived already running here is the machine owner's: the labs run their own
+# instances inside their namespaces and never stop or signal anyone else's.
 echo "setup: done"

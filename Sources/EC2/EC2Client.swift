@@ -129,4 +129,28 @@ public final class EC2Client {
         try EC2Response.booleanAttribute(try send(.describeInstanceAttribute(instance: instance, attribute: "sourceDestCheck")),
                                          "sourceDestCheck")
     }
+
+    // MARK: - Reading a VPC (the lab's fabric, `overcast doctor`)
+
+    public typealias Filters = [(name: String, values: [String])]
+
+    public func describeVPCs(filters: Filters) throws(EC2Failure) -> [EC2VPC] {
+        try EC2Response.vpcs(try send(.describe("DescribeVpcs", filters: filters)))
+    }
+
+    public func describeSubnets(filters: Filters) throws(EC2Failure) -> [EC2Subnet] {
+        try EC2Response.subnets(try send(.describe("DescribeSubnets", filters: filters)))
+    }
+
+    public func describeNetworkInterfaces(filters: Filters) throws(EC2Failure) -> [EC2NetworkInterface] {
+        try EC2Response.networkInterfaces(try send(.describe("DescribeNetworkInterfaces", filters: filters)))
+    }
+
+    public func describeSecurityGroups(filters: Filters) throws(EC2Failure) -> [EC2SecurityGroup] {
+        try EC2Response.securityGroups(try send(.describe("DescribeSecurityGroups", filters: filters)))
+    }
+
+    public func describeRouteTables(filters: Filters) throws(EC2Failure) -> [EC2RouteTable] {
+        try EC2Response.routeTables(try send(.describe("DescribeRouteTables", filters: filters)))
+    }
 }

@@ -75,4 +75,14 @@ public struct EC2Request: Sendable, Hashable {
     public static func describeInstanceAttribute(instance: String, attribute: String) -> EC2Request {
         EC2Request(action: "DescribeInstanceAttribute", parameters: [("InstanceId", instance), ("Attribute", attribute)])
     }
+
+    /// A Describe action narrowed by EC2 filters (`Filter.N.Name`, `Filter.N.Value.M`).
+    public static func describe(_ action: String, filters: [(name: String, values: [String])]) -> EC2Request {
+        var parameters: [(String, String)] = []
+        for (n, filter) in filters.enumerated() {
+            parameters.append(("Filter.\(n + 1).Name", filter.name))
+            parameters += filter.values.enumerated().map { ("Filter.\(n + 1).Value.\($0.offset + 1)", $0.element) }
+        }
+        return EC2Request(action: action, parameters: parameters)
+    }
 }

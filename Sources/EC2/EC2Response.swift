@@ -31,6 +31,8 @@ public struct EC2Route: Sendable, Hashable {
 public struct EC2RouteTable: Sendable, Hashable {
     public var id: String
     public var routes: [EC2Route]
+    public var vpcID: String? = nil
+    public var associations: [EC2RouteTableAssociation] = []
 
     public func route(to destination: String) -> EC2Route? { routes.first { $0.destination == destination } }
 }
@@ -61,7 +63,10 @@ public enum EC2Response {
                          networkInterfaceID: $0.value("networkInterfaceId"), gatewayID: $0.value("gatewayId"),
                          state: $0.value("state"))
             }
-            tables.append(EC2RouteTable(id: id, routes: routes))
+            let associations = item.items("associationSet").map {
+                EC2RouteTableAssociation(subnetID: $0.value("subnetId"), main: $0.value("main") == "true")
+            }
+            tables.append(EC2RouteTable(id: id, routes: routes, vpcID: item.value("vpcId"), associations: associations))
         }
         return tables
     }

@@ -125,6 +125,53 @@ public final class EC2Lab: @unchecked Sendable {
 
     private var files: [String] = []
 
+    /// A lab VPC's own front on the shared EC2 lab (`VPCLab`): relays in `node`'s
+    /// namespace at its address, 8080 to the front's proxy and 8081 to its IMDS, each
+    /// announcing the client's address (the IMDS answers each node as the instance whose
+    /// ENI owns that address in moto).
+    init(front node: NetworkLab.Node, host: String, motoPort: Int, proxyPort: Int, imdsPort: Int, resources: Resources) throws {
+        let address = String(node.address.split(separator: "/")[0])
+        motoHost = host
+        self.motoPort = motoPort
+        namespace = nil
+        process = nil
+        endpoint = "http://\(address):8080/"
+        controlEndpoint = "http://\(host):\(proxyPort)/"
+        imdsEndpoints = ["http://\(address):8081"]
+        self.resources = resources
+        relays = [try TCPRelay(namespace: node.namespace, listen: address, port: 8080, to: host, port: UInt16(proxyPort), announcesClient: true),
+                  try TCPRelay(namespace: node.namespace, listen: address, port: 8081, to: host, port: UInt16(imdsPort), announcesClient: true)]
+    }
+
+    /// The EC2 lab that every `VPCLab` of this process shares (each with a VPC and a front
+    /// of its own): the kernel tier's on the host (OVERCAST_EC2_LAB), else one started on
+    /// this host's loopback at first use, which ends with this process.
+    static func shared() throws -> (host: String, motoPort: Int, proxyPort: Int) {
+        try sharedLock.withLock {
+            if let remote = Remote.fromEnvironment { return (remote.host, remote.motoPort, remote.proxyPort) }
+            if let running = sharedLab { return ("127.0.0.1", running.motoPort, running.proxyPort) }
+            let lab = try EC2Lab(loopbackSlot: 49, identities: [], directory: FileManager.default.temporaryDirectory.path)
+            sharedLab = lab
+            return ("127.0.0.1", lab.motoPort, lab.motoPort + 1)
+        }
+    }
+
+    private var proxyPort: Int { motoPort + 1 }
+    private static let sharedLock = NSLock()
+    nonisolated(unsafe) private static var sharedLab: EC2Lab?
+
+    /// One operation of the EC2 lab's VPC builder (`scripts/lab/vpc_lab.py`), at `host:port`.
+    static func labOperation(host: String, port: Int, _ command: [String: Any]) throws -> [String: Any] {
+        let body = try JSONSerialization.data(withJSONObject: command)
+        let response = try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: "http://\(host):\(port)/_lab", body: Array(body),
+                                                                 timeoutMilliseconds: 30_000))
+        let answer = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        guard response.status == 200 else {
+            throw ChildProcessError("the EC2 lab refused \(command["op"] ?? "?"): \(answer["error"] ?? String(decoding: response.body, as: UTF8.self))")
+        }
+        return answer
+    }
+
     deinit {
         relays.forEach { $0.stop() }
         process?.stop(signal: SIGKILL, timeout: 2)
@@ -134,7 +181,8 @@ public final class EC2Lab: @unchecked Sendable {
     private static func arguments(bind: String, moto: Int, proxy: Int, imds: Int, identities: [String], sourceDestCheck: Bool,
                                   out: String) -> [String] {
         ["python3", script, "--bind", bind, "--moto-port", "\(moto)", "--proxy-port", "\(proxy)", "--imds-port", "\(imds)",
-         "--region", region, "--key", "\(accessKeyID):\(secretAccessKey)", "--instances", "\(max(2, identities.count))",
+         "--region", region, "--key", "\(accessKeyID):\(secretAccessKey)", "--exit-with-parent",
+         "--instances", "\(identities.isEmpty ? 0 : max(2, identities.count))",
          "--source-dest-check", sourceDestCheck ? "on" : "off", "--out", out] + identities.flatMap { ["--identity", $0] }
     }
 

@@ -32,7 +32,15 @@ public final class NetworkLab: @unchecked Sendable {
     private var tornDown = false
     public let directory: String
 
-    public init(dropsMulticast: Bool = true) throws {
+    public convenience init(dropsMulticast: Bool = true) throws {
+        try self.init(dropsMulticast: dropsMulticast, vpcSwitch: false)
+    }
+
+    /// `vpcSwitch`: the switch of a VPC fabric (`VPCLab`): no learning, no flooding of any
+    /// kind, one static forwarding entry per node's MAC, and IPv4 through the kernel's
+    /// conntrack (bridge netfilter) for stateful security groups.
+    init(dropsMulticast: Bool, vpcSwitch: Bool) throws {
+        self.vpcSwitch = vpcSwitch
         let n = Self.lock.withLock { () -> Int in Self.counter += 1; return Self.counter }
         id = "ovc\(getpid())x\(n)"
         switchNamespace = "\(id)-sw"
@@ -41,32 +49,47 @@ public final class NetworkLab: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         Self.removeStale()
         try ChildProcess.check(["ip", "netns", "add", switchNamespace])
-        try exec(switchNamespace, ["ip", "link", "add", "br0", "type", "bridge"])
+        try exec(switchNamespace, ["ip", "link", "add", "br0", "type", "bridge"] + (vpcSwitch ? ["nf_call_iptables", "1"] : []))
         try exec(switchNamespace, ["ip", "link", "set", "br0", "up"])
         try exec(switchNamespace, ["ip", "link", "set", "lo", "up"])
     }
 
     private let dropsMulticast: Bool
+    private let vpcSwitch: Bool
 
     deinit { teardown() }
 
-    /// Adds a node namespace with `eth0` at `address` (CIDR) on the switch.
+    /// Adds a node namespace with `eth0` at `address` (CIDR) on the switch, with `mac` if
+    /// given and a default route through `gateway` if given.
     @discardableResult
-    public func addNode(_ name: String, address: String) throws -> Node {
+    public func addNode(_ name: String, address: String, mac: String? = nil, gateway: String? = nil) throws -> Node {
         let node = Node(name: name, namespace: "\(id)-\(name)", address: address)
-        let port = "p\(nodes.count)"
+        let port = port(nodes.count)
         try ChildProcess.check(["ip", "netns", "add", node.namespace])
         try exec(switchNamespace, ["ip", "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", node.namespace])
+        if let mac { try exec(node.namespace, ["ip", "link", "set", "eth0", "address", mac]) }
         try exec(switchNamespace, ["ip", "link", "set", port, "master", "br0", "up"])
-        if dropsMulticast {
+        if vpcSwitch {
+            try exec(switchNamespace, ["bridge", "link", "set", "dev", port, "learning", "off", "flood", "off", "mcast_flood", "off",
+                                       "bcast_flood", "off"])
+            guard let mac else { throw ChildProcessError("a VPC switch port needs its ENI's MAC (\(name))") }
+            try exec(switchNamespace, ["bridge", "fdb", "add", mac, "dev", port, "master", "static"])
+        } else if dropsMulticast {
             try exec(switchNamespace, ["bridge", "link", "set", "dev", port, "mcast_flood", "off"])
         }
         try exec(node.namespace, ["ip", "link", "set", "lo", "up"])
         try exec(node.namespace, ["ip", "addr", "add", address, "dev", "eth0"])
         try exec(node.namespace, ["ip", "link", "set", "eth0", "up"])
+        if let gateway { try exec(node.namespace, ["ip", "route", "add", "default", "via", gateway, "dev", "eth0"]) }
         nodes.append(node)
         return node
     }
+
+    /// The switch port of the node added `n`th.
+    public func port(_ n: Int) -> String { "p\(n)" }
+
+    /// The switch port of `node`.
+    public func port(of node: Node) -> String? { nodes.firstIndex(of: node).map(port) }
 
     /// Isolates the switch ports of `nodes` from each other (bridge port isolation):
     /// frames between them are dropped while every link keeps its carrier, so VRRP sees

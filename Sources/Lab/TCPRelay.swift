@@ -15,8 +15,13 @@ public final class TCPRelay: @unchecked Sendable {
     private let target: sockaddr_in
     private let lock = NSLock()
     private var running = true
+    /// Sends "LAB <client-ip>\r\n" upstream first: the relay hides the client's address,
+    /// and the EC2 lab's fronts (ec2_lab.py) tell lab nodes apart by it.
+    private let announcesClient: Bool
 
-    public init(namespace: String, listen address: String, port: UInt16, to targetAddress: String, port targetPort: UInt16) throws {
+    public init(namespace: String, listen address: String, port: UInt16, to targetAddress: String, port targetPort: UInt16,
+                announcesClient: Bool = false) throws {
+        self.announcesClient = announcesClient
         guard let local = IPv4Address(address), let remote = IPv4Address(targetAddress) else {
             throw ChildProcessError("relay: bad address \(address) or \(targetAddress)")
         }
@@ -59,6 +64,16 @@ public final class TCPRelay: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else { return }
+        if announcesClient {
+            var peer = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(client, $0, &length) }
+            }
+            guard named == 0 else { return }
+            let line = Array("LAB \(IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr)))\r\n".utf8)
+            guard line.withUnsafeBytes({ write(upstream, $0.baseAddress, $0.count) }) == line.count else { return }
+        }
         var one: Int32 = 1
         for fd in [client, upstream] { setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size)) }
         var buffer = [UInt8](repeating: 0, count: 65536)

@@ -13,21 +13,70 @@
 It creates the VPC, route table and instances it was asked for, writes their ids as
 JSON to --out and prints "ready". Control: POST /_control (JSON) and GET /_log on the
 proxy port. Test-bed code only: nothing here ships in the daemon.
+
+Shared by many labs (the VPC fabric's control plane, vpc_lab.py): POST /_lab builds a
+VPC per lab and opens a "front" for it, a proxy and an IMDS of its own on fresh ports
+with their own faults and log, so labs that run at once do not see each other's faults.
+A front's connections come through a lab relay that first sends one line, "LAB
+<client-ip>", because the relay hides the node's address. GET /_generation counts the
+changes made to moto (writes through any proxy, /_lab operations), so the fabric reads
+moto again only when something changed.
 """
-import argparse, datetime, hashlib, hmac, http.client, json, re, secrets, sys, threading, time
+import argparse, datetime, hashlib, hmac, http.client, json, os, re, secrets, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 LOCK = threading.Lock()
 KEYS = {}        # access key id -> {"secret", "token", "expires"}
-LOG = []         # one dict per API call seen by the proxy
-FAULT = {}       # {"kind", "count", "actions", "seconds"}
-IDENTITIES = {}  # client ip -> {"instance_id", "eni", "mac", "region"}
-IMDS_TOKENS = {} # token -> (client ip, expires)
-ROLE = {"name": "overcast-lab-role", "ttl": 900}
-ROLE_CREDS = {}  # client ip -> (key id, issued)
+IMDS_TOKENS = {} # token -> (front, client ip, expires)
 ARGS = None
 RESOURCES = {}
+GENERATION = [0] # changes made to moto so far
+
+
+class Front:
+    """What one lab sees: its proxy's faults and log, its IMDS's role and identities."""
+
+    def __init__(self, vpc=None, lab_line=False):
+        self.log = []          # one dict per API call seen by the proxy
+        self.fault = {}        # {"kind", "count", "actions", "seconds"}
+        self.identities = {}   # client ip -> {"instance_id", "eni", "mac"}
+        self.role = {"name": "overcast-lab-role", "ttl": 900}
+        self.role_creds = {}   # client ip -> (key id, issued)
+        self.vpc = vpc         # identities come from this VPC's ENIs in moto
+        self.lab_line = lab_line
+        self.servers = []
+
+    def identity(self, ip):
+        if ip in self.identities:
+            return self.identities[ip]
+        if self.vpc is not None:
+            import vpc_lab
+            return vpc_lab.identity(self.vpc, ip)
+        return None
+
+
+DEFAULT = Front()
+
+
+def bump():
+    with LOCK:
+        GENERATION[0] += 1
+
+
+class LabLine:
+    """Reads the "LAB <client-ip>" line a lab relay sends first on a front's connection."""
+    lab_client = None
+
+    def setup(self):
+        super().setup()
+        if self.server.front.lab_line:
+            line = self.rfile.readline(200).decode("ascii", "replace").split()
+            if len(line) == 2 and line[0] == "LAB":
+                self.lab_client = line[1]
+
+    def who(self):
+        return self.lab_client or self.client_address[0]
 
 
 def error_xml(code, message):
@@ -79,7 +128,7 @@ def check_signature(method, path, headers, body):
     return None
 
 
-class Proxy(BaseHTTPRequestHandler):
+class Proxy(LabLine, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm
     # and the client's delayed ACK would add 40 ms to every answer.
@@ -100,17 +149,30 @@ class Proxy(BaseHTTPRequestHandler):
             return self.reply(200, json.dumps(RESOURCES).encode(), "application/json")
         if self.path.startswith("/_log"):
             with LOCK:
-                body = json.dumps(LOG).encode()
+                body = json.dumps(self.server.front.log).encode()
             return self.reply(200, body, "application/json")
+        if self.path == "/_generation":
+            with LOCK:
+                body = str(GENERATION[0]).encode()
+            return self.reply(200, body, "text/plain")
         self.reply(404, b"")
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == "/_control":
             return self.control(json.loads(body or b"{}"))
+        if self.path == "/_lab":
+            import vpc_lab
+            try:
+                result = vpc_lab.handle(json.loads(body or b"{}"), open_front, close_front, ARGS)
+            except Exception as error:  # the lab's own request was wrong: say what, keep serving
+                return self.reply(400, json.dumps({"error": "%s: %s" % (type(error).__name__, error)}).encode(),
+                                  "application/json")
+            bump()
+            return self.reply(200, json.dumps(result).encode(), "application/json")
         params = dict(parse_qsl(body.decode("utf-8", "replace")))
         action = params.get("Action", "?")
-        entry = {"time": time.time(), "client": self.client_address[0], "action": action,
+        entry = {"time": time.time(), "client": self.who(), "action": action,
                  "params": {k: v for k, v in params.items() if k not in ("Action", "Version")}}
         status, payload = self.answer(action, body)
         entry["done"] = time.time()
@@ -118,17 +180,21 @@ class Proxy(BaseHTTPRequestHandler):
         m = re.search(rb"<Code>([^<]+)</Code>", payload or b"")
         entry["code"] = m.group(1).decode() if m else None
         with LOCK:
-            LOG.append(entry)
+            self.server.front.log.append(entry)
+        if status == 200 and not action.startswith(("Describe", "Get")):
+            bump()
         if payload is None:  # a hang: never answer, then drop the connection
             self.close_connection = True
             return
         self.reply(status, payload)
 
     def answer(self, action, body):
+        front = self.server.front
         with LOCK:
-            fault = dict(FAULT) if FAULT and FAULT.get("count", 0) > 0 and action in FAULT.get("actions", [action]) else None
+            fault = dict(front.fault) if front.fault and front.fault.get("count", 0) > 0 and \
+                action in front.fault.get("actions", [action]) else None
             if fault:
-                FAULT["count"] -= 1
+                front.fault["count"] -= 1
         if fault:
             kind = fault["kind"]
             if kind == "throttle":
@@ -165,24 +231,25 @@ class Proxy(BaseHTTPRequestHandler):
             return r.status, r.read()
 
     def control(self, command):
+        front = self.server.front
         with LOCK:
             if "fault" in command:
-                FAULT.clear()
-                FAULT.update(command["fault"] or {})
+                front.fault.clear()
+                front.fault.update(command["fault"] or {})
             if "clear_log" in command:
-                LOG.clear()
+                front.log.clear()
             if "role_ttl" in command:
-                ROLE["ttl"] = command["role_ttl"]
-                ROLE_CREDS.clear()
+                front.role["ttl"] = command["role_ttl"]
+                front.role_creds.clear()
             if "expire_keys" in command:
                 for key in KEYS.values():
                     if key["token"] is not None:
                         key["expires"] = time.time() - 1
-                ROLE_CREDS.clear()  # IMDS hands out fresh ones from now on
+                front.role_creds.clear()  # IMDS hands out fresh ones from now on
         self.reply(200, b"{}", "application/json")
 
 
-class IMDS(BaseHTTPRequestHandler):
+class IMDS(LabLine, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     # With --imds-per-identity each node has an IMDS port of its own (it may reach it
@@ -190,7 +257,7 @@ class IMDS(BaseHTTPRequestHandler):
     fixed = None
 
     def who(self):
-        return self.fixed or self.client_address[0]
+        return self.fixed or LabLine.who(self)
 
     def log_message(self, *args):
         pass
@@ -214,15 +281,16 @@ class IMDS(BaseHTTPRequestHandler):
             return self.reply(400, "TTL out of range")
         token = secrets.token_urlsafe(32)
         with LOCK:
-            IMDS_TOKENS[token] = (self.who(), time.time() + ttl)
+            IMDS_TOKENS[token] = (self.server.front, self.who(), time.time() + ttl)
         self.reply(200, token)
 
     def do_GET(self):
+        front = self.server.front
         with LOCK:
             held = IMDS_TOKENS.get(self.headers.get("X-aws-ec2-metadata-token", ""))
-            identity = IDENTITIES.get(self.who())
-        if held is None or held[0] != self.who() or time.time() > held[1]:
+        if held is None or held[0] is not front or held[1] != self.who() or time.time() > held[2]:
             return self.reply(401, "")  # IMDSv2 only: no token, no answer
+        identity = front.identity(self.who())
         if identity is None:
             return self.reply(404, "")
         p = self.path
@@ -233,30 +301,62 @@ class IMDS(BaseHTTPRequestHandler):
         if p == "/latest/meta-data/network/interfaces/macs/%s/interface-id" % identity["mac"].lower():
             return self.reply(200, identity["eni"])
         if p == "/latest/meta-data/iam/security-credentials/":
-            return self.reply(200, ROLE["name"])
-        if p == "/latest/meta-data/iam/security-credentials/" + ROLE["name"]:
+            return self.reply(200, front.role["name"])
+        if p == "/latest/meta-data/iam/security-credentials/" + front.role["name"]:
             return self.reply(200, json.dumps(self.role_credentials()))
         self.reply(404, "")
 
     def role_credentials(self):
         """Temporary credentials per node, re-issued once half their life has passed."""
         client = self.who()
+        front = self.server.front
         now = time.time()
         with LOCK:
-            current = ROLE_CREDS.get(client)
-            if current is None or now > current[1] + ROLE["ttl"] / 2:
+            current = front.role_creds.get(client)
+            if current is None or now > current[1] + front.role["ttl"] / 2:
                 key_id = "ASIA" + secrets.token_hex(8).upper()
                 KEYS[key_id] = {"secret": secrets.token_urlsafe(30), "token": secrets.token_urlsafe(60),
-                                "expires": now + ROLE["ttl"]}
-                ROLE_CREDS[client] = (key_id, now)
-                current = ROLE_CREDS[client]
+                                "expires": now + front.role["ttl"]}
+                front.role_creds[client] = (key_id, now)
+                current = front.role_creds[client]
             key = KEYS[current[0]]
         expiration = datetime.datetime.fromtimestamp(key["expires"], datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": current[0], "SecretAccessKey": key["secret"],
                 "Token": key["token"], "Expiration": expiration}
 
 
+def serve(server, front):
+    server.front = front
+    server.daemon_threads = True
+    front.servers.append(server)
+    SERVERS.append(server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1]
+
+
+def open_front(vpc):
+    """A proxy and an IMDS of a lab's own, on fresh ports, for VPC `vpc`."""
+    front = Front(vpc=vpc, lab_line=True)
+    proxy = serve(ThreadingHTTPServer((ARGS.bind, 0), Proxy), front)
+    imds = serve(ThreadingHTTPServer((ARGS.bind, 0), IMDS), front)
+    return {"proxy_port": proxy, "imds_port": imds}
+
+
+def close_front(proxy_port):
+    for server in [s for s in list(SERVERS) if s.server_address[1] == proxy_port]:
+        for other in server.front.servers:
+            other.shutdown()
+            other.server_close()
+        server.front.servers.clear()
+    SERVERS[:] = [s for s in SERVERS if s.front.servers]
+
+
+SERVERS = []
+
+
 def setup_ec2(count, source_dest_check):
+    if count == 0:
+        return {"vpc": "", "route_tables": [], "instances": []}
     import boto3
     ec2 = boto3.client("ec2", endpoint_url="http://127.0.0.1:%d" % ARGS.moto_port, region_name=ARGS.region,
                        aws_access_key_id="AKIDLABSETUP", aws_secret_access_key="setup")
@@ -287,11 +387,20 @@ def main():
                    help="AKID:SECRET accepted as long-term keys (default: the lab's, as Sources/Lab/EC2Lab.swift has them)")
     p.add_argument("--imds-per-identity", action="store_true",
                    help="one IMDS port per identity (--imds-port + n) instead of telling nodes apart by address")
-    p.add_argument("--instances", type=int, default=2)
+    p.add_argument("--instances", type=int, default=2, help="instances of the default VPC (0: none, for vpc_lab.py's labs)")
     p.add_argument("--identity", action="append", default=[], help="client IP of instance n, in order")
     p.add_argument("--source-dest-check", choices=["on", "off"], default="off")
     p.add_argument("--out", required=True)
+    p.add_argument("--exit-with-parent", action="store_true", help="end when the process that started this one ends")
     ARGS = p.parse_args()
+    if ARGS.exit_with_parent:
+        parent = os.getppid()
+
+        def watch_parent():
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(0)
+        threading.Thread(target=watch_parent, daemon=True).start()
     from moto.server import ThreadedMotoServer
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=ARGS.moto_port, verbose=False)
     moto.start()
@@ -300,7 +409,7 @@ def main():
         KEYS[key_id] = {"secret": secret, "token": None, "expires": None}
     ids = setup_ec2(ARGS.instances, ARGS.source_dest_check == "on")
     for ip, instance in zip(ARGS.identity, ids["instances"]):
-        IDENTITIES[ip] = {"instance_id": instance["id"], "eni": instance["eni"], "mac": instance["mac"]}
+        DEFAULT.identities[ip] = {"instance_id": instance["id"], "eni": instance["eni"], "mac": instance["mac"]}
     RESOURCES.update(ids)
     with open(ARGS.out, "w") as f:
         json.dump(ids, f)
@@ -312,8 +421,7 @@ def main():
     elif ARGS.imds_port:
         servers.append(ThreadingHTTPServer((ARGS.bind, ARGS.imds_port), IMDS))
     for s in servers:
-        s.daemon_threads = True
-        threading.Thread(target=s.serve_forever, daemon=True).start()
+        serve(s, DEFAULT)
     print("ready", flush=True)
     threading.Event().wait()
 

@@ -1,0 +1,152 @@
+import EC2
+import Foundation
+import HTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The data plane of a lab VPC: the switch namespace's bridge made to behave as an AWS VPC
+/// does, following moto (the control plane) live. A thread watches the EC2 lab's change
+/// count and, when moto changed, reads the VPC again, plans (`FabricPlanner`) and applies
+/// what differs: ARP replies with ebtables (arpreply), the rest in one nftables
+/// transaction. Counters say what was dropped and why (`FabricDrop`).
+public final class VPCFabric: @unchecked Sendable {
+    public let vpcID: String
+    public let options: FabricOptions
+    private let switchNamespace: String
+    private let directory: String
+    private let motoHost: String
+    private let motoPort: Int
+    private let generationURL: String
+    private let lock = NSLock()
+    private var ports: [String: String] = [:]
+    private var applied: FabricPlan?
+    private var appliedGeneration = -1
+    private var running = true
+    private let stopped = DispatchSemaphore(value: 0)
+    private var watcher: Thread?
+    /// How many times a changed plan was applied, and the last failure to read or apply.
+    public private(set) var applications = 0
+    public private(set) var lastFailure: String?
+
+    init(vpcID: String, switchNamespace: String, directory: String, motoHost: String, motoPort: Int, generationURL: String,
+         options: FabricOptions) {
+        self.vpcID = vpcID
+        self.switchNamespace = switchNamespace
+        self.directory = directory
+        self.motoHost = motoHost
+        self.motoPort = motoPort
+        self.generationURL = generationURL
+        self.options = options
+    }
+
+    deinit { stop() }
+
+    /// Gives ENI `eni` the switch port `port` (its lab node's); applied at the next sync.
+    func attach(eni: String, port: String) {
+        lock.withLock { ports[eni] = port }
+    }
+
+    /// Reads the VPC from moto, plans and applies what changed. Throws what failed.
+    public func sync() throws {
+        let client = try EC2Lab.directClient(host: motoHost, port: motoPort)
+        try lock.withLock { try syncLocked(client) }
+    }
+
+    private func syncLocked(_ client: EC2Client) throws {
+        let state = try Self.read(vpcID, client)
+        let plan = FabricPlanner.plan(state, ports: ports, options: options)
+        guard plan != applied else { return }
+        if plan.arpReplies != applied?.arpReplies {
+            let file = "\(directory)/fabric-arp.txt"
+            try plan.ebtables.write(toFile: file, atomically: true, encoding: .utf8)
+            try ChildProcess.check(["ip", "netns", "exec", switchNamespace, "sh", "-c", "ebtables-nft-restore < \(file)"])
+        }
+        if plan.nftables != applied?.nftables {
+            let file = "\(directory)/fabric.nft"
+            try plan.nftables.write(toFile: file, atomically: true, encoding: .utf8)
+            do { try ChildProcess.check(["ip", "netns", "exec", switchNamespace, "nft", "-f", file]) } catch {
+                throw ChildProcessError("the fabric's nftables rules were refused (\(file)): \(error)")
+            }
+        }
+        applied = plan
+        applications += 1
+    }
+
+    /// The VPC's facts, read from moto.
+    static func read(_ vpc: String, _ client: EC2Client) throws -> VPCState {
+        let filter: EC2Client.Filters = [(name: "vpc-id", values: [vpc])]
+        guard let description = try client.describeVPCs(filters: [(name: "vpc-id", values: [vpc])]).first else {
+            throw ChildProcessError("moto has no VPC \(vpc)")
+        }
+        return VPCState(vpc: description, subnets: try client.describeSubnets(filters: filter),
+                        interfaces: try client.describeNetworkInterfaces(filters: filter),
+                        groups: try client.describeSecurityGroups(filters: filter),
+                        routeTables: try client.describeRouteTables(filters: filter))
+    }
+
+    /// Follows moto from now on: every `interval` seconds the change count is read, and a
+    /// change brings a sync (a route the daemon wrote is in force well within 100 ms).
+    func watch(interval: Double = 0.02) {
+        let thread = Thread { [self] in
+            defer { stopped.signal() }
+            guard let http = try? CurlEasyRequest(), let client = try? EC2Lab.directClient(host: motoHost, port: motoPort) else {
+                lock.withLock { lastFailure = "the fabric could not reach the EC2 lab" }
+                return
+            }
+            while lock.withLock({ running }) {
+                if let body = try? http.get(generationURL, timeoutMilliseconds: 1000).body,
+                   let generation = Int(String(decoding: body, as: UTF8.self)), generation != lock.withLock({ appliedGeneration }) {
+                    do {
+                        try lock.withLock {
+                            try syncLocked(client)
+                            appliedGeneration = generation
+                            lastFailure = nil
+                        }
+                    } catch {
+                        lock.withLock { lastFailure = "\(error)" }
+                    }
+                }
+                usleep(UInt32(interval * 1_000_000))
+            }
+        }
+        thread.name = "vpc-fabric"
+        lock.withLock { watcher = thread }
+        thread.start()
+    }
+
+    public func stop() {
+        let wasWatching = lock.withLock { () -> Bool in
+            defer { running = false }
+            return running && watcher != nil
+        }
+        if wasWatching { stopped.wait() }
+    }
+
+    /// The plan in force (nil before the first sync).
+    public var plan: FabricPlan? { lock.withLock { applied } }
+
+    /// Every counter's packets, by counter name (`FabricDrop.counter`).
+    public func counters() throws -> [String: Int] {
+        let json = try ChildProcess.check(["ip", "netns", "exec", switchNamespace, "nft", "-j", "list", "counters"])
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let items = object["nftables"] as? [[String: Any]] else { throw ChildProcessError("nft -j list counters: \(json)") }
+        var result: [String: Int] = [:]
+        for item in items {
+            guard let counter = item["counter"] as? [String: Any], let name = counter["name"] as? String else { continue }
+            result[name, default: 0] += counter["packets"] as? Int ?? 0
+        }
+        return result
+    }
+
+    /// The packets dropped for `reason` so far (0 when its counter does not exist).
+    public func dropped(_ reason: FabricDrop) -> Int { (try? counters())?[reason.counter] ?? 0 }
+
+    /// What each nonzero drop counter means and how many it counted, for failure messages.
+    public func dropReport() -> String {
+        let counts = (try? counters()) ?? [:]
+        let meanings = plan?.counters ?? [:]
+        return counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value) (\(meanings[$0.key] ?? "?"))" }.joined(separator: "; ")
+    }
+}

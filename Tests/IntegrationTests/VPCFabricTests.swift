@@ -1,0 +1,94 @@
+import Foundation
+import HTTPClient
+import Testing
+import Lab
+
+/// Namespace tier: the lab's VPC fabric does what a VPC does, and each of these fails on
+/// a plain bridge. Every check reads the fabric's own counters for why a packet died.
+@Suite struct VPCFabricTests {
+    static let fabricTools = ["ip", "bridge", "nft", "ebtables-nft-restore", "python3"]
+    static let vip = "192.168.20.11"
+
+    static func lab(_ options: FabricOptions = FabricOptions()) throws -> VPCLab {
+        try Prerequisites.require(commands: fabricTools, pythonModules: ["moto", "boto3"])
+        return try VPCLab(options: options)
+    }
+
+    /// An HTTP server on port 80 of `instance` answering its name.
+    static func serve(_ lab: VPCLab, _ instance: VPCLab.Instance) throws {
+        let root = lab.network.path("www-\(instance.node.name)")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "\(instance.node.name)\n".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)
+        _ = try lab.network.spawn(instance.node, ["python3", "-m", "http.server", "--bind", "0.0.0.0", "--directory", root, "80"],
+                                  log: "www-\(instance.node.name).log")
+    }
+
+    /// One GET from `client` to `address`: the body, or nil.
+    static func fetch(_ lab: VPCLab, from client: VPCLab.Instance, _ address: String, timeout: Int = 1000) -> String? {
+        try? inNetworkNamespace(client.node.namespace) {
+            guard let answer = try? CurlEasyRequest().get("http://\(address)/index.html", timeoutMilliseconds: timeout),
+                  answer.status == 200 else { return nil }
+            return String(decoding: answer.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } ?? nil
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: ARP and unicast")))
+    func theVPCAnswersARPAndCarriesUnicastOnly() throws {
+        let lab = try Self.lab()
+        defer { lab.teardown() }
+        let a = try lab.launch("a", address: "172.31.18.163")
+        let b = try lab.launch("b", address: "172.31.18.164")
+        let web = try lab.launch("web", address: "172.31.8.1")
+        try Self.serve(lab, b)
+        try Self.serve(lab, web)
+        // Same subnet: ARP answered by the fabric with b's ENI MAC. Other subnet: via the router.
+        #expect(waitUntil(timeout: 20, interval: 0.2) { Self.fetch(lab, from: a, b.address) == "b" }, "\(lab.fabric.dropReport())")
+        #expect(Self.fetch(lab, from: a, web.address) == "web", "\(lab.fabric.dropReport())")
+        let neighbours = try lab.network.exec(a.node, ["ip", "neigh", "show", b.address])
+        #expect(neighbours.contains(b.mac), "a resolved b to \(neighbours), b's ENI is \(b.mac)")
+        #expect(try lab.network.exec(a.node, ["ip", "neigh", "show", "172.31.16.1"]).contains(lab.fabric.options.routerMAC))
+
+        // No ARP request reaches b: the fabric answered all of them.
+        let capture = try lab.network.startCapture(b.node, file: "arp.pcap", filter: "arp")
+        try lab.network.exec(a.node, ["ip", "neigh", "flush", "dev", "eth0"])
+        #expect(Self.fetch(lab, from: a, b.address) == "b")
+        // A gratuitous ARP for the VIP: dropped and counted, nobody learns anything.
+        let before = lab.fabric.dropped(.arp)
+        try lab.network.exec(a.node, ["ip", "addr", "add", "\(Self.vip)/32", "dev", "eth0"])
+        try sendGratuitousARP(lab, from: a, for: Self.vip)
+        #expect(waitUntil(timeout: 3) { lab.fabric.dropped(.arp) > before }, "\(lab.fabric.dropReport())")
+        capture.stop(signal: SIGINT, timeout: 3)
+        let seen = try ChildProcess.check(["tcpdump", "-r", lab.network.path("arp.pcap"), "-n"], timeout: 10)
+        #expect(seen.split(separator: "\n").filter { $0.contains("ARP") }.isEmpty, "ARP reached b:\n\(seen)")
+        #expect((try lab.network.exec(b.node, ["ip", "neigh", "show", Self.vip])).isEmpty)
+
+        // Multicast to 224.0.0.18 (VRRP's group) and broadcast: dropped and counted.
+        let multicast = lab.fabric.dropped(.multicast)
+        try sendUDP(lab, from: a, to: "224.0.0.18")
+        try sendUDP(lab, from: a, to: "255.255.255.255")
+        #expect(waitUntil(timeout: 3) { lab.fabric.dropped(.multicast) >= multicast + 2 }, "\(lab.fabric.dropReport())")
+    }
+
+    /// A gratuitous ARP (request, sender = target = `address`) from `instance`'s eth0.
+    func sendGratuitousARP(_ lab: VPCLab, from instance: VPCLab.Instance, for address: String) throws {
+        try lab.network.exec(instance.node, ["python3", "-c", """
+        import socket, struct
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind(("eth0", 0x0806))
+        mac = bytes.fromhex("\(instance.mac.replacingOccurrences(of: ":", with: ""))")
+        ip = socket.inet_aton("\(address)")
+        frame = b"\\xff" * 6 + mac + b"\\x08\\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + ip + b"\\x00" * 6 + ip
+        s.send(frame)
+        """])
+    }
+
+    func sendUDP(_ lab: VPCLab, from instance: VPCLab.Instance, to address: String) throws {
+        try lab.network.exec(instance.node, ["python3", "-c", """
+        import socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("\(instance.address)"))
+        s.sendto(b"x", ("\(address)", 9999))
+        """])
+    }
+}
