@@ -32,7 +32,7 @@ KT_CPUS=${KT_CPUS:-2}
 # ip_gre provides gretap (pulls gre, ip_tunnel); ip_vs pulls nf_conntrack; schedulers are
 # separate modules. bridge/veth would autoload on `ip link add`, loaded here up front so
 # the log shows them. netns is built in.
-MODULES="ip_vs ip_vs_rr ip_vs_wrr ip_gre bridge veth ${KT_MODULES:-}"
+MODULES="ip_vs ip_vs_rr ip_vs_wrr ip_gre bridge br_netfilter veth ${KT_MODULES:-}"
 
 for tool in vng qemu-system-x86_64 timeout; do
   command -v "$tool" >/dev/null 2>&1 ||

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   # interop peer, lab and kernel-tier tools
   keepalived ipvsadm tcpdump iproute2 kmod procps psmisc curl openssl
   # the VPC fabric of the labs: bridge filtering, stateful security groups, ARP replies
-  nftables ebtables
+  nftables ebtables iptables
   qemu-system-x86 linux-image-amd64 busybox-static
 )
 # moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked

@@ -21,10 +21,7 @@ public final class VPCFabric: @unchecked Sendable {
     private let lock = NSLock()
     private var ports: [String: String] = [:]
     private var applied: FabricPlan?
-    private var appliedGeneration = -1
     private var running = true
-    private let stopped = DispatchSemaphore(value: 0)
-    private var watcher: Thread?
     /// How many times a changed plan was applied, and the last failure to read or apply.
     public private(set) var applications = 0
     public private(set) var lastFailure: String?
@@ -85,42 +82,44 @@ public final class VPCFabric: @unchecked Sendable {
                         routeTables: try client.describeRouteTables(filters: filter))
     }
 
-    /// Follows moto from now on: every `interval` seconds the change count is read, and a
-    /// change brings a sync (a route the daemon wrote is in force well within 100 ms).
-    func watch(interval: Double = 0.02) {
+    /// Follows moto from now on: the EC2 lab's change count is long-polled (it answers at
+    /// once when moto changes, else after 2 s), and a change brings a sync, so a route the
+    /// daemon wrote is in force within a few tens of milliseconds.
+    func watch() {
         let thread = Thread { [self] in
-            defer { stopped.signal() }
             guard let http = try? CurlEasyRequest(), let client = try? EC2Lab.directClient(host: motoHost, port: motoPort) else {
                 lock.withLock { lastFailure = "the fabric could not reach the EC2 lab" }
                 return
             }
+            var seen = -1
             while lock.withLock({ running }) {
-                if let body = try? http.get(generationURL, timeoutMilliseconds: 1000).body,
-                   let generation = Int(String(decoding: body, as: UTF8.self)), generation != lock.withLock({ appliedGeneration }) {
-                    do {
-                        try lock.withLock {
-                            try syncLocked(client)
-                            appliedGeneration = generation
-                            lastFailure = nil
-                        }
-                    } catch {
-                        lock.withLock { lastFailure = "\(error)" }
-                    }
+                guard let body = try? http.get("\(generationURL)?after=\(seen)", timeoutMilliseconds: 5000).body,
+                      let generation = Int(String(decoding: body, as: UTF8.self)) else {
+                    usleep(100_000)
+                    continue
                 }
-                usleep(UInt32(interval * 1_000_000))
+                guard generation != seen else { continue }
+                do {
+                    try lock.withLock {
+                        guard running else { return }
+                        try syncLocked(client)
+                        lastFailure = nil
+                    }
+                    seen = generation
+                } catch {
+                    lock.withLock { lastFailure = "\(error)" }
+                    usleep(100_000)
+                }
             }
         }
         thread.name = "vpc-fabric"
-        lock.withLock { watcher = thread }
         thread.start()
     }
 
+    /// Stops following moto. The watcher ends at its next answer (within 2 s) without
+    /// touching the switch again; nothing waits for it.
     public func stop() {
-        let wasWatching = lock.withLock { () -> Bool in
-            defer { running = false }
-            return running && watcher != nil
-        }
-        if wasWatching { stopped.wait() }
+        lock.withLock { running = false }
     }
 
     /// The plan in force (nil before the first sync).

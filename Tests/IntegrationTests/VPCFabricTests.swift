@@ -69,6 +69,82 @@ import Lab
         #expect(waitUntil(timeout: 3) { lab.fabric.dropped(.multicast) >= multicast + 2 }, "\(lab.fabric.dropReport())")
     }
 
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: source/dest check")))
+    func theSourceDestCheckDecidesWhetherTheVIPReachesItsHolder() throws {
+        let lab = try Self.lab()
+        defer { lab.teardown() }
+        let lb = try lab.launch("lb", address: "172.31.18.163", sourceDestCheck: true)
+        let client = try lab.launch("client", address: "172.31.0.100")
+        try lab.network.exec(lb.node, ["ip", "addr", "add", "\(Self.vip)/32", "dev", "eth0"])
+        try Self.serve(lab, lb)
+        try lab.setRoute("\(Self.vip)/32", to: lb)
+        #expect(waitUntil(timeout: 20, interval: 0.2) { Self.fetch(lab, from: client, lb.address) == "lb" })
+
+        // The route says lb, but lb's ENI does not own the VIP: the VPC drops it on the way in.
+        #expect(Self.fetch(lab, from: client, Self.vip) == nil)
+        #expect(lab.fabric.dropped(.sourceDestCheck(eni: lb.eni, outbound: false)) > 0, "\(lab.fabric.dropReport())")
+        // And what lb sends from the VIP (a DR real server's reply) dies on the way out.
+        try sendUDP(lab, from: lb, source: Self.vip, to: client.address)
+        #expect(waitUntil(timeout: 3) { lab.fabric.dropped(.sourceDestCheck(eni: lb.eni, outbound: true)) > 0 }, "\(lab.fabric.dropReport())")
+
+        try lab.setSourceDestCheck(lb, false)
+        #expect(waitUntil(timeout: 5, interval: 0.2) { Self.fetch(lab, from: client, Self.vip) == "lb" }, "\(lab.fabric.dropReport())")
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: security groups")))
+    func aSecurityGroupWithoutVRRPSplitsTheBrainUntilProtocol112IsAllowed() throws {
+        let lab = try Self.lab()
+        defer { lab.teardown() }
+        let group = try lab.createGroup("lb-ssh-only")
+        try lab.allow(group, "tcp", ports: 22...22, from: "172.31.0.0/16")
+        let addresses = ["172.31.18.163", "172.31.18.164"]
+        let nodes = try addresses.enumerated().map { try lab.launch("lb\($0.offset + 1)", address: $0.element, sourceDestCheck: false, groups: [group]) }
+        for (i, node) in nodes.enumerated() {
+            let instance = LabInstance(priority: 150 - 50 * i, version: 3, advertInt: "0.2", source: addresses[i], peers: [addresses[1 - i]])
+            _ = try lab.network.startOvercast(node.node, config: instance.text)
+        }
+        #expect(waitUntil(timeout: 10) { nodes.allSatisfy { lab.network.state($0.node) == "MASTER" } },
+                "\(nodes.map { lab.network.state($0.node) ?? "-" }) \(lab.fabric.dropReport())")
+        for node in nodes { #expect(lab.fabric.dropped(.securityGroup(eni: node.eni, outbound: false)) > 0, "\(lab.fabric.dropReport())") }
+        let meaning = lab.fabric.plan?.counters[FabricDrop.securityGroup(eni: nodes[0].eni, outbound: false).counter] ?? ""
+        #expect(meaning.contains(group), "\(meaning)")
+
+        // Allow VRRP from the group's members: the fabric follows moto, one MASTER remains.
+        try lab.allow(group, "112", fromGroup: group)
+        #expect(waitUntil(timeout: 10) { nodes.map { lab.network.state($0.node) } == ["MASTER", "BACKUP"] },
+                "\(nodes.map { lab.network.state($0.node) ?? "-" }) \(lab.fabric.dropReport())")
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: the route moves the VIP")))
+    func aGratuitousARPDoesNotMoveTheVIPOnlyTheRouteDoes() throws {
+        let lab = try Self.lab()
+        defer { lab.teardown() }
+        let addresses = ["172.31.18.163", "172.31.18.164"]
+        let nodes = try addresses.enumerated().map { try lab.launch("lb\($0.offset + 1)", address: $0.element, sourceDestCheck: false) }
+        let client = try lab.launch("client", address: "172.31.0.100")
+        var daemons: [ChildProcess] = []
+        for (i, node) in nodes.enumerated() {
+            try Self.serve(lab, node)
+            // No ec2_route_failover: VRRP moves the VIP and sends gratuitous ARP, as on a LAN.
+            let instance = LabInstance(priority: 150 - 50 * i, version: 3, advertInt: "0.2", source: addresses[i], peers: [addresses[1 - i]])
+            daemons.append(try lab.network.startOvercast(node.node, config: instance.text))
+        }
+        #expect(waitUntil(timeout: 10) { nodes.map { lab.network.state($0.node) } == ["MASTER", "BACKUP"] })
+        try lab.setRoute("\(Self.vip)/32", to: nodes[0])
+        #expect(waitUntil(timeout: 20, interval: 0.2) { Self.fetch(lab, from: client, Self.vip) == "lb1" }, "\(lab.fabric.dropReport())")
+
+        // lb1 stops (gives the VIP up); lb2 takes it with its gratuitous ARP: the client is
+        // cut off, because the route still says lb1, and the ARP was dropped by the VPC.
+        let arp = lab.fabric.dropped(.arp)
+        daemons[0].stop(signal: SIGTERM)
+        #expect(waitUntil(timeout: 5) { lab.network.state(nodes[1].node) == "MASTER" && lab.network.holds(nodes[1].node, Self.vip) })
+        #expect(waitUntil(timeout: 3) { lab.fabric.dropped(.arp) > arp }, "lb2's gratuitous ARP was not seen: \(lab.fabric.dropReport())")
+        #expect(Self.fetch(lab, from: client, Self.vip) == nil)
+        // The route, and only the route, brings the client to lb2.
+        try lab.setRoute("\(Self.vip)/32", to: nodes[1])
+        #expect(waitUntil(timeout: 5, interval: 0.2) { Self.fetch(lab, from: client, Self.vip) == "lb2" }, "\(lab.fabric.dropReport())")
+    }
+
     /// A gratuitous ARP (request, sender = target = `address`) from `instance`'s eth0.
     func sendGratuitousARP(_ lab: VPCLab, from instance: VPCLab.Instance, for address: String) throws {
         try lab.network.exec(instance.node, ["python3", "-c", """
@@ -82,10 +158,11 @@ import Lab
         """])
     }
 
-    func sendUDP(_ lab: VPCLab, from instance: VPCLab.Instance, to address: String) throws {
+    func sendUDP(_ lab: VPCLab, from instance: VPCLab.Instance, source: String? = nil, to address: String) throws {
         try lab.network.exec(instance.node, ["python3", "-c", """
         import socket
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("\(source ?? "0.0.0.0")", 0))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("\(instance.address)"))
         s.sendto(b"x", ("\(address)", 9999))

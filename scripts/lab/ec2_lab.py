@@ -32,6 +32,7 @@ IMDS_TOKENS = {} # token -> (front, client ip, expires)
 ARGS = None
 RESOURCES = {}
 GENERATION = [0] # changes made to moto so far
+CHANGED = threading.Condition(LOCK)
 
 
 class Front:
@@ -60,8 +61,9 @@ DEFAULT = Front()
 
 
 def bump():
-    with LOCK:
+    with CHANGED:
         GENERATION[0] += 1
+        CHANGED.notify_all()
 
 
 class LabLine:
@@ -151,8 +153,11 @@ class Proxy(LabLine, BaseHTTPRequestHandler):
             with LOCK:
                 body = json.dumps(self.server.front.log).encode()
             return self.reply(200, body, "application/json")
-        if self.path == "/_generation":
-            with LOCK:
+        if self.path.startswith("/_generation"):
+            # ?after=N waits (up to 2 s) for a change past N: the fabric hears of one at once.
+            after = int(self.path.partition("after=")[2] or -1)
+            with CHANGED:
+                CHANGED.wait_for(lambda: GENERATION[0] > after, timeout=2)
                 body = str(GENERATION[0]).encode()
             return self.reply(200, body, "text/plain")
         self.reply(404, b"")
