@@ -54,6 +54,9 @@ let package = Package(
         // the credential chain, retries, and making a VIP's /32 route point at this node.
         .target(name: "EC2", dependencies: ["HTTPClient"]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
+        // `overcast doctor`: checks a real account for what failover needs (pure checks on
+        // value facts; a gatherer over EC2Client/IMDS and /proc, /sys; text and JSON).
+        .target(name: "Doctor", dependencies: ["Config", "EC2", "HTTPClient", "VRRP"]),
         // Swift Concurrency's global executor on libdispatch's overcommit queue (the hooks
         // are C: they use the Swift calling convention), and a sleep that stays there.
         .target(name: "COvercommitExecutor", linkerSettings: [.linkedLibrary("dispatch"), .linkedLibrary("swift_Concurrency")]),
@@ -67,7 +70,7 @@ let package = Package(
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
-            "HealthChecks", "OvercommitExecutor",
+            "HealthChecks", "OvercommitExecutor", "Doctor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -96,6 +99,7 @@ let package = Package(
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
+        .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),

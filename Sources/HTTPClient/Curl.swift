@@ -24,10 +24,26 @@ public enum Curl {
     }
 }
 
-/// One HTTP response: status and body.
+/// One HTTP response: status, body and the server's header fields.
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
+    /// The header fields of the final response (after any 1xx), in the order sent, with
+    /// the names as the server wrote them. `overcast doctor` reads `Date` from them to
+    /// measure this host's clock skew against AWS's.
+    public var headers: [(name: String, value: String)] = []
+
+    public init(status: Int, body: [UInt8], headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    /// The value of the first header field named `name` (case-insensitive, as HTTP names are).
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
 }
 
 /// What to send: method, URL, headers, body, time limits and, for AWS APIs, libcurl's
@@ -141,6 +157,21 @@ public final class CurlEasyRequest {
         try check(curl_easy_perform(handle), what)
         var status = 0
         try check(overcast_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "reading status")
-        return HTTPResponse(status: status, body: sink.body)
+        return HTTPResponse(status: status, body: sink.body, headers: responseHeaders())
+    }
+
+    /// The last response's header fields, through libcurl's header API (7.83+; no
+    /// callback, so nothing is collected unless a transfer finished). Only the final
+    /// response's plain server headers: not 1xx, CONNECT or trailers.
+    private func responseHeaders() -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        var previous: UnsafeMutablePointer<curl_header>?
+        while let field = curl_easy_nextheader(handle, UInt32(CURLH_HEADER), -1, previous) {
+            if let name = field.pointee.name, let value = field.pointee.value {
+                fields.append((String(cString: name), String(cString: value)))
+            }
+            previous = field
+        }
+        return fields
     }
 }

@@ -56,6 +56,11 @@ public final class NetworkLab: @unchecked Sendable {
 
     private let dropsMulticast: Bool
     private let vpcSwitch: Bool
+    /// On a VPC switch, what `addNode` without a MAC does instead: launch an instance
+    /// (`VPCLab`), so a test written for a plain lab runs on the VPC unchanged.
+    var launcher: ((String, String) throws -> Node)?
+    /// Run first at teardown (the VPC lab stops its fabric and closes its front).
+    var teardownHooks: [() -> Void] = []
 
     deinit { teardown() }
 
@@ -63,6 +68,9 @@ public final class NetworkLab: @unchecked Sendable {
     /// given and a default route through `gateway` if given.
     @discardableResult
     public func addNode(_ name: String, address: String, mac: String? = nil, gateway: String? = nil) throws -> Node {
+        if vpcSwitch, mac == nil, let launcher {
+            return try launcher(name, String(address.split(separator: "/")[0]))
+        }
         let node = Node(name: name, namespace: "\(id)-\(name)", address: address)
         let port = port(nodes.count)
         try ChildProcess.check(["ip", "netns", "add", node.namespace])
@@ -147,6 +155,10 @@ public final class NetworkLab: @unchecked Sendable {
     public func teardown() {
         guard !tornDown else { return }
         tornDown = true
+        let hooks = teardownHooks
+        teardownHooks = []
+        launcher = nil
+        for hook in hooks { hook() }
         for process in processes.reversed() { process.stop(signal: SIGTERM, timeout: 3) }
         for node in nodes.reversed() { Self.deleteNamespace(node.namespace) }
         Self.deleteNamespace(switchNamespace)

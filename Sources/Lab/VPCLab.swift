@@ -89,7 +89,21 @@ public final class VPCLab: @unchecked Sendable {
             close()
             throw error
         }
+        // The network's teardown ends the VPC; the network keeps this lab alive until then.
+        network.teardownHooks.append { [self] in teardown() }
+        network.launcher = { [self] name, address in try launch(name, address: address, sourceDestCheck: false).node }
     }
+
+    /// A VPC lab handed over as its network: `addNode(name, address:)` launches an
+    /// instance there (its check off, as nodes that hold a VIP need), and the network's
+    /// `teardown()` ends the VPC. For the tests and benchmarks written for a plain lab.
+    public static func network(options: FabricOptions = FabricOptions()) throws -> NetworkLab {
+        try Prerequisites.require(commands: fabricCommands, pythonModules: ["moto", "boto3"])
+        return try VPCLab(options: options).network
+    }
+
+    /// What the fabric needs on the machine.
+    public static let fabricCommands = ["ip", "bridge", "nft", "ebtables-nft-restore", "python3"]
 
     deinit { teardown() }
 
@@ -100,6 +114,7 @@ public final class VPCLab: @unchecked Sendable {
         tornDown = true
         fabric.stop()
         network.teardown()
+        network.launcher = nil
         _ = try? EC2Lab.labOperation(host: host, port: proxyPort, ["op": "close", "vpc": vpcID, "proxy_port": frontPort])
     }
 

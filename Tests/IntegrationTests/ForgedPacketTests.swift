@@ -20,7 +20,7 @@ import VRRP
     @Test(.enabled(if: Prerequisites.available(commands: ["ip", "python3"], test: "forged packets")))
     func forgedAndMalformedPacketsAreDroppedAndCounted() throws {
         try Prerequisites.require(commands: ["ip", "python3"])
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let master = try lab.addNode("n1", address: "172.31.18.10/16")
         let backup = try lab.addNode("n2", address: "172.31.18.11/16")

@@ -7,7 +7,7 @@ import Lab
 @Suite struct HangingScriptTests {
     @Test(.enabled(if: Prerequisites.available(commands: ["ip", "ps"], test: "hanging track script")))
     func aHangingTrackScriptIsKilledAtItsTimeoutAndFaultsTheInstance() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
         let n2 = try lab.addNode("n2", address: "172.31.18.11/16")

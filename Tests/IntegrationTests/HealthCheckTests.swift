@@ -9,7 +9,7 @@ import Lab
 @Suite struct HealthCheckTests {
     @Test(.enabled(if: Prerequisites.available(commands: ["ip", "python3"], test: "health checks")))
     func aStoppedWebServerGoesDownAndComesBack() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lb = try lab.addNode("lb", address: "172.31.18.163/16")
         let web1 = try lab.addNode("web1", address: "172.31.8.1/16")
@@ -85,7 +85,7 @@ extension HealthCheckTests {
     /// quorum_down.
     @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "misc check")))
     func miscCheckReloadAndQuorum() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lb = try lab.addNode("lb", address: "172.31.18.163/16")
         let flag = lab.path("healthy"), events = lab.path("events")
@@ -132,7 +132,7 @@ extension HealthCheckTests {
     /// answer, as keepalived does, made it every 1.4 s).
     @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "check cadence")))
     func aSlowServerIsStillCheckedEveryDelayLoop() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lb = try lab.addNode("lb", address: "172.31.18.163/16")
         let web = try lab.addNode("web", address: "172.31.8.1/16")
@@ -170,7 +170,7 @@ extension HealthCheckTests {
     /// checkers are due in the same instant (`warmup 0`): the first pass meets the cap.
     @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "starts per pass")))
     func manyDueChecksStartInBatchesOfSixtyFour() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lb = try lab.addNode("lb", address: "172.31.18.163/16")
         // Nothing listens on these ports: each connect is refused at once, which is enough

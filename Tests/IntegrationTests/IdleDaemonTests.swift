@@ -49,7 +49,7 @@ import Lab
     /// (the reason the daemon's tasks run on the overcommit queue, `OvercommitExecutor`).
     @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "idle daemon")))
     func onlyTheVRRPThreadsWakeInAnIdleDaemon() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let addresses = ["172.31.18.10", "172.31.18.11"]
         let nodes = try addresses.enumerated().map { try lab.addNode("n\($0.offset + 1)", address: "\($0.element)/16") }

@@ -19,7 +19,7 @@ import Lab
           arguments: modes)
     func overcastAndKeepalivedShareAVirtualRouter(mode: Mode) throws {
         try Prerequisites.require(commands: ["ip", "keepalived"])
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let o = try lab.addNode("ovc", address: "172.31.18.10/16")
         let k = try lab.addNode("ka", address: "172.31.18.11/16")

@@ -10,24 +10,28 @@ import Testing
 @Suite(.serialized) struct RouteFailoverTests {
     static let vip = "192.168.20.11"
     static let destination = vip + "/32"
-    static let awsAddress = "172.31.18.200"
     static func address(_ n: Int) -> String { "172.31.18.\(10 + n)" }
 
     struct Bed {
-        var lab: NetworkLab
+        var vpc: VPCLab
         var nodes: [NetworkLab.Node]
-        var ec2: EC2Lab
-        var table: String { ec2.resources.route_tables[0] }
-        func instance(_ n: Int) -> String { ec2.resources.instances[n].id }
+        var lab: NetworkLab { vpc.network }
+        var ec2: EC2Lab { vpc.ec2 }
+        var table: String { vpc.routeTables[0] }
+        func instance(_ n: Int) -> String { vpc.instances[n].id }
     }
 
+    /// Two load balancers launched in a lab VPC; its EC2 endpoint and IMDS are the VPC's.
     static func bed(sourceDestCheck: Bool = false) throws -> Bed {
-        try Prerequisites.require(commands: ["ip", "python3"], pythonModules: ["moto", "boto3", "flask_cors"])
-        let lab = try NetworkLab(dropsMulticast: true)
-        let nodes = try (0..<2).map { try lab.addNode("lvs\($0 + 1)", address: "\(address($0))/16") }
-        let aws = try lab.addNode("aws", address: "\(awsAddress)/16")
-        let ec2 = try EC2Lab(lab: lab, node: aws, identities: [address(0), address(1)], sourceDestCheck: sourceDestCheck)
-        return Bed(lab: lab, nodes: nodes, ec2: ec2)
+        try Prerequisites.require(commands: VPCLab.fabricCommands, pythonModules: ["moto", "boto3", "flask_cors"])
+        let vpc = try VPCLab()
+        do {
+            let nodes = try (0..<2).map { try vpc.launch("lvs\($0 + 1)", address: address($0), sourceDestCheck: sourceDestCheck).node }
+            return Bed(vpc: vpc, nodes: nodes)
+        } catch {
+            vpc.teardown()
+            throw error
+        }
     }
 
     /// Node 0 is configured with its instance id and region and gets keys from the
@@ -57,7 +61,7 @@ import Testing
         calls.filter { ["ReplaceRoute", "CreateRoute"].contains($0["action"] as? String) && $0["client"] as? String == client }
     }
 
-    static let enabled = Prerequisites.available(commands: ["ip", "python3"], pythonModules: ["moto", "boto3", "flask_cors"],
+    static let enabled = Prerequisites.available(commands: VPCLab.fabricCommands, pythonModules: ["moto", "boto3", "flask_cors"],
                                                  test: "EC2 route failover lab")
 
     @Test(.enabled(if: enabled))

@@ -10,7 +10,7 @@ import Lab
     /// A lab of `count` nodes at 172.31.18.10, .11, ... on a multicast-dropping switch.
     static func lab(_ count: Int) throws -> (NetworkLab, [NetworkLab.Node]) {
         try Prerequisites.require(commands: ["ip", "bridge"])
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         let nodes = try (0..<count).map { try lab.addNode("n\($0 + 1)", address: "172.31.18.\(10 + $0)/16") }
         return (lab, nodes)
     }

@@ -6,7 +6,7 @@ import Lab
 /// Namespace tier: the lab's VPC fabric does what a VPC does, and each of these fails on
 /// a plain bridge. Every check reads the fabric's own counters for why a packet died.
 @Suite struct VPCFabricTests {
-    static let fabricTools = ["ip", "bridge", "nft", "ebtables-nft-restore", "python3"]
+    static let fabricTools = VPCLab.fabricCommands
     static let vip = "192.168.20.11"
 
     static func lab(_ options: FabricOptions = FabricOptions()) throws -> VPCLab {
@@ -143,6 +143,31 @@ import Lab
         // The route, and only the route, brings the client to lb2.
         try lab.setRoute("\(Self.vip)/32", to: nodes[1])
         #expect(waitUntil(timeout: 5, interval: 0.2) { Self.fetch(lab, from: client, Self.vip) == "lb2" }, "\(lab.fabric.dropReport())")
+    }
+
+    /// `replicate_mode l2` copies keep 224.0.0.18 as their destination: on a VPC that
+    /// delivers by IP (the default) they die as multicast and the brain splits; `l3` works
+    /// on the same VPC; `l2` works only with the fabric switched to deliver by MAC.
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: replicate")),
+          arguments: [("l2", false), ("l3", false), ("l2", true)])
+    func replicateL2NeedsAVPCThatDeliversByMACAndL3DoesNot(mode: String, deliversByMAC: Bool) throws {
+        let lab = try Self.lab(FabricOptions(deliversMulticastToENIMAC: deliversByMAC))
+        defer { lab.teardown() }
+        let addresses = ["172.31.18.163", "172.31.18.164"]
+        let nodes = try addresses.enumerated().map { try lab.launch("lb\($0.offset + 1)", address: $0.element, sourceDestCheck: false) }
+        for (i, node) in nodes.enumerated() {
+            let instance = LabInstance(priority: 150 - 50 * i, version: 3, advertInt: "0.2", peers: [addresses[1 - i]],
+                                       extra: ["transport replicate", "replicate_mode \(mode)"])
+            _ = try lab.network.startOvercast(node.node, config: instance.text)
+        }
+        if mode == "l2" && !deliversByMAC {
+            #expect(waitUntil(timeout: 10) { nodes.allSatisfy { lab.network.state($0.node) == "MASTER" } },
+                    "\(nodes.map { lab.network.state($0.node) ?? "-" })")
+            #expect(lab.fabric.dropped(.multicast) > 5, "\(lab.fabric.dropReport())")
+        } else {
+            #expect(waitUntil(timeout: 10) { nodes.map { lab.network.state($0.node) } == ["MASTER", "BACKUP"] },
+                    "\(mode), delivers by MAC \(deliversByMAC): \(nodes.map { lab.network.state($0.node) ?? "-" }) \(lab.fabric.dropReport())")
+        }
     }
 
     /// A gratuitous ARP (request, sender = target = `address`) from `instance`'s eth0.

@@ -72,7 +72,9 @@ class LabLine:
 
     def setup(self):
         super().setup()
-        if self.server.front.lab_line:
+        # Only relayed connections carry the line; the lab's own control calls do not
+        # (no HTTP method starts with "L").
+        if self.server.front.lab_line and self.rfile.peek(1)[:1] == b"L":
             line = self.rfile.readline(200).decode("ascii", "replace").split()
             if len(line) == 2 and line[0] == "LAB":
                 self.lab_client = line[1]
