@@ -34,6 +34,13 @@ public struct EC2RouteTable: Sendable, Hashable {
     public var vpcID: String? = nil
     public var associations: [EC2RouteTableAssociation] = []
 
+    public init(id: String, routes: [EC2Route], vpcID: String? = nil, associations: [EC2RouteTableAssociation] = []) {
+        self.id = id
+        self.routes = routes
+        self.vpcID = vpcID
+        self.associations = associations
+    }
+
     public func route(to destination: String) -> EC2Route? { routes.first { $0.destination == destination } }
 }
 

@@ -7,6 +7,11 @@ public struct EC2VPC: Sendable, Hashable {
     public var id: String
     /// Every associated IPv4 CIDR block (the primary first).
     public var cidrBlocks: [String]
+
+    public init(id: String, cidrBlocks: [String]) {
+        self.id = id
+        self.cidrBlocks = cidrBlocks
+    }
 }
 
 public struct EC2Subnet: Sendable, Hashable {
@@ -14,6 +19,13 @@ public struct EC2Subnet: Sendable, Hashable {
     public var vpcID: String
     public var cidrBlock: String
     public var availabilityZone: String
+
+    public init(id: String, vpcID: String, cidrBlock: String, availabilityZone: String) {
+        self.id = id
+        self.vpcID = vpcID
+        self.cidrBlock = cidrBlock
+        self.availabilityZone = availabilityZone
+    }
 }
 
 public struct EC2NetworkInterface: Sendable, Hashable {
@@ -28,6 +40,19 @@ public struct EC2NetworkInterface: Sendable, Hashable {
     /// The instance it is attached to, and at which device index (0: the primary ENI).
     public var instanceID: String?
     public var deviceIndex: Int?
+
+    public init(id: String, subnetID: String, vpcID: String, macAddress: String, privateAddresses: [String], sourceDestCheck: Bool,
+                securityGroups: [String], instanceID: String? = nil, deviceIndex: Int? = nil) {
+        self.id = id
+        self.subnetID = subnetID
+        self.vpcID = vpcID
+        self.macAddress = macAddress
+        self.privateAddresses = privateAddresses
+        self.sourceDestCheck = sourceDestCheck
+        self.securityGroups = securityGroups
+        self.instanceID = instanceID
+        self.deviceIndex = deviceIndex
+    }
 }
 
 /// One rule of a security group: a protocol (`-1` all, `tcp`, `udp`, `icmp` or a number
@@ -76,12 +101,25 @@ public struct EC2SecurityGroup: Sendable, Hashable {
     public var vpcID: String?
     public var ingress: [EC2Permission]
     public var egress: [EC2Permission]
+
+    public init(id: String, name: String, vpcID: String?, ingress: [EC2Permission], egress: [EC2Permission]) {
+        self.id = id
+        self.name = name
+        self.vpcID = vpcID
+        self.ingress = ingress
+        self.egress = egress
+    }
 }
 
 /// Which subnets a route table serves (or the VPC's main table).
 public struct EC2RouteTableAssociation: Sendable, Hashable {
     public var subnetID: String?
     public var main: Bool
+
+    public init(subnetID: String?, main: Bool) {
+        self.subnetID = subnetID
+        self.main = main
+    }
 }
 
 extension EC2Response {

@@ -6,57 +6,50 @@ import VRRP
 import Glibc
 #endif
 
-/// The article's topology in network namespaces: a "VPC" switch that drops multicast
-/// (172.31.0.0/16), two load balancers, two web servers answering for the VIP on `lo`
-/// (direct routing), a client, and an "aws" node with moto as the EC2 API. The VIP
-/// 192.168.20.11 lies outside the VPC's CIDR: the client reaches it only through the
-/// route that `ec2_route_failover` writes in moto, which the lab mirrors into the
-/// client's own routing table, so traffic really follows the route table.
+/// The article's topology on a lab VPC (`VPCLab`, 172.31.0.0/16): two load balancers and
+/// two web servers with their source/destination check off (the article's step), web
+/// servers answering for the VIP on `lo` (direct routing), a client, and moto as the EC2
+/// API. The VIP 192.168.20.11 lies outside the VPC's CIDR: the client reaches it only
+/// through the route table entry that `ec2_route_failover` writes in moto, which the
+/// fabric follows, so traffic really goes where the route table says.
 public final class ArticleLab: @unchecked Sendable {
     public static let vip = "192.168.20.11"
     public static let balancers = ["172.31.18.163", "172.31.18.164"]
     public static let webServers = ["172.31.8.1", "172.31.8.2"]
     public static let clientAddress = "172.31.0.100"
 
-    public let lab: NetworkLab
+    public let vpc: VPCLab
+    public var lab: NetworkLab { vpc.network }
     public let client: NetworkLab.Node
     public let lvs: [NetworkLab.Node]
     public let web: [NetworkLab.Node]
-    public let ec2: EC2Lab
+    public var ec2: EC2Lab { vpc.ec2 }
+    private let balancerInstances: [VPCLab.Instance]
     private var webProcesses: [ChildProcess?] = [nil, nil]
 
-    public var routeTable: String { ec2.resources.route_tables[0] }
+    public var routeTable: String { vpc.routeTables[0] }
     /// The instance id of load balancer `n`.
-    public func instance(_ n: Int) -> String { ec2.resources.instances[n].id }
+    public func instance(_ n: Int) -> String { balancerInstances[n].id }
 
     public init() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
-        self.lab = lab
+        try Prerequisites.require(commands: VPCLab.fabricCommands, pythonModules: ["moto", "boto3", "flask_cors"])
+        let vpc = try VPCLab()
+        self.vpc = vpc
         do {
-            client = try lab.addNode("client", address: "\(Self.clientAddress)/16")
-            lvs = try Self.balancers.enumerated().map { try lab.addNode("lvs\($0.offset + 1)", address: "\($0.element)/16") }
-            web = try Self.webServers.enumerated().map { try lab.addNode("web\($0.offset + 1)", address: "\($0.element)/16") }
-            let aws = try lab.addNode("aws", address: "172.31.255.200/16")
-            // In the emulated VM moto would take minutes to start: the kernel tier and the
-            // demo run it on the host and say where (OVERCAST_EC2_LAB).
-            if let remote = EC2Lab.Remote.fromEnvironment {
-                ec2 = try EC2Lab(lab: lab, node: aws, remote: remote, identities: Self.balancers.count)
-            } else {
-                ec2 = try EC2Lab(lab: lab, node: aws, identities: Self.balancers)
+            client = try vpc.launch("client", address: Self.clientAddress).node
+            balancerInstances = try Self.balancers.enumerated().map {
+                try vpc.launch("lvs\($0.offset + 1)", address: $0.element, sourceDestCheck: false)
             }
-        } catch {
-            lab.teardown()
-            throw error
-        }
-        do {
+            lvs = balancerInstances.map(\.node)
+            web = try Self.webServers.enumerated().map { try vpc.launch("web\($0.offset + 1)", address: $0.element, sourceDestCheck: false).node }
             for (n, node) in web.enumerated() { try prepareWebServer(node, n) }
         } catch {
-            lab.teardown()
+            vpc.teardown()
             throw error
         }
     }
 
-    public func teardown() { lab.teardown() }
+    public func teardown() { vpc.teardown() }
 
     /// The VIP on `lo` with ARP kept quiet about it (arp_ignore 1, arp_announce 2), as
     /// LVS-DR real servers need; set in-process through the namespace (no `ip`/`sysctl`
@@ -101,15 +94,6 @@ public final class ArticleLab: @unchecked Sendable {
         }) ?? false
     }
 
-    /// Points the client's route to the VIP at load balancer `n` (what the VPC does with
-    /// the route table's entry).
-    public func routeClient(toBalancer n: Int) throws {
-        try inNetworkNamespace(client.namespace) {
-            guard let vip = IPv4Address(ArticleLab.vip), let gateway = IPv4Address(ArticleLab.balancers[n]) else { return }
-            try NetlinkSocket(.route).replaceRoute(to: vip, via: gateway)
-        }
-    }
-
     /// One GET of the VIP from the client: the web server's name, or nil.
     public static func fetch(_ http: CurlEasyRequest) -> String? {
         guard let response = try? http.get("http://\(vip)/index.html", timeoutMilliseconds: 500), response.status == 200 else {
@@ -138,7 +122,9 @@ public final class ArticleLab: @unchecked Sendable {
                   "  virtual_ipaddress {", "    \(Self.vip)/32 dev eth0", "  }"]
         switch transport {
         case "unicast": lines += ["  unicast_src_ip \(own)", "  unicast_peer {", "    \(other)", "  }"]
-        case "replicate": lines += ["  transport replicate", "  unicast_peer {", "    \(other)", "  }"]
+        // l3: the copies are unicast by IP, which any VPC carries (l2 rests on a VPC
+        // delivering multicast by MAC, which AWS does not promise: VPCFabricTests).
+        case "replicate": lines += ["  transport replicate", "  replicate_mode l3", "  unicast_peer {", "    \(other)", "  }"]
         default: break
         }
         lines += ["  ec2_route_failover {", "    route_table \(routeTable)", "    endpoint \(ec2.endpoint)",

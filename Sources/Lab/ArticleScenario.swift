@@ -201,8 +201,8 @@ public final class ArticleScenario: @unchecked Sendable {
 
     // MARK: - Watching
 
-    /// Every 50 ms: both daemons' states, the route in moto (mirrored into the client's
-    /// route table when it changes), and the MASTER's view of the real servers.
+    /// Every 50 ms: both daemons' states, the route in moto (which the VPC fabric follows),
+    /// and the MASTER's view of the real servers.
     private func watch() {
         while snapshot({ $0.running }) {
             for n in 0..<2 {
@@ -219,10 +219,9 @@ public final class ArticleScenario: @unchecked Sendable {
             }
             if let target = try? bed.ec2.routeTarget(table: bed.routeTable, destination: ArticleLab.vip + "/32") {
                 let owner = (0..<2).first { bed.instance($0) == target }.map { "lvs\($0 + 1)" }
-                if owner != snapshot({ $0.routeOwner }), let owner, let n = Int(owner.dropFirst(3)) {
-                    try? bed.routeClient(toBalancer: n - 1)
+                if owner != snapshot({ $0.routeOwner }), let owner {
                     lock.withLock { routeOwner = owner }
-                    note("route", "\(ArticleLab.vip)/32 -> \(target) (\(owner)); client route mirrored")
+                    note("route", "\(ArticleLab.vip)/32 -> \(target) (\(owner)); the VPC now routes the VIP there")
                 }
             }
             let master = snapshot { $0.states.firstIndex(of: "MASTER") }

@@ -59,6 +59,8 @@ public final class NetworkLab: @unchecked Sendable {
     /// On a VPC switch, what `addNode` without a MAC does instead: launch an instance
     /// (`VPCLab`), so a test written for a plain lab runs on the VPC unchanged.
     var launcher: ((String, String) throws -> Node)?
+    /// The VPC this network is the switch of (nil for a plain lab).
+    public internal(set) weak var vpc: VPCLab?
     /// Run first at teardown (the VPC lab stops its fabric and closes its front).
     var teardownHooks: [() -> Void] = []
 

@@ -12,7 +12,7 @@ import Glibc
 /// transaction. Counters say what was dropped and why (`FabricDrop`).
 public final class VPCFabric: @unchecked Sendable {
     public let vpcID: String
-    public let options: FabricOptions
+    public private(set) var options: FabricOptions
     private let switchNamespace: String
     private let directory: String
     private let motoHost: String
@@ -40,9 +40,27 @@ public final class VPCFabric: @unchecked Sendable {
     deinit { stop() }
 
     /// Gives ENI `eni` the switch port `port` (its lab node's); applied at the next sync.
+    /// Where the kernel has netem, the port gets a delayed band for frames from other zones.
     func attach(eni: String, port: String) {
         lock.withLock { ports[eni] = port }
+        guard options.zoneLatencyMilliseconds > 0, !lock.withLock({ noZoneQueues }) else { return }
+        let tc = ["ip", "netns", "exec", switchNamespace, "tc", "qdisc"]
+        do {
+            try ChildProcess.check(tc + ["add", "dev", port, "root", "handle", "1:", "prio"])
+            try ChildProcess.check(tc + ["add", "dev", port, "parent", FabricOptions.delayedBand, "handle", "30:", "netem", "delay",
+                                         String(format: "%.3fms", options.zoneLatencyMilliseconds)])
+            lock.withLock { options.delaysBetweenZones = true }
+        } catch {
+            // No netem in this kernel (this host's): zones are not apart, and the plan says so.
+            _ = try? ChildProcess.run(tc + ["del", "dev", port, "root"], timeout: 10)
+            lock.withLock {
+                noZoneQueues = true
+                options.delaysBetweenZones = false
+            }
+        }
     }
+
+    private var noZoneQueues = false
 
     /// Reads the VPC from moto, plans and applies what changed. Throws what failed.
     public func sync() throws {

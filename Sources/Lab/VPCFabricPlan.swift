@@ -40,9 +40,20 @@ public struct FabricOptions: Sendable, Hashable {
     /// The VPC router's MAC: ARP for a subnet's router address (its first + 1) answers this.
     public var routerMAC = "02:0f:0f:00:00:01"
 
-    public init(deliversMulticastToENIMAC: Bool = false) {
+    /// One-way latency between availability zones, in milliseconds, where the kernel has
+    /// netem (the VM; not this host): frames between ports of subnets in different zones
+    /// wait this long in the receiving port's queue.
+    public var zoneLatencyMilliseconds = 0.5
+    /// Whether the switch has the queues for it (`VPCFabric` finds out; plans say).
+    public var delaysBetweenZones = false
+
+    public init(deliversMulticastToENIMAC: Bool = false, zoneLatencyMilliseconds: Double = 0.5) {
         self.deliversMulticastToENIMAC = deliversMulticastToENIMAC
+        self.zoneLatencyMilliseconds = zoneLatencyMilliseconds
     }
+
+    /// The skb priority that sends a frame to a port's delayed band (`tc` prio 1:, band 3).
+    public static let delayedBand = "1:3"
 }
 
 /// Why the fabric dropped a frame. Each reason is one nftables counter in the lab's
@@ -88,6 +99,11 @@ public enum FabricDrop: Hashable, Sendable {
 public struct ARPReply: Sendable, Hashable {
     public var address: String
     public var mac: String
+
+    public init(address: String, mac: String) {
+        self.address = address
+        self.mac = mac
+    }
 }
 
 /// What the switch must hold for one state of the VPC: ARP replies and two nftables
@@ -202,6 +218,20 @@ public enum FabricPlanner {
                 bridge.append("  counter \(drop.counter) {}")
                 forward.append("    \(outbound ? "iifname" : "oifname") \"\(port)\" ip \(outbound ? "saddr" : "daddr") != "
                                + "\(set(eni.privateAddresses)) counter name \(drop.counter) drop")
+            }
+        }
+
+        // Availability zones: frames between zones go to the receiving port's delayed band.
+        if options.delaysBetweenZones {
+            var zones: [String: [String]] = [:]
+            for eni in attached {
+                guard let port = ports[eni.id], let zone = state.subnets.first(where: { $0.id == eni.subnetID })?.availabilityZone else { continue }
+                zones[zone, default: []].append("\"\(port)\"")
+            }
+            for (zone, members) in zones.sorted(by: { $0.key < $1.key }) {
+                let others = zones.filter { $0.key != zone }.flatMap(\.value).sorted()
+                guard !others.isEmpty else { continue }
+                forward.append("    iifname \(set(members.sorted())) oifname \(set(others)) meta priority set \(FabricOptions.delayedBand)")
             }
         }
 

@@ -27,7 +27,10 @@ public final class VPCLab: @unchecked Sendable {
         public var address: String
     }
 
-    public static let defaultSubnets = [Subnet("172.31.16.0/20", zone: "a"), Subnet("172.31.0.0/20", zone: "b"),
+    /// One subnet for the article's nodes (load balancers, web servers and the client:
+    /// IPVS direct routing needs the real servers on the balancers' link, in AWS as here),
+    /// one in a second zone, and the endpoint's.
+    public static let defaultSubnets = [Subnet("172.31.0.0/19", zone: "a"), Subnet("172.31.32.0/20", zone: "b"),
                                         Subnet("172.31.240.0/20", zone: "a")]
     /// The EC2 API and IMDS endpoint's address (in the last subnet).
     public static let endpointAddress = "172.31.255.200"
@@ -91,6 +94,7 @@ public final class VPCLab: @unchecked Sendable {
         }
         // The network's teardown ends the VPC; the network keeps this lab alive until then.
         network.teardownHooks.append { [self] in teardown() }
+        network.vpc = self
         network.launcher = { [self] name, address in try launch(name, address: address, sourceDestCheck: false).node }
     }
 
@@ -148,6 +152,9 @@ public final class VPCLab: @unchecked Sendable {
         if let port = lab.port(of: node) { fabric.attach(eni: eni, port: port) }
         return node
     }
+
+    /// The instance a lab node wears.
+    public func instance(of node: NetworkLab.Node) -> Instance? { instances.first { $0.node == node } }
 
     /// One of vpc_lab.py's operations on this lab's VPC (moto changes, the fabric follows).
     @discardableResult

@@ -72,7 +72,7 @@ struct AdvertPathBenchmark {
     }
 
     private func once(_ transport: BenchTransport, nodes count: Int, window: Double) throws -> Sample {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let addresses = (0..<count).map { "172.31.18.\(10 + $0)" }
         let nodes = try addresses.enumerated().map { try lab.addNode("n\($0.offset + 1)", address: "\($0.element)/16") }

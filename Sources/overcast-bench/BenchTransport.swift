@@ -55,7 +55,8 @@ struct BenchTransport: Sendable {
         case "replicate":
             instance.source = addresses[n]
             instance.peers = others
-            instance.extra.append("transport replicate")
+            // l3: unicast copies, which a VPC carries (l2 rests on delivery by MAC).
+            instance.extra += ["transport replicate", "replicate_mode l3"]
         default:
             instance.source = addresses[n]
             instance.peers = others

@@ -132,7 +132,7 @@ struct HealthCheckBenchmark {
     }
 
     private func once(keepalived: Bool, servers: Int, window: Double) throws -> Sample {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let balancer = try lab.addNode("lb", address: "172.31.18.10/16")
         let web = try lab.addNode("web", address: "172.31.18.20/16")

@@ -117,7 +117,7 @@ struct IPVSBenchmark {
     }
 
     private func once(_ loader: String, services: [Service], change: Bool) throws -> Result {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let node = try lab.addNode("lb", address: "172.31.18.10/16")
         let config = lab.path("ipvs.conf")

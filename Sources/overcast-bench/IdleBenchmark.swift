@@ -76,7 +76,7 @@ struct IdleBenchmark {
 
     /// One lab: both nodes started, settled, then measured over `window` seconds.
     private func once(keepalived: Bool, instances: Int, window: Double) throws -> [(String, Usage)] {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let nodes = try Self.addresses.enumerated().map { try lab.addNode("n\($0.offset + 1)", address: "\($0.element)/16") }
         let vips = (1...instances).map { "192.168.\(20 + $0 / 250).\($0 % 250 + 1)" }

@@ -22,13 +22,15 @@ struct RouteBenchmark {
 
     func run() throws -> [ResultRow] {
         try Prerequisites.require(commands: ["ip", "python3", "aws", "curl"], pythonModules: ["moto", "boto3", "flask_cors"])
-        let lab = try NetworkLab(dropsMulticast: true)
-        defer { lab.teardown() }
-        let lvs = try lab.addNode("lvs", address: Self.node + "/16")
-        let aws = try lab.addNode("aws", address: "172.31.18.200/16")
-        let ec2 = try EC2Lab(lab: lab, node: aws, identities: ["172.31.18.10", Self.node])
-        let table = ec2.resources.route_tables[0]
-        let (old, mine) = (ec2.resources.instances[0].id, ec2.resources.instances[1].id)
+        let vpc = try VPCLab()
+        defer { vpc.teardown() }
+        let lab = vpc.network
+        // The instance the route points at first: the old MASTER, which runs nothing here.
+        let old = try vpc.launch("old", address: "172.31.18.10", sourceDestCheck: false).id
+        let lvsInstance = try vpc.launch("lvs", address: Self.node, sourceDestCheck: false)
+        let (lvs, mine) = (lvsInstance.node, lvsInstance.id)
+        let ec2 = vpc.ec2
+        let table = vpc.routeTables[0]
         let script = try notifyScript(lab: lab, ec2: ec2, table: table)
 
         let variants = ["overcast", "notify_master.sh"]

@@ -38,15 +38,15 @@ import Lab
         defer { lab.teardown() }
         let a = try lab.launch("a", address: "172.31.18.163")
         let b = try lab.launch("b", address: "172.31.18.164")
-        let web = try lab.launch("web", address: "172.31.8.1")
+        let web = try lab.launch("web", address: "172.31.40.1")
         try Self.serve(lab, b)
         try Self.serve(lab, web)
-        // Same subnet: ARP answered by the fabric with b's ENI MAC. Other subnet: via the router.
+        // Same subnet: ARP answered by the fabric with b's ENI MAC. Other subnet (and zone): via the router.
         #expect(waitUntil(timeout: 20, interval: 0.2) { Self.fetch(lab, from: a, b.address) == "b" }, "\(lab.fabric.dropReport())")
         #expect(Self.fetch(lab, from: a, web.address) == "web", "\(lab.fabric.dropReport())")
         let neighbours = try lab.network.exec(a.node, ["ip", "neigh", "show", b.address])
         #expect(neighbours.contains(b.mac), "a resolved b to \(neighbours), b's ENI is \(b.mac)")
-        #expect(try lab.network.exec(a.node, ["ip", "neigh", "show", "172.31.16.1"]).contains(lab.fabric.options.routerMAC))
+        #expect(try lab.network.exec(a.node, ["ip", "neigh", "show", "172.31.0.1"]).contains(lab.fabric.options.routerMAC))
 
         // No ARP request reaches b: the fabric answered all of them.
         let capture = try lab.network.startCapture(b.node, file: "arp.pcap", filter: "arp")
@@ -89,6 +89,33 @@ import Lab
 
         try lab.setSourceDestCheck(lb, false)
         #expect(waitUntil(timeout: 5, interval: 0.2) { Self.fetch(lab, from: client, Self.vip) == "lb" }, "\(lab.fabric.dropReport())")
+    }
+
+    /// The article's direct routing, with plain forwarding standing in for IPVS (this
+    /// host's kernel has none): the load balancer hands the client's packet, still
+    /// addressed to the VIP, to the web server's MAC; the web server answers the client
+    /// from the VIP directly. The VPC lets that through only with the web server's check off.
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: direct routing")))
+    func directRoutingNeedsTheWebServersCheckOff() throws {
+        let lab = try Self.lab()
+        defer { lab.teardown() }
+        let lb = try lab.launch("lb", address: "172.31.18.163", sourceDestCheck: false)
+        let web = try lab.launch("web", address: "172.31.8.1", sourceDestCheck: true)
+        let client = try lab.launch("client", address: "172.31.0.100")
+        try lab.network.exec(lb.node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        try lab.network.exec(lb.node, ["ip", "route", "add", "\(Self.vip)/32", "via", web.address])
+        try lab.network.exec(web.node, ["ip", "addr", "add", "\(Self.vip)/32", "dev", "lo"])
+        for setting in ["net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2", "net.ipv4.conf.all.rp_filter=0",
+                        "net.ipv4.conf.eth0.rp_filter=0"] {
+            try lab.network.exec(web.node, ["sysctl", "-qw", setting])
+        }
+        try Self.serve(lab, web)
+        try lab.setRoute("\(Self.vip)/32", to: lb)
+        #expect(waitUntil(timeout: 20, interval: 0.2) { Self.fetch(lab, from: client, web.address) == "web" })
+        #expect(Self.fetch(lab, from: client, Self.vip) == nil)
+        #expect(lab.fabric.dropped(.sourceDestCheck(eni: web.eni, outbound: false)) > 0, "\(lab.fabric.dropReport())")
+        try lab.setSourceDestCheck(web, false)
+        #expect(waitUntil(timeout: 5, interval: 0.2) { Self.fetch(lab, from: client, Self.vip) == "web" }, "\(lab.fabric.dropReport())")
     }
 
     @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: security groups")))

@@ -65,7 +65,7 @@ struct IPVSKernelTests {
     }
 
     @Test func theConfiguredTableIsProgrammedExactlyAndReconciledMinimally() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let node = try lab.addNode("lb", address: "172.31.18.163/16")
         let report = ConfigurationLoader.load(text: Self.config)
@@ -110,7 +110,7 @@ struct IPVSKernelTests {
 
     /// The daemon programs its virtual servers at start (the article's DR group).
     @Test func theDaemonProgramsTheArticlesVirtualServerAtStart() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lvs2 = try lab.addNode("lvs2", address: "172.31.18.164/16")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -123,7 +123,7 @@ struct IPVSKernelTests {
     /// SIGHUP with the same file changes nothing in the kernel (zero netlink change
     /// requests); with one real server's weight changed, exactly that one request.
     @Test func aReloadChangesExactlyWhatTheFileChanged() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lb = try lab.addNode("lb", address: "172.31.18.10/16")
         func config(weight: Int) -> String {
@@ -166,7 +166,7 @@ struct IPVSKernelTests {
     /// Health checks drive the table: a stopped web server leaves it, one with
     /// `inhibit_on_failure` stays at weight 0, and both come back when they return.
     @Test func failedRealServersLeaveTheTableOrDropToWeightZero() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lb = try lab.addNode("lb", address: "172.31.18.163/16")
         let webs = try [1, 2].map { try lab.addNode("web\($0)", address: "172.31.8.\($0)/16") }
@@ -229,7 +229,7 @@ struct IPVSKernelTests {
     /// reconciliation per server, which made an overloaded checker fall seconds behind),
     /// and the table ends exactly right.
     @Test func aStormOfHealthChangesIsAppliedInAFewPasses() throws {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         defer { lab.teardown() }
         let lb = try lab.addNode("lb", address: "172.31.18.10/16")
         let servers = (1...200).map { "127.0.\($0 / 100).\($0 % 100 + 1)" }

@@ -32,7 +32,7 @@ struct OverlayKernelTests {
     }
 
     static func lab() throws -> (NetworkLab, [NetworkLab.Node]) {
-        let lab = try NetworkLab(dropsMulticast: true)
+        let lab = try VPCLab.network()
         let nodes = try (0..<3).map { try lab.addNode("n\($0 + 1)", address: "\(address($0))/16") }
         return (lab, nodes)
     }
