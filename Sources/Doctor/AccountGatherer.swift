@@ -70,7 +70,10 @@ public final class AccountGatherer {
         do {
             client = try EC2Client(endpoint: endpoint, region: region, credentials: chain, timeoutMilliseconds: timeoutMilliseconds,
                                    onCall: { [weak self] call in
-                                       if let failure = call.failure { self?.failedAttempts.append("\(call.action): \(failure.label)") }
+                                       // DryRunOperation is how a permitted dry run answers, not a failure.
+                                       if let failure = call.failure, !failure.isDryRunSuccess {
+                                           self?.failedAttempts.append("\(call.action): \(failure.label)")
+                                       }
                                    })
         } catch {
             facts.node = .failed(APIError(action: "EC2 client", error))

@@ -64,7 +64,8 @@ struct Checkup {
         case .denied:
             let action = error.action.split(separator: " ").first.map(String.init) ?? error.action
             return DoctorFinding(check, status, "\(what): IAM does not allow \(action) to these credentials",
-                                 fix: Fix.iamPolicy(actions: [action], resources: ["*"], credentials: account.credentials.value))
+                                 fix: Fix.iamPolicy("overcast-\(action.lowercased())", actions: [action], resources: ["*"],
+                                                   credentials: account.credentials.value))
         case .throttled:
             return DoctorFinding(check, status, "\(what) (still throttled after the client's retries)",
                                  fix: "run doctor again in a minute; if it persists, find what else calls the EC2 API in this account and region")

@@ -36,13 +36,15 @@ enum Fix {
         }
     }
 
-    /// The IAM statement that allows `actions`, as a role policy. The role's name comes from
-    /// the credentials when they are an instance role's; otherwise it is left for the user.
-    static func iamPolicy(actions: [String], resources: [String], credentials: String?) -> String {
+    /// The IAM statement that allows `actions`, as an inline role policy named `name`
+    /// (distinct per fix: put-role-policy replaces a policy of the same name, so two fixes
+    /// must not overwrite each other). The role's name comes from the credentials when they
+    /// are an instance role's; otherwise it is left for the user.
+    static func iamPolicy(_ name: String, actions: [String], resources: [String], credentials: String?) -> String {
         let role = credentials.flatMap(roleName) ?? "ROLE_OF_THIS_INSTANCE"
         let list = actions.map { "\"ec2:\($0)\"" }.joined(separator: ",")
         let resource = resources.count == 1 ? "\"\(resources[0])\"" : "[" + resources.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        return "aws iam put-role-policy --role-name \(role) --policy-name overcast-route-failover --policy-document "
+        return "aws iam put-role-policy --role-name \(role) --policy-name \(name) --policy-document "
             + "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\(list)],\"Resource\":\(resource)}]}'"
     }
 

@@ -23,8 +23,8 @@ extension Checkup {
         case .builtin: add(.pass("kernel", "\(module) is built into the kernel (\(use))"))
         case .loadable: add(.pass("kernel", "\(module) is not loaded but loadable; the kernel loads it on first use (\(use))"))
         case .absent:
-            let release = host.kernelRelease.map { " \($0)" } ?? ""
-            add(.fail("kernel", "\(module) is neither loaded nor in the modules of kernel\(release): \(use) cannot work",
+            let kernel = host.kernelRelease.map { "kernel \($0)" } ?? "this kernel"
+            add(.fail("kernel", "\(module) is neither loaded nor among the modules of \(kernel): \(use) cannot work",
                       fix: "modprobe \(module)"))
         }
     }

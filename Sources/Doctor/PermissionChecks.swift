@@ -13,7 +13,7 @@ extension Checkup {
                           fix: "aws ec2 describe-route-tables --route-table-ids \(probe.table)"))
             case .failed(let error) where error.kind == .denied:
                 add(.fail("iam", "\(what): denied (\(error.code ?? "UnauthorizedOperation")): the MASTER could not move the route",
-                          fix: Fix.iamPolicy(actions: ["ReplaceRoute", "CreateRoute"],
+                          fix: Fix.iamPolicy("overcast-routes-\(probe.table)", actions: ["ReplaceRoute", "CreateRoute"],
                                              resources: [Fix.routeTableARN(probe.table, region: region)],
                                              credentials: account.credentials.value)))
             case .failed(let error) where error.kind == .other:

@@ -27,7 +27,7 @@ struct ScenarioDemo: ParsableCommand {
         }
         try Prerequisites.require(commands: ["ip", "python3"], pythonModules: ["moto", "boto3", "flask_cors"])
         say("""
-            The article's setup in network namespaces: a VPC switch that drops multicast (172.31.0.0/16),
+            The article's setup in network namespaces on a lab VPC (172.31.0.0/16, moto as its control plane):
             lvs1 172.31.18.163 and lvs2 172.31.18.164 running Overcast (VRRPv2, advert_int 1, PASS),
             IPVS DR to web1 172.31.8.1 and web2 172.31.8.2 (HTTP_GET checks), a client 172.31.0.100,
             and moto as the EC2 API: the VIP \(ArticleLab.vip) is outside the VPC, reached only through
@@ -46,12 +46,25 @@ struct ScenarioDemo: ParsableCommand {
             say("")
         }
         say(Self.summary(reports))
+        say(Self.enforced(bed.vpc))
         if reports.contains(where: { !$0.problems.isEmpty }) {
             for report in reports where !report.problems.isEmpty {
                 say("\(report.transport): " + report.problems.joined(separator: "; "))
             }
             throw ExitCode.failure
         }
+    }
+
+    /// What the lab's VPC enforced during the run, and what it dropped and why.
+    static func enforced(_ vpc: VPCLab) -> String {
+        let zones = vpc.fabric.options.delaysBetweenZones
+            ? String(format: "%.1f ms between zones", vpc.fabric.options.zoneLatencyMilliseconds) : "no latency between zones (no netem)"
+        var lines = ["The VPC enforced: unicast only (multicast and broadcast dropped), ARP answered by the VPC (gratuitous ARP moves",
+                     "nothing), the VIP reached only through route table \(vpc.routeTables[0]), source/destination check per ENI,",
+                     "stateful security groups; \(zones). Drops by reason:"]
+        let report = vpc.fabric.dropReport()
+        lines.append(report.isEmpty ? "  none" : report.split(separator: ";").map { "  " + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n"))
+        return lines.joined(separator: "\n")
     }
 
     static func summary(_ reports: [ScenarioReport]) -> String {

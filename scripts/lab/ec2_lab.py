@@ -222,6 +222,10 @@ class Proxy(LabLine, BaseHTTPRequestHandler):
         problem = check_signature("POST", self.path, self.headers, body)
         if problem:
             return problem[0], error_xml(problem[1], problem[2])
+        # moto carries out a write sent with DryRun=true; AWS answers that it would have
+        # succeeded and changes nothing. Permission faults above come first, as in AWS.
+        if not action.startswith("Describe") and dict(parse_qsl(body.decode("utf-8", "replace"))).get("DryRun") == "true":
+            return 412, error_xml("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
         # One kept-alive connection to moto per client connection (this handler's thread).
         if getattr(self, "moto", None) is None:
             self.moto = http.client.HTTPConnection("127.0.0.1", ARGS.moto_port, timeout=30)

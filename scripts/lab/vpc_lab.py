@@ -88,9 +88,6 @@ def handle(command, open_front, close_front, args):
                 ("revoke", True): client.revoke_security_group_egress}[(op, egress)]
         call(GroupId=command["group"], IpPermissions=_permission(command))
         return {}
-    if op == "set_groups":
-        client.modify_network_interface_attribute(NetworkInterfaceId=command["eni"], Groups=command["groups"])
-        return {}
     if op == "set_route":
         target = {"InstanceId": command["instance"]} if command.get("instance") else {"NetworkInterfaceId": command["eni"]}
         try:
