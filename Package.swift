@@ -100,6 +100,7 @@ let package = Package(
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "EC2", "VRRP"]),
+        .testTarget(name: "TransportsTests", dependencies: ["Transports", "VRRP"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),

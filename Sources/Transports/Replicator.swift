@@ -50,9 +50,11 @@ public final class Replicator: @unchecked Sendable {
     private var stopped = false
     private var thread: Thread?
 
-    /// `staticMACs`: peers whose MAC is given in the configuration.
+    /// `staticMACs`: peers whose MAC is given in the configuration. `ownSourceOnly`
+    /// copies only what this node sends from its own address (beside a `GroupRestorer`,
+    /// whose restored packets carry the peer's address and go out too).
     public init(interface: String, peers: [IPv4Address], mode: Mode, staticMACs: [IPv4Address: [UInt8]] = [:],
-                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+                ownSourceOnly: Bool = false, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         let netlink = try NetlinkSocket(.route)
         guard let link = try netlink.link(named: interface) else {
             throw TransportError("replicate: interface \(interface) does not exist")
@@ -68,8 +70,9 @@ public final class Replicator: @unchecked Sendable {
         self.log = log
         self.arp = try? ARPSocket(interfaceIndex: link.index, hardwareAddress: link.hardwareAddress)
         let mac = link.hardwareAddress.map { String(format: "%02x", $0) }.joined(separator: ":")
+        let ownOnly = ownSourceOnly ? " and ip src \(source)" : ""
         capture = try LiveCapture(interface: interface,
-                                  filter: "ether src \(mac) and ether dst 01:00:5e:00:00:12 and ip proto 112")
+                                  filter: "ether src \(mac) and ether dst 01:00:5e:00:00:12 and ip proto 112\(ownOnly)")
     }
 
     public var snapshot: Counters { lock.withLock { counters } }
@@ -118,29 +121,42 @@ public final class Replicator: @unchecked Sendable {
     /// The copies of one captured frame, one per peer with a known MAC.
     public static func copies(of frame: [UInt8], mode: Mode, peers: [(IPv4Address, [UInt8])]) -> [[UInt8]]? {
         guard frame.count >= 14 + 20, frame[12] == 0x08, frame[13] == 0x00,
-              var packet = try? IPv4Packet(parsing: frame[14...]),
+              let packet = try? IPv4Packet(parsing: frame[14...]),
               packet.header.protocolNumber == VRRPAdvertisement.ipProtocolNumber,
               packet.header.destination == .vrrpMulticastGroup else { return nil }
         let source = Array(frame[6..<12])
         return peers.map { peer, mac in
-            var ip = frame[14...]
-            if mode == .l3 {
-                packet.header.destination = peer
-                var payload = packet.payload
-                if payload.count >= 8, payload[0] >> 4 == 3 {
-                    payload[6] = 0
-                    payload[7] = 0
-                    // The checksum covers the VRRP message only, not an HMAC trailer after it.
-                    let message = payload[..<min(payload.count, 8 + 4 * Int(payload[3]))]
-                    let sum = VRRPAdvertisement.checksum(message, version: .v3,
-                                                         pseudoHeader: PseudoHeader(source: packet.header.source, destination: peer))
-                    payload[6] = UInt8(sum >> 8)
-                    payload[7] = UInt8(truncatingIfNeeded: sum)
-                }
-                ip = ArraySlice(IPv4Packet(header: packet.header, payload: payload).encoded())
-            }
-            return mac + source + [0x08, 0x00] + Array(ip)
+            let ip = mode == .l3 ? readdressed(packet, to: peer) : Array(frame[14...])
+            return mac + source + [0x08, 0x00] + ip
         }
+    }
+
+    /// An l3 copy received from a peer (an IPv4 packet addressed to this node) as the
+    /// multicast it was: 224.0.0.18 again, both checksums recomputed. Byte for byte the
+    /// packet the peer sent before it was copied. Nil for anything else.
+    public static func restored(_ bytes: [UInt8]) -> [UInt8]? {
+        guard let packet = try? IPv4Packet(parsing: bytes[...]), packet.header.protocolNumber == VRRPAdvertisement.ipProtocolNumber,
+              packet.header.destination != .vrrpMulticastGroup else { return nil }
+        return readdressed(packet, to: .vrrpMulticastGroup)
+    }
+
+    /// `packet` sent to `destination`: the IP header's and VRRPv3's checksums (whose
+    /// pseudo-header holds the destination) recomputed; VRRPv2 has none over addresses.
+    static func readdressed(_ packet: IPv4Packet, to destination: IPv4Address) -> [UInt8] {
+        var packet = packet
+        packet.header.destination = destination
+        var payload = packet.payload
+        if payload.count >= 8, payload[0] >> 4 == 3 {
+            payload[6] = 0
+            payload[7] = 0
+            // The checksum covers the VRRP message only, not an HMAC trailer after it.
+            let message = payload[..<min(payload.count, 8 + 4 * Int(payload[3]))]
+            let sum = VRRPAdvertisement.checksum(message, version: .v3,
+                                                 pseudoHeader: PseudoHeader(source: packet.header.source, destination: destination))
+            payload[6] = UInt8(sum >> 8)
+            payload[7] = UInt8(truncatingIfNeeded: sum)
+        }
+        return IPv4Packet(header: packet.header, payload: payload).encoded()
     }
 
     private func replicate(_ frame: [UInt8]) {

@@ -23,6 +23,12 @@ struct Replicate: AsyncParsableCommand {
     @Option(name: .customLong("peer-mac"), help: "ADDR=MAC for a peer whose MAC should not be learned (repeatable).")
     var peerMACs: [String] = []
 
+    @Flag(help: """
+        Hand the peers' l3 copies to the local keepalived as the multicast they were (224.0.0.18, through \
+        the multicast loopback): stock keepalived then works on a VPC that delivers by IP. Needs --mode l3 on every node.
+        """)
+    var restore = false
+
     @Option(help: "Seconds between counter lines on stderr (0: only at exit).")
     var reportInterval: Double = 10
 
@@ -32,6 +38,9 @@ struct Replicate: AsyncParsableCommand {
             return address
         }
         guard let replicateMode = Replicator.Mode(rawValue: mode) else { throw ValidationError("--mode must be l2 or l3") }
+        if restore && replicateMode != .l3 {
+            throw ValidationError("--restore needs --mode l3: every node sends copies addressed to its peers and restores the ones it gets")
+        }
         var macs: [IPv4Address: [UInt8]] = [:]
         for entry in peerMACs {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -42,31 +51,37 @@ struct Replicate: AsyncParsableCommand {
             macs[address] = bytes
         }
         let replicator: Replicator
+        let restorer: GroupRestorer?
         do {
-            replicator = try Replicator(interface: interface, peers: addresses, mode: replicateMode, staticMACs: macs) { message in
+            replicator = try Replicator(interface: interface, peers: addresses, mode: replicateMode, staticMACs: macs,
+                                        ownSourceOnly: restore) { message in
                 FileHandle.standardError.write(Data((message + "\n").utf8))
             }
+            restorer = restore ? try GroupRestorer(interface: interface, peers: addresses) : nil
         } catch {
             FileHandle.standardError.write(Data("overcast replicate: \(error)\n".utf8))
             throw ExitCode(1)
         }
         replicator.start()
+        restorer?.start()
         FileHandle.standardError.write(Data("overcast replicate: copying VRRP on \(interface) to \(peers.joined(separator: ", ")) (\(mode))\n".utf8))
         let report = Task {
             while reportInterval > 0 && !Task.isCancelled {
                 try await OvercommitExecutor.sleep(for: .seconds(reportInterval))
-                Self.printCounters(replicator)
+                Self.printCounters(replicator, restorer)
             }
         }
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
         report.cancel()
         replicator.stop()
-        Self.printCounters(replicator)
+        restorer?.stop()
+        Self.printCounters(replicator, restorer)
     }
 
-    static func printCounters(_ replicator: Replicator) {
+    static func printCounters(_ replicator: Replicator, _ restorer: GroupRestorer?) {
         let c = replicator.snapshot
         let unknown = c.peerUnknown.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
-        FileHandle.standardError.write(Data("overcast replicate: captured \(c.captured) copies \(c.copiesSent) inject_errors \(c.injectErrors) peer_unknown [\(unknown)]\n".utf8))
+        let restored = restorer.map { " restored \($0.snapshot.restored) restore_ignored \($0.snapshot.ignored) restore_errors \($0.snapshot.sendErrors)" } ?? ""
+        FileHandle.standardError.write(Data("overcast replicate: captured \(c.captured) copies \(c.copiesSent) inject_errors \(c.injectErrors) peer_unknown [\(unknown)]\(restored)\n".utf8))
     }
 }

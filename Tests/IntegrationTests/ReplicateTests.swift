@@ -84,6 +84,30 @@ import Lab
         #expect(waitUntil(timeout: 8) { lab.holders(Self.vip, among: nodes) == ["n2"] })
     }
 
+    /// On a VPC that delivers by IP (the fabric's default, where `l2` copies die as
+    /// multicast): `overcast replicate --mode l3 --restore` beside stock keepalived on
+    /// each node. The copies travel addressed to each peer, and each node's restorer hands
+    /// them to its keepalived as the multicast they were: one MASTER, and failover works.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "replicate --restore for keepalived")),
+          arguments: [2, 3])
+    func restoredL3CopiesMakeStockKeepalivedWorkOnAVPCThatDeliversByIP(version: Int) throws {
+        let (lab, nodes) = try Self.lab(2)
+        defer { lab.teardown() }
+        var keepalived: [ChildProcess] = []
+        for i in 0..<2 {
+            _ = try lab.spawn(nodes[i], [Binaries.overcast, "replicate", "-i", "eth0", "--peer", Self.address(1 - i), "--mode", "l3",
+                                         "--restore", "--report-interval", "1"], log: "replicate-\(i).log")
+            keepalived.append(try lab.startKeepalived(nodes[i], config: LabInstance(priority: 150 - 50 * i, version: version, advertInt: "1").text))
+        }
+        usleep(6_000_000)   // Master_Down_Interval ~3.6 s, then a few advertisements
+        #expect(lab.holders(Self.vip, among: nodes) == ["n1"],
+                "VRRPv\(version): \(lab.log(nodes[1], keepalived: true))\n\((try? String(contentsOfFile: lab.path("replicate-1.log"), encoding: .utf8)) ?? "")")
+        keepalived[0].stop(signal: SIGKILL)
+        _ = try? lab.exec(nodes[0], ["ip", "addr", "del", "\(Self.vip)/32", "dev", "eth0"])
+        #expect(waitUntil(timeout: 8) { lab.holders(Self.vip, among: nodes) == ["n2"] })
+        #expect(((try? String(contentsOfFile: lab.path("replicate-1.log"), encoding: .utf8)) ?? "").contains(" restored "))
+    }
+
     /// keepalived in multicast mode ignores l3 copies (their destination is not the VRRP
     /// group), so l3 cannot help it: both become MASTER. Overcast receivers accept both.
     @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "l3 with keepalived")))
