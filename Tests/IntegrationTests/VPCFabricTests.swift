@@ -118,8 +118,19 @@ import Lab
         #expect(waitUntil(timeout: 5, interval: 0.2) { Self.fetch(lab, from: client, Self.vip) == "web" }, "\(lab.fabric.dropReport())")
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: security groups")))
-    func aSecurityGroupWithoutVRRPSplitsTheBrainUntilProtocol112IsAllowed() throws {
+    /// VRRP between two nodes over `transport` (unicast, or replicate's l3 copies; the GRE
+    /// overlay needs the VM's kernel: VPCFabricKernelTests).
+    static func vrrp(_ transport: String, _ i: Int, _ addresses: [String]) -> String {
+        let peers = [addresses[1 - i]]
+        return (transport == "unicast"
+            ? LabInstance(priority: 150 - 50 * i, version: 3, advertInt: "0.2", source: addresses[i], peers: peers)
+            : LabInstance(priority: 150 - 50 * i, version: 3, advertInt: "0.2", peers: peers,
+                          extra: ["transport replicate", "replicate_mode l3"])).text
+    }
+
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: security groups")),
+          arguments: ["unicast", "replicate"])
+    func aSecurityGroupWithoutVRRPSplitsTheBrainUntilProtocol112IsAllowed(transport: String) throws {
         let lab = try Self.lab()
         defer { lab.teardown() }
         let group = try lab.createGroup("lb-ssh-only")
@@ -127,8 +138,7 @@ import Lab
         let addresses = ["172.31.18.163", "172.31.18.164"]
         let nodes = try addresses.enumerated().map { try lab.launch("lb\($0.offset + 1)", address: $0.element, sourceDestCheck: false, groups: [group]) }
         for (i, node) in nodes.enumerated() {
-            let instance = LabInstance(priority: 150 - 50 * i, version: 3, advertInt: "0.2", source: addresses[i], peers: [addresses[1 - i]])
-            _ = try lab.network.startOvercast(node.node, config: instance.text)
+            _ = try lab.network.startOvercast(node.node, config: Self.vrrp(transport, i, addresses))
         }
         #expect(waitUntil(timeout: 10) { nodes.allSatisfy { lab.network.state($0.node) == "MASTER" } },
                 "\(nodes.map { lab.network.state($0.node) ?? "-" }) \(lab.fabric.dropReport())")
@@ -142,8 +152,9 @@ import Lab
                 "\(nodes.map { lab.network.state($0.node) ?? "-" }) \(lab.fabric.dropReport())")
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: the route moves the VIP")))
-    func aGratuitousARPDoesNotMoveTheVIPOnlyTheRouteDoes() throws {
+    @Test(.enabled(if: Prerequisites.available(commands: fabricTools, pythonModules: ["moto"], test: "VPC fabric: the route moves the VIP")),
+          arguments: ["unicast", "replicate"])
+    func aGratuitousARPDoesNotMoveTheVIPOnlyTheRouteDoes(transport: String) throws {
         let lab = try Self.lab()
         defer { lab.teardown() }
         let addresses = ["172.31.18.163", "172.31.18.164"]
@@ -153,8 +164,7 @@ import Lab
         for (i, node) in nodes.enumerated() {
             try Self.serve(lab, node)
             // No ec2_route_failover: VRRP moves the VIP and sends gratuitous ARP, as on a LAN.
-            let instance = LabInstance(priority: 150 - 50 * i, version: 3, advertInt: "0.2", source: addresses[i], peers: [addresses[1 - i]])
-            daemons.append(try lab.network.startOvercast(node.node, config: instance.text))
+            daemons.append(try lab.network.startOvercast(node.node, config: Self.vrrp(transport, i, addresses)))
         }
         #expect(waitUntil(timeout: 10) { nodes.map { lab.network.state($0.node) } == ["MASTER", "BACKUP"] })
         try lab.setRoute("\(Self.vip)/32", to: nodes[0])
