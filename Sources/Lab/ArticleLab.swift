@@ -128,7 +128,7 @@ public final class ArticleLab: @unchecked Sendable {
         default: break
         }
         lines += ["  ec2_route_failover {", "    route_table \(routeTable)", "    endpoint \(ec2.endpoint)",
-                  "    imds_endpoint \(ec2.imdsEndpoint(for: n))", "    refresh 5", "  }", "}", ""]
+                  "    imds_endpoint \(ec2.imdsEndpoint)", "    refresh 5", "  }", "}", ""]
         lines += ["virtual_server \(Self.vip) 80 {", "  delay_loop 2", "  lb_algo rr", "  lb_kind DR", "  protocol TCP"]
         for server in Self.webServers {
             lines += ["  real_server \(server) 80 {", "    weight 1", "    HTTP_GET {", "      url {", "        path /index.html",

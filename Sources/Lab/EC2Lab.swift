@@ -7,8 +7,9 @@ import Glibc
 
 /// The EC2 API of a test bed: `scripts/lab/ec2_lab.py` runs moto on its own loopback,
 /// a signature-checking, fault-injecting proxy in front of it and an IMDSv2 emulator.
-/// Either inside a lab node (the daemons reach it across the lab switch) or on this
-/// host's loopback. It creates a VPC, two route tables and the instances asked for.
+/// Either a lab VPC's front on the shared EC2 lab (`VPCLab`: the daemons reach it through
+/// the VPC's endpoint node), or a lab of its own on this host's loopback with a VPC, two
+/// route tables and the instances asked for (the EC2 client's own tests).
 public final class EC2Lab: @unchecked Sendable {
     public struct Instance: Decodable, Sendable { public var id: String; public var eni: String; public var mac: String }
     public struct Resources: Decodable, Sendable {
@@ -26,8 +27,7 @@ public final class EC2Lab: @unchecked Sendable {
     }
 
     /// An EC2 lab already running elsewhere (on the host, for the kernel-tier VM), as
-    /// `OVERCAST_EC2_LAB=HOST:MOTO_PORT:PROXY_PORT:IMDS_PORT` gives it; IMDS has one port
-    /// per identity from IMDS_PORT on (`ec2_lab.py --imds-per-identity`).
+    /// `OVERCAST_EC2_LAB=HOST:MOTO_PORT:PROXY_PORT:IMDS_PORT` gives it.
     public struct Remote: Sendable {
         public var host: String
         public var motoPort: Int
@@ -45,15 +45,12 @@ public final class EC2Lab: @unchecked Sendable {
     public let resources: Resources
     /// Where the daemons send EC2 calls (the proxy) and IMDS reads.
     public let endpoint: String
-    private let imdsEndpoints: [String]
-    /// The IMDS endpoint for every identity (in a namespace, one answers all by address).
-    public var imdsEndpoint: String { imdsEndpoints[0] }
-    public func imdsEndpoint(for identity: Int) -> String { imdsEndpoints[min(identity, imdsEndpoints.count - 1)] }
+    /// The IMDS endpoint (it tells nodes apart by their address).
+    public let imdsEndpoint: String
     private let motoHost: String
     private let motoPort: Int
-    /// The proxy, as this process reaches it (through `namespace` when set).
+    /// The proxy, as this process reaches it.
     private let controlEndpoint: String
-    private let namespace: String?
     private let process: ChildProcess?
     private var relays: [TCPRelay] = []
 
@@ -62,55 +59,15 @@ public final class EC2Lab: @unchecked Sendable {
             .appendingPathComponent("scripts/lab/ec2_lab.py").path
     }
 
-    /// Runs the EC2 side inside `node` of `lab`, answering IMDS for `identities` (the
-    /// lab addresses of instance 0, 1, ...).
-    public init(lab: NetworkLab, node: NetworkLab.Node, identities: [String], sourceDestCheck: Bool = false) throws {
-        let address = String(node.address.split(separator: "/")[0])
-        motoHost = "127.0.0.1"
-        motoPort = 5000
-        namespace = node.namespace
-        endpoint = "http://\(address):8080/"
-        controlEndpoint = endpoint
-        imdsEndpoints = ["http://\(address):8081"]
-        let out = lab.path("ec2-resources.json")
-        process = nil
-        _ = try lab.spawn(node, Self.arguments(bind: "0.0.0.0", moto: motoPort, proxy: 8080, imds: 8081, identities: identities,
-                                               sourceDestCheck: sourceDestCheck, out: out), log: "ec2.log")
-        resources = try Self.waitReady(log: lab.path("ec2.log"), out: out)
-    }
-
-    /// Gives `node` the EC2 lab running at `remote`: relays in the node's namespace at its
-    /// address (8080 the proxy, 8081 + n the IMDS of identity n) to the remote ports.
-    public init(lab: NetworkLab, node: NetworkLab.Node, remote: Remote, identities: Int) throws {
-        let address = String(node.address.split(separator: "/")[0])
-        motoHost = remote.host
-        motoPort = remote.motoPort
-        namespace = nil
-        process = nil
-        endpoint = "http://\(address):8080/"
-        controlEndpoint = "http://\(remote.host):\(remote.proxyPort)/"
-        imdsEndpoints = (0..<identities).map { "http://\(address):\(8081 + $0)" }
-        relays = [try TCPRelay(namespace: node.namespace, listen: address, port: 8080, to: remote.host, port: UInt16(remote.proxyPort))]
-        for n in 0..<identities {
-            relays.append(try TCPRelay(namespace: node.namespace, listen: address, port: UInt16(8081 + n), to: remote.host,
-                                       port: UInt16(remote.imdsPort + n)))
-        }
-        let body = try CurlEasyRequest().get(controlEndpoint + "_resources").body
-        resources = try JSONDecoder().decode(Resources.self, from: Data(body))
-        // A remote lab outlives this test bed: start from a clean record.
-        try control(["clear_log": true, "fault": [:] as [String: Any]])
-    }
-
     /// Runs the EC2 side on this host's loopback, on ports derived from this process
     /// (below the ephemeral range) so parallel test processes do not collide.
     public init(loopbackSlot slot: Int, identities: [String] = ["127.0.0.1"], directory: String) throws {
         let base = 20000 + Int(getpid() % 40) * 200 + slot * 4
         motoHost = "127.0.0.1"
         motoPort = base
-        namespace = nil
         endpoint = "http://127.0.0.1:\(base + 1)/"
         controlEndpoint = endpoint
-        imdsEndpoints = ["http://127.0.0.1:\(base + 2)"]
+        imdsEndpoint = "http://127.0.0.1:\(base + 2)"
         let out = directory + "/ovc\(getpid())-ec2-resources-\(slot).json"
         let log = directory + "/ovc\(getpid())-ec2-\(slot).log"
         for stale in [out, log] { try? FileManager.default.removeItem(atPath: stale) }
@@ -133,11 +90,10 @@ public final class EC2Lab: @unchecked Sendable {
         let address = String(node.address.split(separator: "/")[0])
         motoHost = host
         self.motoPort = motoPort
-        namespace = nil
         process = nil
         endpoint = "http://\(address):8080/"
         controlEndpoint = "http://\(host):\(proxyPort)/"
-        imdsEndpoints = ["http://\(address):8081"]
+        imdsEndpoint = "http://\(address):8081"
         self.resources = resources
         relays = [try TCPRelay(namespace: node.namespace, listen: address, port: 8080, to: host, port: UInt16(proxyPort), announcesClient: true),
                   try TCPRelay(namespace: node.namespace, listen: address, port: 8081, to: host, port: UInt16(imdsPort), announcesClient: true)]
@@ -162,9 +118,12 @@ public final class EC2Lab: @unchecked Sendable {
 
     /// One operation of the EC2 lab's VPC builder (`scripts/lab/vpc_lab.py`), at `host:port`.
     static func labOperation(host: String, port: Int, _ command: [String: Any]) throws -> [String: Any] {
+        try labOperation(url: "http://\(host):\(port)/_lab", command)
+    }
+
+    static func labOperation(url: String, _ command: [String: Any]) throws -> [String: Any] {
         let body = try JSONSerialization.data(withJSONObject: command)
-        let response = try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: "http://\(host):\(port)/_lab", body: Array(body),
-                                                                 timeoutMilliseconds: 30_000))
+        let response = try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: url, body: Array(body), timeoutMilliseconds: 30_000))
         let answer = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         guard response.status == 200 else {
             throw ChildProcessError("the EC2 lab refused \(command["op"] ?? "?"): \(answer["error"] ?? String(decoding: response.body, as: UTF8.self))")
@@ -196,11 +155,6 @@ public final class EC2Lab: @unchecked Sendable {
         return try JSONDecoder().decode(Resources.self, from: data)
     }
 
-    /// Runs `body` where the EC2 side is reachable (inside its namespace, if any).
-    public func reach<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-        if let namespace { return try inNetworkNamespace(namespace, body) }
-        return try body()
-    }
 
     /// A client straight to moto (no proxy, no faults) with the lab's keys.
     public static func directClient(host: String = "127.0.0.1", port: Int) throws -> EC2Client {
@@ -212,36 +166,31 @@ public final class EC2Lab: @unchecked Sendable {
     /// What `destination` in `table` points at now (nil when there is no such route),
     /// read straight from moto.
     public func routeTarget(table: String, destination: String) throws -> String? {
-        let (host, port) = (motoHost, motoPort)
-        return try reach {
-            try EC2Lab.directClient(host: host, port: port).describeRouteTables([table]).first?.route(to: destination)?.targetDescription
-        }
+        try EC2Lab.directClient(host: motoHost, port: motoPort).describeRouteTables([table]).first?.route(to: destination)?.targetDescription
     }
 
-    /// Points `destination` in `table` at `target` behind every daemon's back.
+    /// Points `destination` in `table` at `target` behind every daemon's back (through the
+    /// lab's VPC builder, so the change is counted and a VPC fabric follows it).
     public func setRoute(table: String, destination: String, target: RouteTarget) throws {
-        let (host, port) = (motoHost, motoPort)
-        try reach {
-            let client = try EC2Lab.directClient(host: host, port: port)
-            do { try client.replaceRoute(table: table, destination: destination, target: target) } catch let error as EC2Failure where RoutePlan.isMissingRoute(error) {
-                try client.createRoute(table: table, destination: destination, target: target)
-            }
+        var command: [String: Any] = ["op": "set_route", "table": table, "destination": destination]
+        switch target {
+        case .instance(let id): command["instance"] = id
+        case .networkInterface(let id): command["eni"] = id
         }
+        _ = try EC2Lab.labOperation(url: controlEndpoint + "_lab", command)
     }
 
     /// Sends a control command to the proxy: `["fault": [...]]`, `["clear_log": true]`,
     /// `["role_ttl": 20]`, `["expire_keys": true]`.
     public func control(_ command: [String: Any]) throws {
         let body = try JSONSerialization.data(withJSONObject: command)
-        let url = controlEndpoint + "_control"
-        let status = try reach { try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: url, body: Array(body))).status }
+        let status = try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: controlEndpoint + "_control", body: Array(body))).status
         guard status == 200 else { throw ChildProcessError("EC2 lab control answered \(status)") }
     }
 
     /// Every API call the proxy saw: client, action, params, status, code.
     public func calls() throws -> [[String: Any]] {
-        let url = controlEndpoint + "_log"
-        let body = try reach { try CurlEasyRequest().get(url).body }
+        let body = try CurlEasyRequest().get(controlEndpoint + "_log").body
         return (try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]]) ?? []
     }
 }
@@ -266,8 +215,7 @@ extension EC2Lab {
         init(lab: EC2Lab, table: String, destination: String, interval: Double) {
             let (host, port) = (lab.motoHost, lab.motoPort)
             Thread { [self] in
-                _ = try? lab.reach { [self] in
-                    let client = try EC2Lab.directClient(host: host, port: port)
+                if let client = try? EC2Lab.directClient(host: host, port: port) {
                     while lock.withLock({ running }) {
                         if let tables = try? client.describeRouteTables([table]) {
                             let sample = Sample(time: Date().timeIntervalSince1970,

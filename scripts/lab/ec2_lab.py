@@ -22,7 +22,8 @@ A front's connections come through a lab relay that first sends one line, "LAB
 changes made to moto (writes through any proxy, /_lab operations), so the fabric reads
 moto again only when something changed.
 """
-import argparse, datetime, hashlib, hmac, http.client, json, os, re, secrets, sys, threading, time
+import argparse, datetime, http.client, json, os, re, secrets, sys, threading, time
+import sigv4
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
@@ -86,50 +87,6 @@ class LabLine:
 def error_xml(code, message):
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code><Message>%s</Message>'
             '</Error></Errors><RequestID>%s</RequestID></Response>' % (code, message, secrets.token_hex(8))).encode()
-
-
-def sign(key, msg):
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-def check_signature(method, path, headers, body):
-    """SigV4 as AWS specifies it, written from the documentation. Returns None or (status, code, message)."""
-    auth = headers.get("Authorization", "")
-    m = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?"
-                     r"SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})", auth)
-    if not m:
-        return 400, "IncompleteSignature", "Authorization header missing or not AWS4-HMAC-SHA256"
-    key_id, day, region, service, signed, signature = m.groups()
-    with LOCK:
-        key = KEYS.get(key_id)
-    if key is None:
-        return 401, "AuthFailure", "AWS was not able to validate the provided access credentials"
-    if key["expires"] is not None and time.time() > key["expires"]:
-        return 400, "ExpiredToken", "The security token included in the request is expired"
-    if key["token"] is not None and headers.get("X-Amz-Security-Token") != key["token"]:
-        return 401, "AuthFailure", "AWS was not able to validate the provided session token"
-    if service != "ec2" or region != ARGS.region:
-        return 403, "SignatureDoesNotMatch", "Credential should be scoped to ec2 in %s, not %s in %s" % (ARGS.region, service, region)
-    amz_date = headers.get("X-Amz-Date", "")
-    try:
-        when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return 400, "IncompleteSignature", "X-Amz-Date missing or malformed"
-    if not amz_date.startswith(day) or abs(time.time() - when.timestamp()) > 300:
-        return 400, "RequestExpired", "Request has expired"
-    names = signed.split(";")
-    if "host" not in names:
-        return 403, "SignatureDoesNotMatch", "host is not a signed header"
-    canonical_headers = "".join("%s:%s\n" % (n, " ".join((headers.get(n) or "").split())) for n in names)
-    canonical = "\n".join([method, path.split("?")[0] or "/", "", canonical_headers, signed, hashlib.sha256(body).hexdigest()])
-    scope = "%s/%s/%s/aws4_request" % (day, region, service)
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    k = sign(("AWS4" + key["secret"]).encode(), day)
-    k = sign(sign(sign(k, region), service), "aws4_request")
-    expected = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
-        return 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided"
-    return None
 
 
 class Proxy(LabLine, BaseHTTPRequestHandler):
@@ -219,7 +176,9 @@ class Proxy(LabLine, BaseHTTPRequestHandler):
                 return 400, error_xml("ExpiredToken", "The security token included in the request is expired")
             if kind == "denied":
                 return 403, error_xml("UnauthorizedOperation", "You are not authorized to perform this operation.")
-        problem = check_signature("POST", self.path, self.headers, body)
+        with LOCK:
+            keys = dict(KEYS)
+        problem = sigv4.check("POST", self.path, self.headers, body, keys, ARGS.region)
         if problem:
             return problem[0], error_xml(problem[1], problem[2])
         # moto carries out a write sent with DryRun=true; AWS answers that it would have
@@ -263,12 +222,6 @@ class Proxy(LabLine, BaseHTTPRequestHandler):
 class IMDS(LabLine, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    # With --imds-per-identity each node has an IMDS port of its own (it may reach it
-    # through a relay, which hides its address): the port says who it is.
-    fixed = None
-
-    def who(self):
-        return self.fixed or LabLine.who(self)
 
     def log_message(self, *args):
         pass
@@ -396,8 +349,6 @@ def main():
     p.add_argument("--region", default="eu-west-1")
     p.add_argument("--key", action="append", default=[],
                    help="AKID:SECRET accepted as long-term keys (default: the lab's, as Sources/Lab/EC2Lab.swift has them)")
-    p.add_argument("--imds-per-identity", action="store_true",
-                   help="one IMDS port per identity (--imds-port + n) instead of telling nodes apart by address")
     p.add_argument("--instances", type=int, default=2, help="instances of the default VPC (0: none, for vpc_lab.py's labs)")
     p.add_argument("--identity", action="append", default=[], help="client IP of instance n, in order")
     p.add_argument("--source-dest-check", choices=["on", "off"], default="off")
@@ -425,11 +376,7 @@ def main():
     with open(ARGS.out, "w") as f:
         json.dump(ids, f)
     servers = [ThreadingHTTPServer((ARGS.bind, ARGS.proxy_port), Proxy)]
-    if ARGS.imds_port and ARGS.imds_per_identity:
-        for n, ip in enumerate(ARGS.identity):
-            handler = type("IMDS%d" % n, (IMDS,), {"fixed": ip})
-            servers.append(ThreadingHTTPServer((ARGS.bind, ARGS.imds_port + n), handler))
-    elif ARGS.imds_port:
+    if ARGS.imds_port:
         servers.append(ThreadingHTTPServer((ARGS.bind, ARGS.imds_port), IMDS))
     for s in servers:
         serve(s, DEFAULT)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs COMMAND with the EC2 lab (moto, the signature-checking proxy, per-node IMDS; see
-# ec2_lab.py) on this host's loopback, for a kernel-tier VM to use: Python runs about
-# fifty times slower under the VM's emulation and moto would take minutes to start
-# there. Inside the VM (virtme-ng user networking) the host's loopback is 10.0.2.2; the
-# lab's "aws" node relays to it (Sources/Lab/TCPRelay.swift).
+# Runs COMMAND with the EC2 lab (moto and the signature-checking proxy; see ec2_lab.py)
+# on this host's loopback, for a kernel-tier VM to use: Python runs about fifty times
+# slower under the VM's emulation and moto would take minutes to start there. Inside the
+# VM (virtme-ng user networking) the host's loopback is 10.0.2.2; each lab VPC gets a
+# front of its own there (a proxy and an IMDS, vpc_lab.py), which its endpoint node
+# relays to (Sources/Lab/TCPRelay.swift).
 #
 #   scripts/lab/with-ec2-lab.sh COMMAND [ARGS...]
 #
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 base=$((16000 + ($$ % 200) * 10))
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ovc-ec2-host.XXXXXX")
 python3 -u "$here/ec2_lab.py" --bind 127.0.0.1 --moto-port "$base" --proxy-port $((base + 1)) --imds-port $((base + 2)) \
-  --imds-per-identity --identity lvs1 --identity lvs2 --out "$dir/resources.json" >"$dir/ec2.log" 2>&1 &
+  --instances 0 --out "$dir/resources.json" >"$dir/ec2.log" 2>&1 &
 lab=$!
 trap 'kill $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 600); do
