@@ -20,15 +20,16 @@ public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     private var exitStatus: Int32?
 
-    /// Starts `arguments[0]` (looked up in PATH) with stdin from /dev/null and stdout and
-    /// stderr appended to `outputPath` (or /dev/null).
-    public init(_ arguments: [String], outputPath: String? = nil, environment: [String]? = nil) throws {
+    /// Starts `arguments[0]` (looked up in PATH) with stdin from `inputPath` (or /dev/null)
+    /// and stdout and stderr appended to `outputPath` (or /dev/null). It runs in the calling
+    /// thread's network namespace.
+    public init(_ arguments: [String], outputPath: String? = nil, environment: [String]? = nil, inputPath: String? = nil) throws {
         guard !arguments.isEmpty else { throw ChildProcessError("empty command") }
         self.arguments = arguments
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, inputPath ?? "/dev/null", O_RDONLY, 0)
         let out = outputPath ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -106,10 +107,10 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Runs a command to completion and returns its exit code and combined output.
     /// Killed after `timeout` seconds (then the exit code is -1).
-    public static func run(_ arguments: [String], timeout: Double = 60) throws -> (status: Int32, output: String) {
+    public static func run(_ arguments: [String], timeout: Double = 60, input: String? = nil) throws -> (status: Int32, output: String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-run-\(UUID().uuidString)").path
         defer { unlink(path) }
-        let child = try ChildProcess(arguments, outputPath: path)
+        let child = try ChildProcess(arguments, outputPath: path, inputPath: input)
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32?
         while status == nil && Date() < deadline {
@@ -127,8 +128,8 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Runs a command and throws with its output if it fails.
     @discardableResult
-    public static func check(_ arguments: [String], timeout: Double = 60) throws -> String {
-        let (status, output) = try run(arguments, timeout: timeout)
+    public static func check(_ arguments: [String], timeout: Double = 60, input: String? = nil) throws -> String {
+        let (status, output) = try run(arguments, timeout: timeout, input: input)
         guard status == 0 else {
             throw ChildProcessError("`\(arguments.joined(separator: " "))` exited \(status): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

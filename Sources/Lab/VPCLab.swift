@@ -52,6 +52,7 @@ public final class VPCLab: @unchecked Sendable {
 
     public init(cidr: String = "172.31.0.0/16", subnets: [Subnet] = VPCLab.defaultSubnets,
                 options: FabricOptions = FabricOptions()) throws {
+        guard !subnets.isEmpty else { throw ChildProcessError("a lab VPC needs at least one subnet (the last holds its endpoint)") }
         let shared = try EC2Lab.shared()
         (host, proxyPort) = (shared.host, shared.proxyPort)
         let answer = try EC2Lab.labOperation(host: host, port: proxyPort, [
@@ -59,7 +60,7 @@ public final class VPCLab: @unchecked Sendable {
         ])
         guard let vpc = answer["vpc"] as? String, let subnetIDs = answer["subnets"] as? [String],
               let tables = answer["route_tables"] as? [String], let group = answer["security_group"] as? String,
-              let front = answer["proxy_port"] as? Int, let imds = answer["imds_port"] as? Int else {
+              let front = answer["proxy_port"] as? Int, let imds = answer["imds_port"] as? Int, subnetIDs.count == subnets.count else {
             throw ChildProcessError("the EC2 lab's create_vpc answered \(answer)")
         }
         (vpcID, self.subnetIDs, self.subnets, routeTables, defaultGroup, frontPort) = (vpc, subnetIDs, subnets, tables, group, front)
