@@ -16,6 +16,8 @@ public struct DoctorConfig: Sendable, Hashable {
         public var peers: [String]
         public var transport: TransportKind
         public var routeFailover: EC2RouteFailover?
+        /// With `transport replicate`: l2 keeps 224.0.0.18 as the copies' destination.
+        public var replicateMode: ReplicateMode = .l2
     }
 
     /// An `overlay` block: the GRE mesh between `local` and `peers` (IP protocol 47).
@@ -54,7 +56,8 @@ public struct DoctorConfig: Sendable, Hashable {
             Instance(name: i.name, interface: i.interface, vips: i.virtualIPAddresses.map(\.address),
                      vipInterfaces: i.virtualIPAddresses.compactMap { $0.device ?? i.interface },
                      sourceIP: i.unicastSrcIP, peers: i.unicastPeers,
-                     transport: i.transport ?? (i.unicastPeers.isEmpty ? .multicast : .unicast), routeFailover: i.ec2RouteFailover)
+                     transport: i.transport ?? (i.unicastPeers.isEmpty ? .multicast : .unicast), routeFailover: i.ec2RouteFailover,
+                     replicateMode: i.replicateMode)
         }
         overlays = configuration.overlays.map { Overlay(name: $0.name, local: $0.local, peers: $0.peers) }
         var services: [Service] = []

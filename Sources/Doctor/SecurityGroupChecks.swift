@@ -11,6 +11,11 @@ extension Checkup {
             add(.fail("transport", "vrrp_instance \(instance.name) sends VRRP by multicast to 224.0.0.18, which a VPC drops: "
                       + "every node becomes MASTER", fix: "add unicast_src_ip and unicast_peer { ... } to vrrp_instance \(instance.name), or an overlay"))
         }
+        for instance in config.instances where instance.transport == .replicate && instance.replicateMode == .l2 {
+            add(.warn("transport", "vrrp_instance \(instance.name) replicates in l2 mode: its copies keep 224.0.0.18 as their destination, "
+                      + "and a VPC that delivers by IP drops them (AWS does not document that it delivers them by MAC)",
+                      fix: "add replicate_mode l3 to vrrp_instance \(instance.name) (every node)"))
+        }
         guard let this = account.node.value, let groups = need(account.securityGroups) else { return }
         for instance in config.instances where instance.transport == .unicast || instance.transport == .replicate {
             checkPairs(nodes(this: sourceAddress(instance, this), peers: instance.peers), protocol: 112,

@@ -113,6 +113,13 @@ import Testing
         #expect(failed.count == 1 && failed[0].detail.contains("224.0.0.18"))
     }
 
+    @Test func replicateInL2ModeWarnsAndL3DoesNot() throws {
+        let l2 = Fixture.run(try Fixture.config(instanceExtra: "transport replicate")).with(.warn, "transport")
+        #expect(l2.count == 1 && l2[0].detail.contains("224.0.0.18") && l2[0].fix?.contains("replicate_mode l3") == true)
+        #expect(Fixture.run(try Fixture.config(instanceExtra: "transport replicate\n  replicate_mode l3")).with(.warn, "transport").isEmpty)
+        #expect(Fixture.run(try Fixture.config()).with(.warn, "transport").isEmpty)
+    }
+
     @Test func aVirtualServerPortThatNoRuleAllowsWarns() throws {
         let server = """
             virtual_server 192.168.20.11 80 {
