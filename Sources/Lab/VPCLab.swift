@@ -110,6 +110,12 @@ public final class VPCLab: @unchecked Sendable {
     /// What the fabric needs on the machine.
     public static let fabricCommands = ["ip", "bridge", "nft", "ebtables-nft-restore", "python3"]
 
+    /// For `.enabled(if:)` of a test on a lab VPC: the fabric's prerequisites and `commands`
+    /// (skips with the reason outside CI, as `Prerequisites.available`).
+    public static func available(commands: [String] = [], test: String) -> Bool {
+        Prerequisites.available(commands: fabricCommands + commands, pythonModules: ["moto", "boto3"], test: test)
+    }
+
     deinit { teardown() }
 
     private var tornDown = false

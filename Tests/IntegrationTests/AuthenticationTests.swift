@@ -7,7 +7,7 @@ import VRRP
 /// over unicast; a third node that can forge the peer's source address cannot make the
 /// MASTER step down without the key, nor with a recording replayed.
 @Suite struct AuthenticationTests {
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "python3"], test: "HMAC authentication")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "python3"], test: "HMAC authentication")))
     func authenticatedPeersAgreeAndForgeriesAndReplaysAreDropped() throws {
         try Prerequisites.require(commands: ["ip", "python3"])
         let lab = try VPCLab.network()

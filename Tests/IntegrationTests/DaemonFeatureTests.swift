@@ -9,7 +9,7 @@ import PacketCapture
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let vip = "192.168.20.11"
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "article config")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "article config")))
     func theArticlesConfigurationRunsUnchanged() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -31,7 +31,7 @@ import PacketCapture
         }
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "tracking")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "tracking")))
     func trackScriptWeightAndTrackedInterfaceMoveTheVIP() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -72,7 +72,7 @@ import PacketCapture
         #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" && lab.holders(Self.vip, among: [n1, n2]) == ["n1"] })
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "notify scripts")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "notify scripts")))
     func notifyScriptsRunWithKeepalivedsArgumentsAndScriptSecurityRefusesUnsafeOnes() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -103,7 +103,7 @@ import PacketCapture
         #expect(!FileManager.default.fileExists(atPath: events))
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "status per namespace")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "status per namespace")))
     func statusTalksToTheDaemonOfItsOwnNamespace() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -129,7 +129,7 @@ import PacketCapture
 
 extension DaemonFeatureTests {
     /// vrrp_sync_group: a FAULT in one member takes the whole group to the other node.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "sync group")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "sync group")))
     func aSyncGroupMovesTogether() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -164,7 +164,7 @@ extension DaemonFeatureTests {
     /// A new MASTER announces its VIP with garp_master_repeat gratuitous ARPs, seen on
     /// the wire as they leave it (a VPC drops them before any neighbour: VPCFabricTests);
     /// `no_virtual_ipaddress` keeps the address off the interface while VRRP runs as usual.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "tcpdump"], test: "gratuitous ARP")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "tcpdump"], test: "gratuitous ARP")))
     func aNewMasterSendsGratuitousARPAndNoVirtualIPAddressIsHonoured() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -217,7 +217,7 @@ extension DaemonFeatureTests {
         #expect(!lab.holds(n3, "192.168.20.11"))
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "setpriv"], test: "status is root only")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "setpriv"], test: "status is root only")))
     func statusIsRefusedToOtherUsers() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }

@@ -17,7 +17,7 @@ import VRRP
         s.sendto(header + payload, (dst, 0))
         """
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "python3"], test: "forged packets")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "python3"], test: "forged packets")))
     func forgedAndMalformedPacketsAreDroppedAndCounted() throws {
         try Prerequisites.require(commands: ["ip", "python3"])
         let lab = try VPCLab.network()

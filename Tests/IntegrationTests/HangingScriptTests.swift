@@ -5,7 +5,7 @@ import Lab
 /// Namespace tier: a track script that hangs is killed at its timeout and counts as a
 /// failure (weight 0: FAULT, the backup takes over); the script process does not stay.
 @Suite struct HangingScriptTests {
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "ps"], test: "hanging track script")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "ps"], test: "hanging track script")))
     func aHangingTrackScriptIsKilledAtItsTimeoutAndFaultsTheInstance() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }

@@ -7,7 +7,7 @@ import Lab
 /// script runs, and it comes back up when it returns. (IPVS is programmed from these
 /// states in the kernel tier; this machine's kernel has none.)
 @Suite struct HealthCheckTests {
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "python3"], test: "health checks")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "python3"], test: "health checks")))
     func aStoppedWebServerGoesDownAndComesBack() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -83,7 +83,7 @@ extension HealthCheckTests {
     /// MISC_CHECK runs its script with keepalived's meaning of the exit status; a reload
     /// with the same file keeps a down server down (no flap); losing the quorum runs
     /// quorum_down.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "misc check")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "misc check")))
     func miscCheckReloadAndQuorum() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -130,7 +130,7 @@ extension HealthCheckTests {
     /// A check runs every delay_loop counted from the previous check's start, so a real
     /// server that takes 0.4 s to answer is still asked once a second (counting from the
     /// answer, as keepalived does, made it every 1.4 s).
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "check cadence")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "check cadence")))
     func aSlowServerIsStillCheckedEveryDelayLoop() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
@@ -168,7 +168,7 @@ extension HealthCheckTests {
     /// A checker with many runs due at once starts at most 64 before its next pass over
     /// the transfers, so answers already in are read between batches of connects. Here 150
     /// checkers are due in the same instant (`warmup 0`): the first pass meets the cap.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "starts per pass")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "starts per pass")))
     func manyDueChecksStartInBatchesOfSixtyFour() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }

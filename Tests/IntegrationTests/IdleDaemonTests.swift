@@ -47,7 +47,7 @@ import Lab
     /// VRRP threads wake. This fails while anything runs on libdispatch's monitored pool:
     /// its workqueue monitor then wakes a thread every second for the life of the process
     /// (the reason the daemon's tasks run on the overcommit queue, `OvercommitExecutor`).
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "idle daemon")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "idle daemon")))
     func onlyTheVRRPThreadsWakeInAnIdleDaemon() throws {
         let lab = try VPCLab.network()
         defer { lab.teardown() }

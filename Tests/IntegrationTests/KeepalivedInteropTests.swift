@@ -15,7 +15,7 @@ import Lab
     static let modes = [Mode(version: 2, password: nil), Mode(version: 2, password: "1111"), Mode(version: 3, password: nil)]
     static let vip = "192.168.20.11"
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "keepalived interop")),
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "keepalived"], test: "keepalived interop")),
           arguments: modes)
     func overcastAndKeepalivedShareAVirtualRouter(mode: Mode) throws {
         try Prerequisites.require(commands: ["ip", "keepalived"])

@@ -38,7 +38,7 @@ import VRRP
         return (head, samples(output))
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "python3"], test: "metrics endpoint")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "python3"], test: "metrics endpoint")))
     func prometheusSeesWhatStatusSees() throws {
         try Prerequisites.require(commands: ["ip", "python3"])
         let lab = try VPCLab.network()

@@ -29,7 +29,7 @@ import Lab
                     extra: ["transport replicate", "replicate_mode \(mode.replicate)"]).text
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "replicate")),
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "replicate")),
           arguments: [Mode(replicate: "l2", version: 3), Mode(replicate: "l3", version: 3),
                       Mode(replicate: "l2", version: 2), Mode(replicate: "l3", version: 2)])
     func threeNodesElectOneMasterEachCopyArrivesOnceAndFailoverWorks(mode: Mode) throws {
@@ -67,7 +67,7 @@ import Lab
 
     /// Stock keepalived in multicast mode, with `overcast replicate` beside it on each
     /// node: one MASTER instead of two, and failover works.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "replicate for keepalived")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "keepalived"], test: "replicate for keepalived")))
     func overcastReplicateMakesStockKeepalivedWorkWithoutMulticast() throws {
         let (lab, nodes) = try Self.lab(2, l2: true)
         defer { lab.teardown() }
@@ -88,7 +88,7 @@ import Lab
     /// multicast): `overcast replicate --mode l3 --restore` beside stock keepalived on
     /// each node. The copies travel addressed to each peer, and each node's restorer hands
     /// them to its keepalived as the multicast they were: one MASTER, and failover works.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "replicate --restore for keepalived")),
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "keepalived"], test: "replicate --restore for keepalived")),
           arguments: [2, 3])
     func restoredL3CopiesMakeStockKeepalivedWorkOnAVPCThatDeliversByIP(version: Int) throws {
         let (lab, nodes) = try Self.lab(2)
@@ -110,7 +110,7 @@ import Lab
 
     /// keepalived in multicast mode ignores l3 copies (their destination is not the VRRP
     /// group), so l3 cannot help it: both become MASTER. Overcast receivers accept both.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "l3 with keepalived")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "keepalived"], test: "l3 with keepalived")))
     func stockKeepalivedIgnoresL3Copies() throws {
         let (lab, nodes) = try Self.lab(2)
         defer { lab.teardown() }
@@ -124,7 +124,7 @@ import Lab
 
     /// A peer that is not there at start is reported (counted), then learned when it
     /// appears; frames that are not VRRP are never touched.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "replicate peers")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "replicate peers")))
     func unknownPeersAreReportedThenLearnedAndOtherFramesAreLeftAlone() throws {
         let (lab, nodes) = try Self.lab(2, l2: true)
         defer { lab.teardown() }

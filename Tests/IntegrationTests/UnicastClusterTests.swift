@@ -24,7 +24,7 @@ import Lab
                     source: address(i), peers: nodes.indices.filter { $0 != i }.map(address), extra: extra)
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "keepalived"], test: "split brain")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "keepalived"], test: "split brain")))
     func stockKeepalivedInMulticastModeSplitsTheBrainHere() throws {
         let (lab, nodes) = try Self.lab(2)
         defer { lab.teardown() }
@@ -36,7 +36,7 @@ import Lab
         #expect(split, "expected both keepalived MASTER on a multicast-dropping network; holders: \(lab.holders(Self.vip, among: nodes))")
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "two-node failover")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "two-node failover")))
     func twoNodesElectOneMasterFailOverAndPreemptBack() throws {
         let (lab, nodes) = try Self.lab(2)
         defer { lab.teardown() }
@@ -65,7 +65,7 @@ import Lab
         #expect((lab.instance(nodes[1])?["priorityZeroReceived"] as? Int ?? 0) >= 1)
     }
 
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "three-node cluster")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "three-node cluster")))
     func threeNodesWithSubSecondVRRPv3KeepOneMasterThroughFailures() throws {
         let (lab, nodes) = try Self.lab(3)
         defer { lab.teardown() }
@@ -85,7 +85,7 @@ import Lab
 
     /// One advertisement lost (the nodes cut apart for 1.5 intervals at advert_int 1,
     /// Master_Down_Interval 3.6 s, links staying up): nobody moves.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "lost advertisement")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "lost advertisement")))
     func aLostAdvertisementChangesNothing() throws {
         let (lab, nodes) = try Self.lab(2)
         defer { lab.teardown() }
@@ -109,7 +109,7 @@ import Lab
 
     /// SIGHUP with an unchanged file: no transition, the VIP stays; with a changed
     /// priority the instance is replaced and the new priority shows.
-    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "reload")))
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "reload")))
     func reloadKeepsUnchangedInstancesAndAppliesChanges() throws {
         let (lab, nodes) = try Self.lab(2)
         defer { lab.teardown() }
