@@ -43,7 +43,7 @@ import Lab
         try Self.serve(lab, web)
         // Same subnet: ARP answered by the fabric with b's ENI MAC. Other subnet (and zone): via the router.
         #expect(waitUntil(timeout: 20, interval: 0.2) { Self.fetch(lab, from: a, b.address) == "b" }, "\(lab.fabric.dropReport())")
-        #expect(Self.fetch(lab, from: a, web.address) == "web", "\(lab.fabric.dropReport())")
+        #expect(waitUntil(timeout: 20, interval: 0.2) { Self.fetch(lab, from: a, web.address) == "web" }, "\(lab.fabric.dropReport())")
         let neighbours = try lab.network.exec(a.node, ["ip", "neigh", "show", b.address])
         #expect(neighbours.contains(b.mac), "a resolved b to \(neighbours), b's ENI is \(b.mac)")
         #expect(try lab.network.exec(a.node, ["ip", "neigh", "show", "172.31.0.1"]).contains(lab.fabric.options.routerMAC))
