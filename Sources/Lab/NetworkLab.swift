@@ -112,7 +112,7 @@ public final class NetworkLab: @unchecked Sendable {
     public func isolate(_ nodes: [Node], _ on: Bool = true) throws {
         for node in nodes {
             guard let index = self.nodes.firstIndex(of: node) else { continue }
-            try exec(switchNamespace, ["bridge", "link", "set", "dev", "p\(index)", "isolated", on ? "on" : "off"])
+            try exec(switchNamespace, ["bridge", "link", "set", "dev", port(index), "isolated", on ? "on" : "off"])
         }
     }
 
@@ -121,10 +121,11 @@ public final class NetworkLab: @unchecked Sendable {
     /// kernel state (addresses, IPVS) stays as it was.
     public func setPort(_ node: Node, up: Bool) throws {
         guard let index = nodes.firstIndex(of: node) else { throw ChildProcessError("\(node.name) is not in this lab") }
+        let name = port(index)
         try inNetworkNamespace(switchNamespace) {
             let netlink = try NetlinkSocket(.route)
-            guard let link = try netlink.links().first(where: { $0.name == "p\(index)" }) else {
-                throw ChildProcessError("no switch port p\(index)")
+            guard let link = try netlink.links().first(where: { $0.name == name }) else {
+                throw ChildProcessError("no switch port \(name)")
             }
             try netlink.configureLink(index: link.index, up: up)
         }

@@ -22,9 +22,8 @@ public final class VPCFabric: @unchecked Sendable {
     private var ports: [String: String] = [:]
     private var applied: FabricPlan?
     private var running = true
-    /// How many times a changed plan was applied, and the last failure to read or apply.
-    public private(set) var applications = 0
-    public private(set) var lastFailure: String?
+    /// Why the watcher's last sync failed (nil once one succeeds): failure messages say it.
+    private var lastFailure: String?
 
     init(vpcID: String, switchNamespace: String, directory: String, motoHost: String, motoPort: Int, generationURL: String,
          options: FabricOptions) {
@@ -87,7 +86,6 @@ public final class VPCFabric: @unchecked Sendable {
             }
         }
         applied = plan
-        applications += 1
     }
 
     /// The VPC's facts, read from moto.
@@ -165,7 +163,9 @@ public final class VPCFabric: @unchecked Sendable {
     public func dropReport() -> String {
         let counts = (try? counters()) ?? [:]
         let meanings = plan?.counters ?? [:]
-        return counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\($0.value) (\(meanings[$0.key] ?? "?"))" }.joined(separator: "; ")
+        let drops = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value) (\(meanings[$0.key] ?? "?"))" }
+        let behind = lock.withLock { lastFailure }.map { ["the fabric is not following moto: \($0)"] } ?? []
+        return (behind + drops).joined(separator: "; ")
     }
 }

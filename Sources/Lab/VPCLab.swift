@@ -195,7 +195,7 @@ public final class VPCLab: @unchecked Sendable {
         try fabric.sync()
     }
 
-    /// The instance's MASTER route target: what `VIP/32` in the lab's first table points at now.
+    /// What `destination` in the lab's table `table` points at now, read from moto.
     public func routeTarget(_ destination: String, table: Int = 0) throws -> String? {
         try ec2.routeTarget(table: routeTables[table], destination: destination)
     }
