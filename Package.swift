@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "VRRPSimulation", dependencies: ["VRRP"]),
         // keepalived.conf: lexer, parser, keyword registry, typed model, validation.
         .target(name: "Config"),
+        // A vrrp_instance of the configuration as the instance core's settings (no host needed).
+        .target(name: "InstanceConfiguration", dependencies: ["Config", "VRRP"]),
         // Typed Swift over the C libraries (one small wrapper each).
         .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "VRRP"]),
         // VRRP transports behind one protocol: unicast, multicast (GRE overlay), replicate.
@@ -42,8 +44,8 @@ let package = Package(
         .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient", "LinuxNet"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
-            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
-            "OvercommitExecutor",
+            "VRRP", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS",
+            "HealthChecks", "EC2", "OvercommitExecutor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -104,26 +104,18 @@ public final class Daemon: @unchecked Sendable {
         let runtime = try InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
                                       scripts: scripts, logger: logger,
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
-        runtime.onTransition = { [weak self] name, state, ownFault in self?.syncGroupTransition(name, state, ownFault: ownFault) }
+        runtime.onSyncGroupNotice = { [weak self] notice in self?.tellSyncGroups(notice) }
         return runtime
     }
 
-    /// keepalived's `vrrp_sync_group`: its instances move together. A member's own FAULT
-    /// (not one the group imposed) puts the others in FAULT until it clears, so all VIPs
-    /// move to the other node together; a member that becomes MASTER takes the others
-    /// with it.
-    func syncGroupTransition(_ name: String, _ state: VRRPStateMachine.State, ownFault: Bool) {
+    /// keepalived's `vrrp_sync_group`: its instances move together. The daemon only
+    /// carries a member's transition to the group's other members; what it means (FAULT
+    /// follows an own FAULT, a BACKUP follows a new MASTER) is `InstanceCore`'s.
+    func tellSyncGroups(_ notice: SyncGroupNotice) {
         let (groups, all) = lock.withLock { (syncGroups, runtimes) }
-        for group in groups where group.group.contains(name) {
-            let reason = InstanceRuntime.syncGroupFaultPrefix + "\(group.name): \(name) in FAULT"
-            for member in group.group where member != name {
-                guard let runtime = all[member] else { continue }
-                if state == .fault {
-                    if ownFault { runtime.post(.fault(true, reason: reason)) }
-                } else {
-                    runtime.post(.fault(false, reason: reason))
-                }
-                if state == .master { runtime.post(.takeOver) }
+        for group in groups where group.group.contains(notice.member) {
+            for member in group.group where member != notice.member {
+                all[member]?.post(.event(.syncGroup(notice, group: group.name)))
             }
         }
     }
@@ -185,7 +177,7 @@ public final class Daemon: @unchecked Sendable {
         for (name, runtime) in current where wanted[name]?.withoutRouteFailover != runtime.setup.withoutRouteFailover {
             logger.info("reload: stopping instance", metadata: ["vrrp.instance": "\(name)",
                                                                 "reason": "\(wanted[name] == nil ? "removed" : "changed")"])
-            runtime.post(.shutdown)
+            runtime.post(.event(.stop))
             await runtime.waitUntilStopped()
             lock.withLock { runtimes[name] = nil }
         }

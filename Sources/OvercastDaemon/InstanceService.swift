@@ -12,7 +12,7 @@ struct InstanceService: Service {
         await withGracefulShutdownHandler {
             await runtime.waitUntilStopped()
         } onGracefulShutdown: {
-            runtime.post(.shutdown)
+            runtime.post(.event(.stop))
         }
     }
 }

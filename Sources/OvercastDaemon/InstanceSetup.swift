@@ -1,4 +1,5 @@
 import Config
+import InstanceConfiguration
 import LinuxNet
 import VRRP
 
@@ -6,15 +7,10 @@ import VRRP
 /// index, MAC and source address it will use. Two setups compare equal exactly when a
 /// reload can keep the running instance untouched.
 struct InstanceSetup: Sendable, Equatable {
-    struct GARP: Sendable, Equatable {
-        var delay: Double
-        var repeatCount: Int
-        var refresh: Double
-        var refreshRepeat: Int
-    }
-
-    var name: String
-    var router: VirtualRouter.Configuration
+    /// What the instance decides with: the protocol, tracking, GARP and notify settings.
+    var core: InstanceCore.Configuration
+    var name: String { core.name }
+    var router: VirtualRouter.Configuration { core.router }
     var interfaceName: String
     var interfaceIndex: Int32
     var hardwareAddress: [UInt8]
@@ -25,12 +21,6 @@ struct InstanceSetup: Sendable, Equatable {
     var replicateMode: ReplicateMode
     var unicastTTL: UInt8
     var virtualAddresses: [InterfaceAddress]
-    var manageAddresses: Bool
-    var garp: GARP
-    var notify: Notify
-    var trackedInterfaces: [TrackedInterface]
-    var trackedScripts: [TrackedScript]
-    var dontTrackPrimary: Bool
     var routeFailover: RouteFailoverSettings?
     /// `auth_type HMAC_SHA256`: the key (read from auth_key_file) and replay window.
     var authenticator: PacketAuthenticator? = nil
@@ -54,7 +44,7 @@ struct InstanceSetup: Sendable, Equatable {
         func fail(_ message: String) -> ResolutionError {
             ResolutionError(description: "\(instance.location): vrrp_instance \(instance.name): \(message)")
         }
-        guard let interfaceName = instance.interface, let vrid = instance.virtualRouterID else {
+        guard let interfaceName = instance.interface, instance.virtualRouterID != nil else {
             throw fail("incomplete (check-config reports why)")
         }
         let links = try netlink.links()
@@ -73,15 +63,7 @@ struct InstanceSetup: Sendable, Equatable {
             }
             source = primary.address
         }
-        let version: VRRPVersion = (instance.version ?? config.globalDefs.vrrpVersion) == 3 ? .v3 : .v2
-        let interval = Centiseconds(Int((instance.advertInt * 100).rounded()))
-        let machine = VRRPStateMachine.Configuration(
-            version: version, priority: UInt8(clamping: instance.priority), advertisementInterval: interval,
-            primaryAddress: source, preempt: !instance.nopreempt,
-            preemptDelay: .milliseconds(Int64((instance.preemptDelay * 1000).rounded())))
-        let peers = instance.unicastPeers.compactMap(IPv4Address.init)
-        let transport = instance.transport ?? (peers.isEmpty ? .multicast : .unicast)
-        let usesAuth = version == .v2 && instance.authType == "PASS"
+        let transport = InstanceCore.Configuration.transport(of: instance)
         var authenticator: PacketAuthenticator?
         if instance.authType == "HMAC_SHA256", let file = instance.authKeyFile {
             do {
@@ -90,16 +72,16 @@ struct InstanceSetup: Sendable, Equatable {
                 throw fail("\(error)")
             }
         }
-        let router = VirtualRouter.Configuration(
-            virtualRouterID: UInt8(clamping: vrid), stateMachine: machine,
-            virtualAddresses: instance.virtualIPAddresses.compactMap { IPv4Address($0.address) },
-            authType: usesAuth ? .simplePassword : .none, authPassword: usesAuth ? instance.authPass : nil,
-            unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
+        let core: InstanceCore.Configuration
+        do { core = try InstanceCore.Configuration(instance, in: config, source: source) } catch {
+            throw ResolutionError(description: "\(error)")
+        }
+        let router = core.router
 
         var addresses: [InterfaceAddress] = []
         var vipMACs: [Int32: [UInt8]] = [:]
         for vip in instance.virtualIPAddresses {
-            guard let address = IPv4Address(vip.address) else { continue }
+            guard let address = IPv4Address(vip.address) else { throw fail("virtual_ipaddress \(vip.address) is not an IPv4 address") }
             let device = vip.device ?? interfaceName
             guard let target = links.first(where: { $0.name == device }) else {
                 throw fail("virtual_ipaddress \(vip.address): dev \(device) does not exist")
@@ -110,17 +92,10 @@ struct InstanceSetup: Sendable, Equatable {
                 scope: vip.scope.flatMap(InterfaceAddress.scope(named:)) ?? 0,
                 broadcast: vip.broadcast.flatMap { IPv4Address($0) }))
         }
-        let g = config.globalDefs
         return InstanceSetup(
-            name: instance.name, router: router, interfaceName: interfaceName, interfaceIndex: link.index,
+            core: core, interfaceName: interfaceName, interfaceIndex: link.index,
             hardwareAddress: link.hardwareAddress, vipInterfaceHardwareAddresses: vipMACs, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
-            virtualAddresses: addresses, manageAddresses: !instance.noVirtualIPAddress,
-            garp: GARP(delay: instance.garpMasterDelay ?? g.vrrpGarpMasterDelay,
-                       repeatCount: instance.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
-                       refresh: instance.garpMasterRefresh ?? g.vrrpGarpMasterRefresh,
-                       refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat),
-            notify: instance.notify, trackedInterfaces: instance.trackInterfaces, trackedScripts: instance.trackScripts,
-            dontTrackPrimary: instance.dontTrackPrimary,
+            virtualAddresses: addresses,
             routeFailover: instance.ec2RouteFailover.map { ec2 in
                 RouteFailoverSettings(
                     tables: ec2.routeTables, destinations: router.virtualAddresses.map { "\($0)/32" }, target: ec2.target,

@@ -2,23 +2,18 @@ import Config
 import Foundation
 import LinuxNet
 import Logging
+import VRRP
 
-/// `track_interface`, `track_script` (with `vrrp_script`) and the VRRP interface
-/// itself, turned into each instance's effective priority and FAULT state, as keepalived
-/// computes them:
-/// - weight 0: the item failing puts the instance in FAULT;
-/// - weight > 0: added to the priority while the item is up (script succeeds);
-/// - weight < 0: added (so subtracted) while the item is down (script fails);
-/// - `weight N reverse` on a script swaps up and down;
-/// - the result is kept within 1-254, and an address owner (255) is never moved.
+/// The I/O of tracking: reads the interfaces' carrier (when the kernel says a link
+/// changed), runs the `vrrp_script`s with their rise/fall counts, and tells each
+/// instance the state of every item it tracks when it changes. What the states mean
+/// (weights, FAULT) is the instance core's (`TrackingState`).
 final class Tracker: @unchecked Sendable {
     struct Watched {
         var runtime: InstanceRuntime
-        var base: Int
-        var interfaces: [TrackedInterface]
-        var scripts: [(name: String, weight: Int, reverse: Bool)]
-        var lastPriority: Int?
-        var lastFaults: Set<String> = []
+        var items: [TrackedItem]
+        /// The state last told to the instance, by kind and name.
+        var told: [String: Bool] = [:]
     }
 
     /// rise/fall bookkeeping of one vrrp_script.
@@ -57,17 +52,7 @@ final class Tracker: @unchecked Sendable {
             scripts = next
             watched = [:]
             for runtime in runtimes {
-                let setup = runtime.setup
-                var interfaces = setup.trackedInterfaces
-                if !setup.dontTrackPrimary && !interfaces.contains(where: { $0.name == setup.interfaceName }) {
-                    interfaces.append(TrackedInterface(name: setup.interfaceName, weight: 0))
-                }
-                let tracked = setup.trackedScripts.compactMap { t -> (String, Int, Bool)? in
-                    guard let s = definitions[t.name] else { return nil }
-                    return (t.name, t.weight ?? s.weight, s.weightReverse)
-                }
-                watched[setup.name] = Watched(runtime: runtime, base: Int(setup.router.stateMachine.priority),
-                                              interfaces: interfaces, scripts: tracked)
+                watched[runtime.setup.name] = Watched(runtime: runtime, items: runtime.setup.core.tracked)
             }
         }
         if !lock.withLock({ started }) { start() }
@@ -155,42 +140,19 @@ final class Tracker: @unchecked Sendable {
         wakeup.signal()
     }
 
-    /// keepalived's tracking arithmetic, as a pure function: each item is (name, weight,
-    /// up). Returns the effective priority and the reasons for FAULT.
-    static func effectivePriority(base: Int, interfaces: [(String, Int, Bool)],
-                                  scripts: [(String, Int, Bool)]) -> (Int, Set<String>) {
-        var priority = base
-        var faults: Set<String> = []
-        for (kind, items) in [("interface", interfaces), ("script", scripts)] {
-            for (name, weight, up) in items {
-                if weight == 0 {
-                    if !up { faults.insert(kind == "interface" ? "interface \(name) down" : "script \(name) failed") }
-                } else if weight > 0 && up {
-                    priority += weight
-                } else if weight < 0 && !up {
-                    priority += weight
-                }
-            }
-        }
-        return (base == 255 ? 255 : min(254, max(1, priority)), faults)
-    }
-
-    /// Recomputes every instance and tells those whose priority or faults changed.
+    /// Tells every instance the items whose state changed since it was last told (all of
+    /// them the first time).
     private func evaluate() {
         var posts: [(InstanceRuntime, InstanceRuntime.Control)] = []
         lock.withLock {
             for (name, var w) in watched {
-                let (priority, faults) = Self.effectivePriority(
-                    base: w.base,
-                    interfaces: w.interfaces.map { ($0.name, $0.weight, carrier[$0.name] ?? false) },
-                    scripts: w.scripts.map { ($0.name, $0.weight, (scripts[$0.name]?.up ?? true) != $0.reverse) })
-                if w.lastPriority != priority {
-                    if w.lastPriority != nil || priority != w.base { posts.append((w.runtime, .priority(UInt8(priority)))) }
-                    w.lastPriority = priority
+                for item in w.items {
+                    let up = item.kind == .interface ? carrier[item.name] ?? false : scripts[item.name]?.up ?? true
+                    let key = "\(item.kind) \(item.name)"
+                    guard w.told[key] != up else { continue }
+                    w.told[key] = up
+                    posts.append((w.runtime, .event(.tracked(item.kind, name: item.name, up: up))))
                 }
-                for reason in faults.subtracting(w.lastFaults) { posts.append((w.runtime, .fault(true, reason: reason))) }
-                for reason in w.lastFaults.subtracting(faults) { posts.append((w.runtime, .fault(false, reason: reason))) }
-                w.lastFaults = faults
                 watched[name] = w
             }
         }

@@ -1,6 +1,7 @@
 /// The VRRP state machine of RFC 5798 §6.4 (and RFC 3768 §6.4 for v2), as a value:
-/// events in, actions out, no I/O and no clock. The driver owns the timers: it arms
-/// them when told, and feeds `.timerFired` back when they expire.
+/// events in, effects out (the protocol's part of `InstanceEffect`), no I/O and no
+/// clock. `InstanceCore` adds what a transition means on a host; the interpreter owns
+/// the timers, and feeds `.timerFired` back when they expire.
 ///
 /// Beyond the RFC it has keepalived's FAULT state (a tracked interface or script says
 /// this node must not be MASTER) and `preempt_delay`. keepalived's `state MASTER` needs
@@ -12,17 +13,6 @@ public struct VRRPStateMachine: Sendable {
         case backup = "BACKUP"
         case master = "MASTER"
         case fault = "FAULT"
-        public var description: String { rawValue }
-    }
-
-    public enum Timer: String, Sendable, Hashable, CustomStringConvertible {
-        /// Adver_Timer: a MASTER sends on expiry.
-        case advertisement
-        /// Master_Down_Timer: a BACKUP takes over on expiry.
-        case masterDown
-        /// While armed, a BACKUP does not preempt a lower-priority MASTER (keepalived's
-        /// `preempt_delay`, counted from start-up and from leaving FAULT).
-        case preemptDelay
         public var description: String { rawValue }
     }
 
@@ -62,32 +52,13 @@ public struct VRRPStateMachine: Sendable {
     public enum Event: Sendable, Hashable {
         case startup
         case shutdown
-        case timerFired(Timer)
+        case timerFired(InstanceTimer)
         case advertisementReceived(Heard)
         /// The effective priority changed (track scripts with weights).
         case priorityChanged(UInt8)
         /// A tracked interface or script failed: this node must not be MASTER.
         case faultDetected
         case faultCleared
-    }
-
-    public enum Action: Sendable, Hashable, CustomStringConvertible {
-        /// Send an advertisement with this priority (0 when giving up mastership).
-        case sendAdvertisement(priority: UInt8)
-        case armTimer(Timer, after: Duration)
-        case cancelTimer(Timer)
-        /// Entering MASTER means: add the virtual addresses and announce them
-        /// (gratuitous ARP); leaving it means removing them. The driver does both.
-        case transition(from: State, to: State)
-
-        public var description: String {
-            switch self {
-            case .sendAdvertisement(let p): "send(prio \(p))"
-            case .armTimer(let t, let d): "arm(\(t), \(d))"
-            case .cancelTimer(let t): "cancel(\(t))"
-            case .transition(let from, let to): "\(from)->\(to)"
-            }
-        }
     }
 
     public private(set) var state: State = .initialize
@@ -121,7 +92,7 @@ public struct VRRPStateMachine: Sendable {
     /// `nopreempt` or a running `preempt_delay` says no.
     private var preempts: Bool { isAddressOwner || (configuration.preempt && !preemptHeld) }
 
-    public mutating func handle(_ event: Event) -> [Action] {
+    public mutating func handle(_ event: Event) -> [InstanceEffect] {
         switch (state, event) {
         case (.initialize, .startup):
             return startUp()
@@ -176,18 +147,18 @@ public struct VRRPStateMachine: Sendable {
 
     // MARK: - Transitions
 
-    private mutating func transition(to next: State) -> Action {
-        let action = Action.transition(from: state, to: next)
+    private mutating func transition(to next: State) -> InstanceEffect {
+        let action = InstanceEffect.transition(from: state, to: next)
         state = next
         return action
     }
 
-    private mutating func startUp() -> [Action] {
+    private mutating func startUp() -> [InstanceEffect] {
         masterAdvertisementInterval = configuration.advertisementInterval
         if isAddressOwner {
             return becomeMaster()
         }
-        var actions: [Action] = [transition(to: .backup), .armTimer(.masterDown, after: masterDownInterval)]
+        var actions: [InstanceEffect] = [transition(to: .backup), .armTimer(.masterDown, after: masterDownInterval)]
         if configuration.preemptDelay > .zero {
             preemptHeld = true
             actions.append(.armTimer(.preemptDelay, after: configuration.preemptDelay))
@@ -195,13 +166,13 @@ public struct VRRPStateMachine: Sendable {
         return actions
     }
 
-    private mutating func stopPreemptDelay() -> [Action] {
+    private mutating func stopPreemptDelay() -> [InstanceEffect] {
         guard preemptHeld else { return [] }
         preemptHeld = false
         return [.cancelTimer(.preemptDelay)]
     }
 
-    private mutating func becomeMaster() -> [Action] {
+    private mutating func becomeMaster() -> [InstanceEffect] {
         let held = stopPreemptDelay()
         return held + [.sendAdvertisement(priority: priority), transition(to: .master),
                        .armTimer(.advertisement, after: configuration.advertisementInterval.duration)]
@@ -210,7 +181,7 @@ public struct VRRPStateMachine: Sendable {
     /// RFC 5798 §6.4.2: a BACKUP that hears priority 0 waits only Skew_Time; one that
     /// hears a MASTER it will not preempt learns its interval and restarts the
     /// Master_Down_Timer; a lower priority it preempts is discarded, so the timer runs out.
-    private mutating func backupHeard(_ heard: Heard) -> [Action] {
+    private mutating func backupHeard(_ heard: Heard) -> [InstanceEffect] {
         if heard.priority == 0 {
             return [.armTimer(.masterDown, after: skewTime)]
         }
@@ -223,7 +194,7 @@ public struct VRRPStateMachine: Sendable {
 
     /// RFC 5798 §6.4.3: a MASTER answers priority 0 at once, and steps down for a higher
     /// priority, or an equal one from a higher primary address.
-    private mutating func masterHeard(_ heard: Heard) -> [Action] {
+    private mutating func masterHeard(_ heard: Heard) -> [InstanceEffect] {
         if heard.priority == 0 {
             return [.sendAdvertisement(priority: priority),
                     .armTimer(.advertisement, after: configuration.advertisementInterval.duration)]

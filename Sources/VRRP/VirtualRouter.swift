@@ -12,9 +12,9 @@ public struct VRRPCounters: Sendable, Hashable {
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
 }
 
-/// One VRRP instance without I/O: receive checks, the state machine and counters, and
-/// the advertisement it sends. The daemon and the simulator both drive this, so what
-/// is tested in simulation is what runs on the network.
+/// The protocol half of one VRRP instance, without I/O: receive checks, the state
+/// machine, counters, and the advertisement it sends. `InstanceCore` wraps it with what
+/// the instance does on its host; its effects pass through unchanged (counted on the way).
 public struct VirtualRouter: Sendable {
     public struct Configuration: Sendable, Hashable {
         public var virtualRouterID: UInt8
@@ -54,15 +54,6 @@ public struct VirtualRouter: Sendable {
         }
     }
 
-    /// What the driver must do. `.send` carries the advertisement; the transport encodes
-    /// it once per destination, since the v3 checksum covers the destination address.
-    public enum Output: Sendable, Hashable {
-        case send(VRRPAdvertisement)
-        case armTimer(VRRPStateMachine.Timer, after: Duration)
-        case cancelTimer(VRRPStateMachine.Timer)
-        case transition(from: VRRPStateMachine.State, to: VRRPStateMachine.State)
-    }
-
     public let configuration: Configuration
     public var policy: ReceivePolicy
     public private(set) var machine: VRRPStateMachine
@@ -90,14 +81,14 @@ public struct VirtualRouter: Sendable {
                           authenticationData: configuration.authenticationData)
     }
 
-    public mutating func handle(_ event: VRRPStateMachine.Event) -> [Output] {
-        translate(machine.handle(event))
+    public mutating func handle(_ event: VRRPStateMachine.Event) -> [InstanceEffect] {
+        count(machine.handle(event))
     }
 
     /// Checks a packet and, when it is acceptable, hands it to the state machine.
     /// Rejections are counted and returned so the caller can log them (rate-limited).
     /// `now` is the wall clock in microseconds since 1970, used by the authenticator only.
-    public mutating func receive(_ packet: ReceivedPacket, now: UInt64 = 0) -> (outputs: [Output], rejection: VRRPPacketError?) {
+    public mutating func receive(_ packet: ReceivedPacket, now: UInt64 = 0) -> (effects: [InstanceEffect], rejection: VRRPPacketError?) {
         var packet = packet
         if var authenticator {
             if let rejection = policy.sourceRejection(packet) {
@@ -125,27 +116,24 @@ public struct VirtualRouter: Sendable {
             let heard = VRRPStateMachine.Heard(priority: advertisement.priority,
                                                advertisementInterval: advertisement.advertisementInterval,
                                                source: packet.source)
-            return (translate(machine.handle(.advertisementReceived(heard))), nil)
+            return (count(machine.handle(.advertisementReceived(heard))), nil)
         }
     }
 
-    private mutating func translate(_ actions: [VRRPStateMachine.Action]) -> [Output] {
-        actions.map { action in
-            switch action {
+    private mutating func count(_ effects: [InstanceEffect]) -> [InstanceEffect] {
+        for effect in effects {
+            switch effect {
             case .sendAdvertisement(let priority):
                 counters.advertisementsSent += 1
                 if priority == 0 { counters.priorityZeroSent += 1 }
-                return .send(advertisement(priority: priority))
-            case .armTimer(let timer, let after):
-                return .armTimer(timer, after: after)
-            case .cancelTimer(let timer):
-                return .cancelTimer(timer)
-            case .transition(let from, let to):
+            case .transition(_, let to):
                 counters.transitions += 1
                 if to == .master { counters.becameMaster += 1; lastHeardFrom = nil }
-                return .transition(from: from, to: to)
+            default:
+                break
             }
         }
+        return effects
     }
 }
 

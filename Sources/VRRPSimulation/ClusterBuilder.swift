@@ -7,7 +7,7 @@ extension SimulatedCluster {
     public static func make(priorities: [UInt8], version: VRRPVersion = .v3,
                             interval: Centiseconds = .seconds(1), unicast: Bool = true,
                             preempt: Bool = true, dropsMulticast: Bool = false,
-                            latency: Duration = .milliseconds(1)) -> SimulatedCluster {
+                            latency: Duration = .milliseconds(1), tracked: [TrackedItem] = []) -> SimulatedCluster {
         let cluster = SimulatedCluster(latency: latency, dropsMulticast: dropsMulticast)
         let addresses = priorities.indices.map { IPv4Address(172, 31, 18, UInt8(10 + $0)) }
         for (n, priority) in priorities.enumerated() {
@@ -18,7 +18,7 @@ extension SimulatedCluster {
                 virtualRouterID: 51, stateMachine: machine, virtualAddresses: [IPv4Address(192, 168, 20, 11)],
                 authType: version == .v2 ? .simplePassword : .none, authPassword: version == .v2 ? "1111" : nil,
                 unicastPeers: unicast ? addresses.filter { $0 != addresses[n] } : nil)
-            cluster.addRouter("lvs\(n + 1)", config)
+            cluster.addRouter("lvs\(n + 1)", config, tracked: tracked)
         }
         return cluster
     }

@@ -3,31 +3,6 @@ import Logging
 import Testing
 @testable import OvercastDaemon
 
-@Suite struct TrackingArithmeticTests {
-    typealias Item = (String, Int, Bool)
-
-    static let cases: [(String, Int, [Item], [Item], Int, Set<String>)] = [
-        ("all up, no weights", 100, [("eth0", 0, true)], [("chk", 0, true)], 100, []),
-        ("weight 0 interface down: FAULT", 100, [("eth0", 0, false)], [], 100, ["interface eth0 down"]),
-        ("weight 0 script failing: FAULT", 100, [], [("chk", 0, false)], 100, ["script chk failed"]),
-        ("negative weight applies while down", 150, [], [("chk", -60, false)], 90, []),
-        ("negative weight ignored while up", 150, [], [("chk", -60, true)], 150, []),
-        ("positive weight applies while up", 100, [("eth1", 20, true)], [("chk", 5, true)], 125, []),
-        ("positive weight ignored while down", 100, [("eth1", 20, false)], [], 100, []),
-        ("clamped to 254", 250, [], [("chk", 50, true)], 254, []),
-        ("clamped to 1", 20, [], [("chk", -100, false)], 1, []),
-        ("the address owner never moves", 255, [], [("chk", -100, false)], 255, []),
-    ]
-
-    @Test(arguments: cases.indices)
-    func keepalivedsRules(_ i: Int) {
-        let (name, base, interfaces, scripts, priority, faults) = Self.cases[i]
-        let result = Tracker.effectivePriority(base: base, interfaces: interfaces, scripts: scripts)
-        #expect(result.0 == priority, "\(name)")
-        #expect(result.1 == faults, "\(name)")
-    }
-}
-
 @Suite struct ScriptRunnerTests {
     @Test(arguments: [
         ("/usr/bin/true", ["/usr/bin/true"]),

@@ -130,10 +130,10 @@ import VRRP
     }
 
     @Test func trackScriptWeightMovesMastership() {
-        let c = SimulatedCluster.make(priorities: [200, 150])
+        let c = SimulatedCluster.make(priorities: [200, 150], tracked: [TrackedItem(.script, "chk", weight: -80)])
         c.startAll()
         c.run(for: .seconds(10))
-        c.setPriority("lvs1", 120)
+        c.setTracked("lvs1", .script, "chk", up: false)
         c.run(for: .seconds(10))
         #expect(c.masters == ["lvs2"])
     }

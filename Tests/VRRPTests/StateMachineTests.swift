@@ -23,7 +23,7 @@ import Testing
     static let skew100 = Duration.milliseconds(609) + .microseconds(375)
     static let mdi100 = Duration.seconds(3) + skew100
 
-    struct Step: Sendable { let event: M.Event; let actions: [M.Action]; let state: M.State }
+    struct Step: Sendable { let event: M.Event; let actions: [InstanceEffect]; let state: M.State }
 
     static let scenarios: [(String, M.Configuration, [Step])] = [
         ("startup goes to BACKUP and arms Master_Down_Timer", config(), [

@@ -1,0 +1,87 @@
+import Config
+import VRRP
+
+/// A `vrrp_instance` of keepalived.conf the configuration reader could not turn into a
+/// running instance, at its line.
+public struct InstanceConfigurationError: Error, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+    public var description: String { "\(location): \(message)" }
+}
+
+extension InstanceCore.Configuration {
+    /// What a `vrrp_instance` decides with, given the address it sends from: the one
+    /// translation from the configuration's model to the core, for the daemon (which
+    /// finds `source` on the host) and `overcast simulate` (which has no host).
+    public init(_ instance: VRRPInstance, in config: OvercastConfiguration, source: IPv4Address) throws(InstanceConfigurationError) {
+        func fail(_ message: String) -> InstanceConfigurationError {
+            InstanceConfigurationError(location: instance.location, message: "vrrp_instance \(instance.name): \(message)")
+        }
+        guard let interfaceName = instance.interface, let vrid = instance.virtualRouterID else {
+            throw fail("incomplete (check-config reports why)")
+        }
+        let version: VRRPVersion = (instance.version ?? config.globalDefs.vrrpVersion) == 3 ? .v3 : .v2
+        let machine = VRRPStateMachine.Configuration(
+            version: version, priority: UInt8(clamping: instance.priority),
+            advertisementInterval: Centiseconds(Int((min(max(instance.advertInt, 0.01), 255) * 100).rounded())),
+            primaryAddress: source, preempt: !instance.nopreempt,
+            preemptDelay: Self.duration(seconds: instance.preemptDelay))
+        var peers: [IPv4Address] = []
+        for text in instance.unicastPeers {
+            guard let peer = IPv4Address(text) else { throw fail("unicast_peer \(text) is not an IPv4 address") }
+            peers.append(peer)
+        }
+        var vips: [IPv4Address] = []
+        for vip in instance.virtualIPAddresses {
+            guard let address = IPv4Address(vip.address) else {
+                throw InstanceConfigurationError(location: vip.location, message: "virtual_ipaddress \(vip.address) is not an IPv4 address")
+            }
+            vips.append(address)
+        }
+        let transport = Self.transport(of: instance)
+        let usesPassword = version == .v2 && instance.authType == "PASS"
+        let router = VirtualRouter.Configuration(
+            virtualRouterID: UInt8(clamping: vrid), stateMachine: machine, virtualAddresses: vips,
+            authType: usesPassword ? .simplePassword : .none, authPassword: usesPassword ? instance.authPass : nil,
+            unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
+        self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
+                  garp: Self.garpSchedule(instance, config.globalDefs), notify: Self.notifyScripts(instance.notify),
+                  tracked: Self.trackedItems(instance, interfaceName: interfaceName, scripts: config.vrrpScripts))
+    }
+
+    /// The transport the instance asks for; without one, unicast when it lists peers.
+    public static func transport(of instance: VRRPInstance) -> TransportKind {
+        instance.transport ?? (instance.unicastPeers.isEmpty ? .multicast : .unicast)
+    }
+
+    static func duration(seconds: Double) -> Duration {
+        .milliseconds(Int64((max(0, min(seconds, 86_400)) * 1000).rounded()))
+    }
+
+    static func garpSchedule(_ instance: VRRPInstance, _ g: GlobalDefs) -> GARPSchedule {
+        GARPSchedule(delay: duration(seconds: instance.garpMasterDelay ?? g.vrrpGarpMasterDelay),
+                     repeatCount: instance.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
+                     refresh: duration(seconds: instance.garpMasterRefresh ?? g.vrrpGarpMasterRefresh),
+                     refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat)
+    }
+
+    static func notifyScripts(_ n: Notify) -> NotifyScripts {
+        NotifyScripts(master: n.master, backup: n.backup, fault: n.fault, stop: n.stop, any: n.any)
+    }
+
+    /// `track_interface`, the VRRP interface itself (weight 0) unless `dont_track_primary`,
+    /// and `track_script` with its vrrp_script's weight unless the track line sets one.
+    /// Undefined scripts were warned about and removed by the configuration reader.
+    static func trackedItems(_ instance: VRRPInstance, interfaceName: String, scripts: [VRRPScript]) -> [TrackedItem] {
+        var items = instance.trackInterfaces.map { TrackedItem(.interface, $0.name, weight: $0.weight) }
+        if !instance.dontTrackPrimary && !instance.trackInterfaces.contains(where: { $0.name == interfaceName }) {
+            items.append(TrackedItem(.interface, interfaceName))
+        }
+        let definitions = Dictionary(scripts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for track in instance.trackScripts {
+            guard let script = definitions[track.name] else { continue }
+            items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight, reverse: script.weightReverse))
+        }
+        return items
+    }
+}

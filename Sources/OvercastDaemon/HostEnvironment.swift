@@ -1,0 +1,106 @@
+import LinuxNet
+import Logging
+import Transports
+import VRRP
+
+/// The daemon's `InstanceEnvironment`: what an instance's effects do on this host. The
+/// virtual addresses go through netlink, gratuitous ARPs through one ARP socket per
+/// interface that holds a VIP, advertisements through the transport, notify scripts
+/// through the script runner, routes through the EC2 route worker. Used on the
+/// instance's loop thread only, except `routeFailover`, which the loop swaps and status
+/// readers take under the runtime's lock.
+final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
+    let setup: InstanceSetup
+    let transport: any VRRPTransport
+    private let netlink: NetlinkSocket
+    /// By interface index; interfaces without ARP (a GRE tunnel, lo) have none.
+    private let arp: [Int32: ARPSocket]
+    private let scripts: ScriptRunner
+    let logger: Logger
+    var routeFailover: RouteFailover?
+    /// Hands a transition to the other members of the instance's sync groups.
+    var onSyncGroupNotice: (@Sendable (SyncGroupNotice) -> Void)?
+    private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
+
+    init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
+         routeFailover: RouteFailover?) {
+        self.setup = setup
+        self.transport = transport
+        self.netlink = netlink
+        self.scripts = scripts
+        self.logger = logger
+        self.routeFailover = routeFailover
+        self.arp = setup.vipInterfaceHardwareAddresses.reduce(into: [:]) { sockets, entry in
+            guard entry.value.count == 6 else { return }
+            if let socket = try? ARPSocket(interfaceIndex: entry.key, hardwareAddress: entry.value) { sockets[entry.key] = socket }
+        }
+    }
+
+    var now: UInt64 { MonotonicClock.now() }
+    var wallClockMicroseconds: UInt64 { AdvertisementSealer.wallClockMicroseconds() }
+
+    func send(_ advertisement: VRRPAdvertisement) throws { try transport.send(advertisement) }
+
+    func addVirtualAddresses() {
+        for address in setup.virtualAddresses {
+            do { try netlink.addAddress(address) } catch {
+                logger.error("cannot add virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func removeVirtualAddresses() {
+        for address in setup.virtualAddresses {
+            do { try netlink.removeAddress(address) } catch {
+                logger.error("cannot remove virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func announceVirtualAddresses(rounds: Int) {
+        for _ in 0..<rounds {
+            for address in setup.virtualAddresses {
+                guard let socket = arp[address.interfaceIndex] else { continue }
+                do { try socket.announce(address.address) } catch {
+                    logger.debug("gratuitous ARP failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    func runNotify(_ call: NotifyCall) { scripts.start(call.command, extraArguments: call.arguments) }
+
+    func setRouteOwner(_ owner: Bool) { routeFailover?.setMaster(owner) }
+
+    func tellSyncGroup(_ notice: SyncGroupNotice) { onSyncGroupNotice?(notice) }
+
+    func log(_ entry: InstanceLogEntry) {
+        switch entry {
+        case .transition(let from, let to, let priority, let cause):
+            logger.info("\(from) -> \(to)", metadata: ["vrrp.state": "\(to)", "vrrp.priority": "\(priority)", "vrrp.cause": "\(cause)"])
+        case .core(.priorityChanged(let priority)):
+            logger.info("priority changed", metadata: ["vrrp.priority": "\(priority)"])
+        case .core(.faultRaised(let reason)):
+            logger.warning("fault", metadata: ["vrrp.reason": "\(reason)"])
+        case .core(.faultCleared(let reason)):
+            logger.warning("fault cleared", metadata: ["vrrp.reason": "\(reason)"])
+        case .core(.rejected(let error, let source)):
+            logRejection(error, from: source)
+        case .sendFailed(let error, let count):
+            if count == 1 || count % 100 == 0 {
+                logger.error("send failed", metadata: ["error": "\(error)", "vrrp.send_errors": "\(count)"])
+            }
+        }
+    }
+
+    /// Rejections are logged at most once per reason every 10 s: a flood must not
+    /// become a disk-filling log.
+    private func logRejection(_ error: VRRPPacketError, from source: IPv4Address?) {
+        guard error.reason != .otherVirtualRouter else { return }
+        let now = MonotonicClock.now()
+        if let last = lastRejectionLog[error.reason], now - last < 10_000_000_000 { return }
+        lastRejectionLog[error.reason] = now
+        logger.warning("dropped packet", metadata: ["vrrp.reason": "\(error.reason)", "vrrp.detail": "\(error.detail)",
+                                                    "vrrp.from": "\(source.map(\.description) ?? "?")"])
+    }
+}

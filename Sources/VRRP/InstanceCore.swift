@@ -1,0 +1,213 @@
+/// One VRRP instance as a value: the protocol (`VirtualRouter`), tracking, sync-group
+/// membership, the gratuitous ARP schedule and notify decisions. Events in, effects out;
+/// `InstanceInterpreter` carries the effects out, the same code in the daemon and in
+/// the simulator, so what a transition means is decided here and only here.
+public struct InstanceCore: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public var name: String
+        public var router: VirtualRouter.Configuration
+        /// False for `no_virtual_ipaddress`: VRRP runs, the addresses are someone else's.
+        public var manageAddresses: Bool
+        public var garp: GARPSchedule
+        public var notify: NotifyScripts
+        public var tracked: [TrackedItem]
+
+        public init(name: String, router: VirtualRouter.Configuration, manageAddresses: Bool = true,
+                    garp: GARPSchedule = GARPSchedule(), notify: NotifyScripts = NotifyScripts(), tracked: [TrackedItem] = []) {
+            self.name = name
+            self.router = router
+            self.manageAddresses = manageAddresses
+            self.garp = garp
+            self.notify = notify
+            self.tracked = tracked
+        }
+    }
+
+    public enum Event: Sendable, CustomStringConvertible {
+        case start
+        case stop
+        /// A packet from the transport; the wall clock (microseconds since 1970) is read
+        /// only when an authenticator needs it.
+        case received(ReceivedPacket, wallClockMicroseconds: UInt64)
+        /// A frame the transport could not even hand over (bad IP header).
+        case malformed(VRRPPacketError)
+        case timerFired(InstanceTimer)
+        /// A tracked interface's carrier or a tracked script's result (after rise/fall).
+        case tracked(TrackedItem.Kind, name: String, up: Bool)
+        /// Another member of the sync group `group` moved.
+        case syncGroup(SyncGroupNotice, group: String)
+
+        public var description: String {
+            switch self {
+            case .start: "startup"
+            case .stop: "shutdown"
+            case .received(let packet, _):
+                "heard priority \(packet.payload.count > 2 ? packet.payload[2] : 0) from \(packet.source)"
+            case .malformed: "malformed packet"
+            case .timerFired(.masterDown): "Master_Down_Timer expired"
+            case .timerFired(let timer): "\(timer) timer"
+            case .tracked(let kind, let name, let up): "\(kind) \(name) \(up ? "up" : "down")"
+            case .syncGroup(let notice, let group): "sync group \(group): \(notice.member) \(notice.state)"
+            }
+        }
+    }
+
+    public let configuration: Configuration
+    public private(set) var router: VirtualRouter
+    private var tracking: TrackingState
+    /// Why this instance must not be MASTER: its own tracking, and members of its sync
+    /// groups in FAULT (those reasons start with `syncGroupFaultPrefix`).
+    public private(set) var faults: Set<String> = []
+    private var groupFaults: Set<String> = []
+
+    public static let syncGroupFaultPrefix = "sync group "
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        self.router = VirtualRouter(configuration: configuration.router)
+        self.tracking = TrackingState(items: configuration.tracked)
+    }
+
+    public var name: String { configuration.name }
+    public var state: VRRPStateMachine.State { router.state }
+    public var priority: UInt8 { router.machine.priority }
+    public var counters: VRRPCounters { router.counters }
+
+    /// Set for `auth_type HMAC_SHA256` (its replay memory lives in the router).
+    public var authenticator: PacketAuthenticator? {
+        get { router.authenticator }
+        set { router.authenticator = newValue }
+    }
+
+    /// The advertisement a `.sendAdvertisement(priority:)` effect means.
+    public func advertisement(priority: UInt8) -> VRRPAdvertisement { router.advertisement(priority: priority) }
+
+    public mutating func handle(_ event: Event) -> [InstanceEffect] {
+        switch event {
+        case .start:
+            // keepalived removes its VIPs at start: a crash may have left them behind.
+            return (configuration.manageAddresses ? [.removeVirtualAddresses] : []) + expand(router.handle(.startup))
+        case .stop:
+            return expand(router.handle(.shutdown))
+        case .received(let packet, let wallClock):
+            let (effects, rejection) = router.receive(packet, now: wallClock)
+            return (rejection.map { [.log(.rejected($0, from: packet.source))] } ?? []) + expand(effects)
+        case .malformed(let error):
+            router.countRejection(error.reason)
+            return [.log(.rejected(error, from: nil))]
+        case .timerFired(.garpRepeat):
+            return state == .master ? [announce(configuration.garp.repeatCount)] : []
+        case .timerFired(.garpRefresh):
+            guard state == .master else { return [] }
+            return [announce(configuration.garp.refreshRepeat), .armTimer(.garpRefresh, after: configuration.garp.refresh)]
+        case .timerFired(let timer):
+            return expand(router.handle(.timerFired(timer)))
+        case .tracked(let kind, let name, let up):
+            guard tracking.record(kind, name: name, up: up) else { return [] }
+            return reevaluate()
+        case .syncGroup(let notice, let group):
+            let reason = Self.syncGroupFaultPrefix + "\(group): \(notice.member) in FAULT"
+            if notice.state == .fault {
+                if notice.ownFault { groupFaults.insert(reason) }
+            } else {
+                groupFaults.remove(reason)
+            }
+            var effects = reevaluate()
+            if notice.state == .master && state == .backup {
+                effects += expand(router.handle(.timerFired(.masterDown)))
+            }
+            return effects
+        }
+    }
+
+    /// Applies tracking and sync-group faults: a priority change, then FAULT entered or
+    /// left when the set of reasons becomes non-empty or empty.
+    private mutating func reevaluate() -> [InstanceEffect] {
+        let (priority, ownFaults) = tracking.evaluate(base: configuration.router.stateMachine.priority)
+        var effects: [InstanceEffect] = []
+        if priority != router.machine.priority {
+            effects.append(.log(.priorityChanged(priority)))
+            effects += expand(router.handle(.priorityChanged(priority)))
+        }
+        let next = ownFaults.union(groupFaults)
+        let wasFaulty = !faults.isEmpty
+        for reason in next.subtracting(faults).sorted() { effects.append(.log(.faultRaised(reason))) }
+        for reason in faults.subtracting(next).sorted() { effects.append(.log(.faultCleared(reason))) }
+        faults = next
+        if wasFaulty != !next.isEmpty {
+            effects += expand(router.handle(next.isEmpty ? .faultCleared : .faultDetected))
+        }
+        return effects
+    }
+
+    private func announce(_ rounds: Int) -> InstanceEffect { .announceVirtualAddresses(count: max(1, rounds)) }
+
+    /// The protocol's effects, each transition followed by what it means on this host.
+    private func expand(_ effects: [InstanceEffect]) -> [InstanceEffect] {
+        var expanded: [InstanceEffect] = []
+        for effect in effects {
+            expanded.append(effect)
+            guard case .transition(let from, let to) = effect else { continue }
+            let garp = configuration.garp
+            if to == .master, configuration.manageAddresses {
+                expanded += [.addVirtualAddresses, announce(garp.repeatCount)]
+                if garp.delay > .zero { expanded.append(.armTimer(.garpRepeat, after: garp.delay)) }
+                if garp.refresh > .zero { expanded.append(.armTimer(.garpRefresh, after: garp.refresh)) }
+            } else if from == .master {
+                expanded += [.cancelTimer(.garpRepeat), .cancelTimer(.garpRefresh)]
+                if configuration.manageAddresses { expanded.append(.removeVirtualAddresses) }
+            }
+            expanded.append(.setRouteOwner(to == .master))
+            expanded += configuration.notify.calls(entering: to, instance: name, priority: router.machine.priority)
+                .map(InstanceEffect.runNotify)
+            expanded.append(.tellSyncGroup(SyncGroupNotice(
+                member: name, state: to, ownFault: faults.contains { !$0.hasPrefix(Self.syncGroupFaultPrefix) })))
+        }
+        return expanded
+    }
+}
+
+/// keepalived's gratuitous ARP settings: a burst on becoming MASTER, a second one after
+/// `garp_master_delay`, and one every `garp_master_refresh` while MASTER (zero: none).
+public struct GARPSchedule: Sendable, Hashable {
+    public var delay: Duration
+    public var repeatCount: Int
+    public var refresh: Duration
+    public var refreshRepeat: Int
+
+    public init(delay: Duration = .seconds(5), repeatCount: Int = 5, refresh: Duration = .zero, refreshRepeat: Int = 1) {
+        self.delay = delay
+        self.repeatCount = repeatCount
+        self.refresh = refresh
+        self.refreshRepeat = refreshRepeat
+    }
+}
+
+/// keepalived's notify scripts: `notify_<state>` run with no arguments, `notify` with
+/// "INSTANCE" NAME STATE PRIORITY.
+public struct NotifyScripts: Sendable, Hashable {
+    public var master: String?
+    public var backup: String?
+    public var fault: String?
+    public var stop: String?
+    public var any: String?
+
+    public init(master: String? = nil, backup: String? = nil, fault: String? = nil, stop: String? = nil, any: String? = nil) {
+        self.master = master
+        self.backup = backup
+        self.fault = fault
+        self.stop = stop
+        self.any = any
+    }
+
+    public func calls(entering state: VRRPStateMachine.State, instance: String, priority: UInt8) -> [NotifyCall] {
+        let (name, specific): (String, String?) = switch state {
+        case .master: ("MASTER", master)
+        case .backup: ("BACKUP", backup)
+        case .fault: ("FAULT", fault)
+        case .initialize: ("STOP", stop)
+        }
+        return (specific.map { [NotifyCall(command: $0)] } ?? [])
+            + (any.map { [NotifyCall(command: $0, arguments: ["INSTANCE", instance, name, "\(priority)"])] } ?? [])
+    }
+}

@@ -1,0 +1,59 @@
+/// One thing an instance tracks (`track_interface`, `track_script`, and the VRRP
+/// interface itself unless `dont_track_primary`), with keepalived's weight rules:
+/// - weight 0: the item failing puts the instance in FAULT;
+/// - weight > 0: added to the priority while the item is up (script succeeds);
+/// - weight < 0: added (so subtracted) while the item is down (script fails);
+/// - `weight N reverse` swaps up and down.
+public struct TrackedItem: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case interface, script }
+    public var kind: Kind
+    public var name: String
+    public var weight: Int
+    public var reverse: Bool
+
+    public init(_ kind: Kind, _ name: String, weight: Int = 0, reverse: Bool = false) {
+        self.kind = kind
+        self.name = name
+        self.weight = weight
+        self.reverse = reverse
+    }
+
+    /// The FAULT reason an item with weight 0 gives while down.
+    public var faultReason: String { kind == .interface ? "interface \(name) down" : "script \(name) failed" }
+}
+
+/// keepalived's tracking arithmetic over the items' last known states. An item never
+/// reported counts as up: the tracker reports every item as soon as it knows, and an
+/// instance must not start in FAULT for want of a first reading.
+public struct TrackingState: Sendable, Hashable {
+    public private(set) var items: [TrackedItem]
+    private var up: [String: Bool] = [:]
+
+    public init(items: [TrackedItem]) { self.items = items }
+
+    private static func key(_ kind: TrackedItem.Kind, _ name: String) -> String { "\(kind.rawValue) \(name)" }
+
+    /// Records an item's state; false when no tracked item has that kind and name.
+    public mutating func record(_ kind: TrackedItem.Kind, name: String, up isUp: Bool) -> Bool {
+        guard items.contains(where: { $0.kind == kind && $0.name == name }) else { return false }
+        up[Self.key(kind, name)] = isUp
+        return true
+    }
+
+    /// The effective priority from `base`, kept within 1-254 (an address owner, 255,
+    /// is never moved), and the reasons for FAULT.
+    public func evaluate(base: UInt8) -> (priority: UInt8, faults: Set<String>) {
+        var priority = Int(base)
+        var faults: Set<String> = []
+        for item in items {
+            let isUp = (up[Self.key(item.kind, item.name)] ?? true) != item.reverse
+            if item.weight == 0 {
+                if !isUp { faults.insert(item.faultReason) }
+            } else if (item.weight > 0) == isUp {
+                // Weights beyond the priority range change nothing more (and cannot overflow).
+                priority += min(254, max(-254, item.weight))
+            }
+        }
+        return (base == 255 ? 255 : UInt8(min(254, max(1, priority))), faults)
+    }
+}
