@@ -40,6 +40,16 @@ public struct ClusterCheckReport: Codable, Hashable, Sendable {
         public var interface: String?
         public var members: [Member]
 
+        private enum CodingKeys: String, CodingKey { case virtualRouterID, interface, members }
+
+        /// `interface` as null when the VRID was not split by interface, never left out.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(virtualRouterID, forKey: .virtualRouterID)
+            try container.encode(interface, forKey: .interface)
+            try container.encode(members, forKey: .members)
+        }
+
         init(_ group: VirtualRouterGroup) {
             virtualRouterID = group.virtualRouterID
             interface = group.interface

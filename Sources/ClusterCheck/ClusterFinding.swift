@@ -52,6 +52,19 @@ public struct ClusterFinding: Codable, Hashable, Sendable {
         self.locations = locations
     }
 
+    private enum CodingKeys: String, CodingKey { case severity, kind, virtualRouterID, message, locations }
+
+    /// Every field always, `virtualRouterID` as null when there is none, so that a script
+    /// sees the same keys in every finding.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(virtualRouterID, forKey: .virtualRouterID)
+        try container.encode(message, forKey: .message)
+        try container.encode(locations, forKey: .locations)
+    }
+
     /// `FILE:LINE, FILE:LINE: severity: message [kind]`: the first location leads, so an
     /// editor's jump-to-error goes there; every file involved is on the line.
     public var description: String {

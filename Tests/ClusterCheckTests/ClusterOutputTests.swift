@@ -42,7 +42,10 @@ import Testing
         let location = try #require((finding["locations"] as? [[String: Any]])?.first)
         #expect(location["file"] as? String == lvs1.file && location["line"] as? Int == lvs1.line("advert_int"))
         let router = try #require((check["virtualRouters"] as? [[String: Any]])?.first)
-        #expect(router["virtualRouterID"] as? Int == 51)
+        #expect(router["virtualRouterID"] as? Int == 51 && router["interface"] is NSNull)
+        #expect(Set(router.keys) == ["virtualRouterID", "interface", "members"])
+        let member = try #require((router["members"] as? [[String: Any]])?.first)
+        #expect(member["file"] as? String == lvs1.file && member["instance"] as? String == "VI_1")
     }
 
     @Test func aFileThatDoesNotReadHasItsDiagnostics() {

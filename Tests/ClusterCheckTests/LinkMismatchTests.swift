@@ -140,35 +140,33 @@ import Testing
         #expect(found.count == 1 && found.first?.severity == .warning)
     }
 
+    /// One error: the authentication v3 drops and the other interval are that error again.
     @Test func differentVersions() {
         let lvs1 = NodeText.lvs1
         var lvs2 = NodeText.lvs2
         lvs2.authentication = []
+        lvs2.advertInt = "2"
         lvs2.extra = ["version 3"]
-        let found = check([lvs1, lvs2]).findings(.versionDiffers)
-        #expect(found.count == 1 && found.first?.severity == .error)
-        #expect(found.first?.places == ["\(lvs1.file):1", lvs2.at("version")])
+        let report = check([lvs1, lvs2])
+        #expect(report.findings.map(\.kind) == [.versionDiffers], "\(report.findings)")
+        #expect(report.findings.first?.severity == .error)
+        #expect(report.findings.first?.places == ["\(lvs1.file):1", lvs2.at("version")])
     }
 
-    @Test func unicastAgainstMulticast() {
-        let lvs1 = NodeText.lvs1
-        var lvs2 = NodeText.lvs2
-        lvs2.peers = []
-        lvs2.source = nil
-        let found = check([lvs1, lvs2]).findings(.transportDiffers)
-        #expect(found.count == 1 && found.first?.severity == .error)
-        #expect(found.first?.places == [lvs1.at("unicast_peer"), "\(lvs2.file):1"])
-    }
-
-    @Test func replicateAgainstMulticastIsAWarning() {
-        var lvs1 = NodeText.lvs1
-        var lvs2 = NodeText.lvs2
-        lvs1.extra = ["transport replicate"]
-        lvs2.peers = []
-        lvs2.source = nil
-        let found = check([lvs1, lvs2]).findings(.transportDiffers)
-        #expect(found.count == 1 && found.first?.severity == .warning)
-        #expect(found.first?.places == [lvs1.at("transport"), "\(lvs2.file):1"])
+    /// lvs2 on multicast: against unicast an error (neither hears the other); against
+    /// replicate a warning (the copies reach lvs2, lvs2's multicast only a LAN).
+    @Test func transportsAgainstMulticast() {
+        var multicast = NodeText.lvs2
+        multicast.peers = []
+        multicast.source = nil
+        for (extra, severity, chosenBy) in [([String](), ClusterFinding.Severity.error, "unicast_peer"),
+                                            (["transport replicate"], .warning, "transport")] {
+            var lvs1 = NodeText.lvs1
+            lvs1.extra = extra
+            let found = check([lvs1, multicast]).findings(.transportDiffers)
+            #expect(found.count == 1 && found.first?.severity == severity)
+            #expect(found.first?.places == [lvs1.at(chosenBy), "\(multicast.file):1"])
+        }
     }
 
     @Test func routeTablesThatAreNotShared() {
