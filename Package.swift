@@ -59,6 +59,9 @@ let package = Package(
         // `overcast doctor`: checks a real account for what failover needs (pure checks on
         // value facts; a gatherer over EC2Client/IMDS and /proc, /sys; text and JSON).
         .target(name: "Doctor", dependencies: ["Config", "EC2", "HTTPClient", "VRRP"]),
+        // `overcast simulate`'s cluster check: the nodes' files compared as one cluster
+        // (VRIDs, priorities, peers, authentication, transports, route tables), pure.
+        .target(name: "ClusterCheck", dependencies: ["Config"]),
         // Swift Concurrency's global executor on libdispatch's overcommit queue (the hooks
         // are C: they use the Swift calling convention), and a sleep that stays there.
         .target(name: "COvercommitExecutor", linkerSettings: [.linkedLibrary("dispatch"), .linkedLibrary("swift_Concurrency")]),
@@ -72,7 +75,7 @@ let package = Package(
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
-            "HealthChecks", "OvercommitExecutor", "Doctor",
+            "HealthChecks", "OvercommitExecutor", "Doctor", "ClusterCheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -104,6 +107,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab", "EC2", "VRRP"]),
         .testTarget(name: "TransportsTests", dependencies: ["Transports", "VRRP"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
+        .testTarget(name: "ClusterCheckTests", dependencies: ["ClusterCheck", "Config"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),

@@ -4,6 +4,10 @@ import Foundation
 /// wrong and returns nil, so the caller keeps the default and reading goes on.
 public struct ValueReader {
     public var diagnostics = Diagnostics()
+    /// Whether `auth_key_file` is opened and checked while reading. Off for `simulate`,
+    /// which reads other nodes' files on one machine where their keys are absent: the
+    /// path is kept and the cluster check reads what it can.
+    public var verifiesAuthKeyFiles = true
     public init() {}
 
     /// Checks the number of arguments; reports at the keyword when wrong.

@@ -183,21 +183,33 @@ public struct ConfigurationReport: Sendable {
 public enum ConfigurationLoader {
     /// Reads `path` (and its includes) into a validated configuration. Never throws:
     /// every problem is a diagnostic, and as much as could be read is kept.
-    public static func load(path: String, configID: String? = nil, hostInterfaces: Set<String>? = nil) -> ConfigurationReport {
+    /// `verifyAuthKeyFiles: false` keeps each `auth_key_file` path without opening it
+    /// (see `ValueReader.verifiesAuthKeyFiles`).
+    public static func load(path: String, configID: String? = nil, hostInterfaces: Set<String>? = nil,
+                            verifyAuthKeyFiles: Bool = true) -> ConfigurationReport {
         var source = ConfigSource(configID: configID)
         let statements = source.read(path: path)
-        return build(statements, source: source, hostInterfaces: hostInterfaces)
+        return build(statements, source: source, hostInterfaces: hostInterfaces, verifyAuthKeyFiles: verifyAuthKeyFiles)
     }
 
     public static func load(text: String, file: String = "<text>", configID: String? = nil,
-                            hostInterfaces: Set<String>? = nil) -> ConfigurationReport {
+                            hostInterfaces: Set<String>? = nil, verifyAuthKeyFiles: Bool = true) -> ConfigurationReport {
         var source = ConfigSource(configID: configID)
         let statements = source.parse(text: text, file: file)
-        return build(statements, source: source, hostInterfaces: hostInterfaces)
+        return build(statements, source: source, hostInterfaces: hostInterfaces, verifyAuthKeyFiles: verifyAuthKeyFiles)
     }
 
-    private static func build(_ statements: [Statement], source: ConfigSource, hostInterfaces: Set<String>?) -> ConfigurationReport {
+    /// Reads already parsed statements: for callers that also need the statements
+    /// themselves (the cluster check indexes their source locations).
+    public static func load(statements: [Statement], source: ConfigSource, hostInterfaces: Set<String>? = nil,
+                            verifyAuthKeyFiles: Bool = true) -> ConfigurationReport {
+        build(statements, source: source, hostInterfaces: hostInterfaces, verifyAuthKeyFiles: verifyAuthKeyFiles)
+    }
+
+    private static func build(_ statements: [Statement], source: ConfigSource, hostInterfaces: Set<String>?,
+                              verifyAuthKeyFiles: Bool) -> ConfigurationReport {
         var reader = ValueReader()
+        reader.verifiesAuthKeyFiles = verifyAuthKeyFiles
         var config = OvercastConfiguration()
         TopLevelKeywords.schema.apply(statements, to: &config, &reader)
         var validator = Validator(config: config, reader: reader, hostInterfaces: hostInterfaces)

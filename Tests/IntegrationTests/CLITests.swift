@@ -15,7 +15,7 @@ import Lab
         #expect(version.status == 0 && version.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
         let help = try overcast(["--help"])
         #expect(help.status == 0)
-        for command in ["run", "status", "overlay", "demo", "check-config", "dump-config", "decode"] {
+        for command in ["run", "status", "overlay", "demo", "check-config", "dump-config", "decode", "simulate"] {
             #expect(help.output.contains(command))
         }
     }
@@ -59,6 +59,44 @@ import Lab
         #expect(instance?["version"] as? Int == 2)
         #expect(instance?["garpMasterDelay"] as? Double == 5)   // global_defs' default filled in
         #expect(instance?["accept"] as? Bool == true)
+    }
+
+    /// `simulate` on two nodes' files: the article's pair agrees (exit 0); a copy of lvs2
+    /// with the wrong password and lvs1's priority gives one error and one warning, each
+    /// with both files' FILE:LINE, as JSON (exit 1); an invalid file stops the check (exit 2).
+    @Test func simulateChecksTwoNodesFilesAsOneCluster() throws {
+        let agree = try overcast(["simulate", "-f", "\(Self.root)/conf/article-lvs1-master.conf",
+                                  "-f", "\(Self.root)/conf/article-lvs2-backup.conf"])
+        #expect(agree.status == 0, "\(agree.output)")
+        #expect(agree.output.contains("cluster check: 2 files, 1 virtual router: the nodes agree"), "\(agree.output)")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-simulate-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lvs1 = directory + "/a.conf", lvs2 = directory + "/b.conf"
+        try FileManager.default.copyItem(atPath: "\(Self.root)/conf/article-lvs1-master.conf", toPath: lvs1)
+        let backup = try String(contentsOfFile: "\(Self.root)/conf/article-lvs2-backup.conf", encoding: .utf8)
+        try backup.replacingOccurrences(of: "auth_pass 1111", with: "auth_pass 2222")
+            .replacingOccurrences(of: "priority 100 ", with: "priority 101 ")
+            .write(toFile: lvs2, atomically: true, encoding: .utf8)
+        let result = try overcast(["simulate", "-f", lvs1, "-f", lvs2, "--json"])
+        #expect(result.status == 1, "\(result.output)")
+        let document = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        let check = document?["check"] as? [String: Any]
+        #expect(check?["errors"] as? Int == 1 && check?["warnings"] as? Int == 1)
+        let findings = check?["findings"] as? [[String: Any]] ?? []
+        #expect(findings.map { $0["kind"] as? String } == ["auth-password-differs", "priority-tie"])
+        let places = findings.map { finding in
+            (finding["locations"] as? [[String: Any]] ?? []).map { "\($0["file"] as? String ?? "?"):\($0["line"] as? Int ?? 0)" }
+        }
+        #expect(places == [["\(lvs1):18", "\(lvs2):18"], ["\(lvs1):14", "\(lvs2):14"]])
+        #expect(!result.output.contains("2222"))
+
+        try "vrrp_instance X {\n  priorty 5\n}\n".write(toFile: lvs2, atomically: true, encoding: .utf8)
+        let invalid = try overcast(["simulate", "-f", lvs1, "-f", lvs2])
+        #expect(invalid.status == 2)
+        #expect(invalid.output.contains("\(lvs2):2:3: error: unknown keyword 'priorty'"), "\(invalid.output)")
+        #expect(try overcast(["simulate", "-f", lvs1]).status != 0)
     }
 
     /// This machine's kernel has no GRE: `overlay up` must say so, change nothing, and
