@@ -75,7 +75,7 @@ let package = Package(
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
-            "HealthChecks", "OvercommitExecutor", "Doctor", "ClusterCheck",
+            "HealthChecks", "OvercommitExecutor", "Doctor", "InstanceConfiguration", "ClusterCheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

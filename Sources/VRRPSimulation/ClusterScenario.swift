@@ -46,7 +46,7 @@ public struct ScenarioReport: Sendable, Codable {
     /// Seconds of virtual time from the start of all nodes to the fault (the cluster settles).
     public var faultAt: Double
     public var before: [Owner]
-    /// After the fault (for a partition: while it lasts).
+    /// At the takeover (for a partition: the split while it lasts).
     public var during: [Owner]
     /// After healing (partition) or the victim's return (kill-master: restarted; reload: as is).
     public var after: [Owner]
@@ -100,8 +100,10 @@ extension SimulatedCluster {
         case .partition: for other in hosts.map(\.name) where other != victim { c.cut(victim, other) }
         case .reload: c.shutdown(victim); c.start(victim)
         }
-        c.run(for: settle)
+        // "During" is the moment of the takeover (or the end of the wait when none comes).
+        c.run(until: faultAt + settle) { c.takeover(of: victimVRIDs, from: victim, since: faultAt, hosts: hosts) != nil }
         let during = c.owners(hosts)
+        c.run(until: faultAt + settle)
         let takeover = c.takeover(of: victimVRIDs, from: victim, since: faultAt, hosts: hosts)
         let returnAt = c.now
         switch scenario {

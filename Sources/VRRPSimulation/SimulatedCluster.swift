@@ -281,7 +281,6 @@ public final class SimulatedCluster {
 
     private func transmit(_ advertisement: VRRPAdvertisement, from i: Int) {
         nodes[i].lastAdvertisementSent = now
-        if advertisement.priority == 0 { log(i, "sends priority 0") }
         if let budget = dropBudget[i], budget > 0 {
             dropBudget[i] = budget - 1
             return

@@ -30,6 +30,7 @@ public struct SimulatedEnvironment: InstanceEnvironment {
 
     public mutating func send(_ advertisement: VRRPAdvertisement) throws {
         outbox.append(advertisement)
+        if advertisement.priority == 0 { narration.append("sends priority 0") }
     }
     public mutating func addVirtualAddresses() {
         holdsAddresses = true

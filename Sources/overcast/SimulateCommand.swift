@@ -74,8 +74,6 @@ struct Simulate: ParsableCommand {
             print(ClusterCheckOutput.text(check))
             if let scenarios {
                 print(scenarios.text)
-            } else if let scenario {
-                report("simulate: --scenario \(scenario.rawValue) is not run: the scenarios are not built yet")
             }
         }
         if check.hasErrors { throw ExitCode(1) }
