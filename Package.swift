@@ -24,27 +24,29 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
 
+        // Values every layer shares (addresses, transport kinds): below VRRP, LinuxNet and Config.
+        .target(name: "NetworkTypes"),
         // The pure protocol core: Swift standard library only.
-        .target(name: "VRRP"),
+        .target(name: "VRRP", dependencies: ["NetworkTypes"]),
         // Deterministic clusters of VRRP routers on an in-memory network with a virtual clock.
-        .target(name: "VRRPSimulation", dependencies: ["VRRP"]),
+        .target(name: "VRRPSimulation", dependencies: ["NetworkTypes", "VRRP"]),
         // keepalived.conf: lexer, parser, keyword registry, typed model, validation.
-        .target(name: "Config"),
+        .target(name: "Config", dependencies: ["NetworkTypes"]),
         // A vrrp_instance of the configuration as the instance core's settings (no host needed).
-        .target(name: "InstanceConfiguration", dependencies: ["Config", "VRRP"]),
+        .target(name: "InstanceConfiguration", dependencies: ["NetworkTypes", "Config", "VRRP"]),
         // Typed Swift over the C libraries (one small wrapper each).
-        .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "VRRP"]),
+        .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "NetworkTypes"]),
         // VRRP transports behind one protocol: unicast, multicast (GRE overlay), replicate.
-        .target(name: "Transports", dependencies: ["VRRP", "LinuxNet", "PacketCapture"]),
+        .target(name: "Transports", dependencies: ["VRRP", "LinuxNet", "PacketCapture", "CLinux", "NetworkTypes"]),
         // The GRE overlay: plan (pure) and apply (netlink), for `overcast overlay` and the daemon.
-        .target(name: "Overlay", dependencies: ["Config", "LinuxNet", "VRRP"]),
+        .target(name: "Overlay", dependencies: ["NetworkTypes", "Config", "LinuxNet", "VRRP"]),
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
         // Health checks of real servers: checker policy (pure), HTTP/TCP checks on libcurl multi.
         .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient", "LinuxNet"]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
-            "VRRP", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS",
+            "NetworkTypes", "VRRP", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS",
             "HealthChecks", "EC2", "OvercommitExecutor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -58,10 +60,10 @@ let package = Package(
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
         // `overcast doctor`: checks a real account for what failover needs (pure checks on
         // value facts; a gatherer over EC2Client/IMDS and /proc, /sys; text and JSON).
-        .target(name: "Doctor", dependencies: ["Config", "EC2", "HTTPClient", "VRRP"]),
+        .target(name: "Doctor", dependencies: ["NetworkTypes", "Config", "EC2", "HTTPClient", "VRRP"]),
         // `overcast simulate`'s cluster check: the nodes' files compared as one cluster
         // (VRIDs, priorities, peers, authentication, transports, route tables), pure.
-        .target(name: "ClusterCheck", dependencies: ["Config"]),
+        .target(name: "ClusterCheck", dependencies: ["NetworkTypes", "Config"]),
         // Swift Concurrency's global executor on libdispatch's overcommit queue (the hooks
         // are C: they use the Swift calling convention), and a sleep that stays there.
         .target(name: "COvercommitExecutor", linkerSettings: [.linkedLibrary("dispatch"), .linkedLibrary("swift_Concurrency")]),
@@ -71,11 +73,11 @@ let package = Package(
         .target(name: "ChildProcesses"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient"]),
+        .target(name: "Lab", dependencies: ["NetworkTypes", "ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient"]),
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
-            "HealthChecks", "OvercommitExecutor", "Doctor", "InstanceConfiguration", "ClusterCheck",
+            "HealthChecks", "OvercommitExecutor", "Doctor", "InstanceConfiguration", "ClusterCheck", "NetworkTypes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -83,12 +85,12 @@ let package = Package(
 
         // The comparison benchmarks: labs, runs, statistics, tables.
         .executableTarget(name: "overcast-bench", dependencies: [
-            "Lab", "EC2", "LinuxNet", "VRRP", "PacketCapture", "IPVS", "Config", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Lab", "EC2", "LinuxNet", "VRRP", "NetworkTypes", "PacketCapture", "IPVS", "Config", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // What comes from outside (advertisements, configuration text, EC2 answers) as
         // functions of bytes, for libFuzzer (overcast-fuzz, scripts/fuzz.sh) and the tests.
-        .target(name: "FuzzTargets", dependencies: ["VRRP", "Config", "EC2", "HealthChecks"]),
+        .target(name: "FuzzTargets", dependencies: ["NetworkTypes", "VRRP", "Config", "EC2", "HealthChecks"]),
         .executableTarget(name: "overcast-fuzz", dependencies: ["FuzzTargets"]),
 
         // The article's whole setup as a narrated demonstration (the main command).
@@ -96,23 +98,23 @@ let package = Package(
             "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),
-        .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
+        .testTarget(name: "VRRPTests", dependencies: ["NetworkTypes", "VRRP", "Lab"]),
+        .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", "EC2", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "EC2", "VRRP"]),
-        .testTarget(name: "TransportsTests", dependencies: ["Transports", "VRRP"]),
+        .testTarget(name: "LabTests", dependencies: ["NetworkTypes", "Lab", "EC2", "VRRP"]),
+        .testTarget(name: "TransportsTests", dependencies: ["NetworkTypes", "Transports", "VRRP"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
         .testTarget(name: "ClusterCheckTests", dependencies: ["ClusterCheck", "Config"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
-        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
+        .testTarget(name: "OverlayTests", dependencies: ["NetworkTypes", "Overlay", "Config", "LinuxNet", "VRRP"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["Transports", "NetworkTypes", "LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Config
+import NetworkTypes
 
 /// The cluster as a whole: each node's file read on its own says nothing of whether the
 /// nodes agree, and most split brains come from two files that are each valid. This

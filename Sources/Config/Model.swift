@@ -1,3 +1,4 @@
+import NetworkTypes
 /// The effective configuration: keepalived's meaning of the file, defaults filled in,
 /// plus Overcast's own keywords. Times are in seconds as keepalived writes them.
 public struct OvercastConfiguration: Codable, Hashable, Sendable {
@@ -132,12 +133,6 @@ public struct TrackedScript: Codable, Hashable, Sendable {
     public var weight: Int?
     public var location: SourceLocation
 }
-
-public enum TransportKind: String, Codable, Hashable, Sendable, CaseIterable {
-    case multicast, unicast, gre, replicate
-}
-
-public enum ReplicateMode: String, Codable, Hashable, Sendable { case l2, l3 }
 
 public struct EC2RouteFailover: Codable, Hashable, Sendable {
     public enum Target: String, Codable, Hashable, Sendable { case instance, eni }

@@ -1,3 +1,4 @@
+import NetworkTypes
 /// `vrrp_instance NAME { ... }`.
 enum VRRPInstanceKeywords {
     static let schema: Schema<VRRPInstance> = {

@@ -1,4 +1,5 @@
 import Config
+import NetworkTypes
 
 /// What the checks need from a configuration, taken from the same parsed and validated
 /// model `overcast check-config` and the daemon read: which nodes talk to which over

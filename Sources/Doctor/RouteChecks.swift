@@ -1,4 +1,5 @@
 import EC2
+import NetworkTypes
 import VRRP
 
 /// The route tables that carry each VIP to the MASTER, and the VIPs themselves. A VPC

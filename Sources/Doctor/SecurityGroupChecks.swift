@@ -1,4 +1,5 @@
 import EC2
+import NetworkTypes
 import VRRP
 
 /// Whether the security groups let each transport's packets between every pair of nodes,

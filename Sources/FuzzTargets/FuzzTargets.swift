@@ -1,6 +1,7 @@
 import Config
 import EC2
 import HealthChecks
+import NetworkTypes
 import VRRP
 
 /// The inputs Overcast takes from outside, as functions of bytes: what libFuzzer drives

@@ -1,4 +1,5 @@
 import Config
+import NetworkTypes
 import VRRP
 
 /// A `vrrp_instance` of keepalived.conf the configuration reader could not turn into a

@@ -1,5 +1,6 @@
 import Foundation
 import LinuxNet
+import NetworkTypes
 import VRRP
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import EC2
+import NetworkTypes
 import VRRP
 
 /// One VPC as moto describes it: everything the fabric enforces comes from here.

@@ -1,5 +1,6 @@
 import EC2
 import Foundation
+import NetworkTypes
 import VRRP
 
 /// A test bed that behaves like an AWS VPC, described the way a user describes one: a

@@ -1,5 +1,5 @@
 import CNetlink
-import VRRP
+import NetworkTypes
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,5 @@
 import CLinux
-import VRRP
+import NetworkTypes
 #if canImport(Glibc)
 import Glibc
 #endif

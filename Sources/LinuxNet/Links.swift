@@ -1,5 +1,5 @@
 import CNetlink
-import VRRP
+import NetworkTypes
 
 /// A network interface as the kernel reports it.
 public struct LinkInfo: Sendable, Hashable {

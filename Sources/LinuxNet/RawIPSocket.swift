@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import VRRP
+import NetworkTypes
 
 /// Sends whole IPv4 packets, header included (IPPROTO_RAW: the kernel sends the header as
 /// given, source address and TTL too). For multicast it names the interface and keeps the

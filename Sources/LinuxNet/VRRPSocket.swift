@@ -1,5 +1,5 @@
 import CLinux
-import VRRP
+import NetworkTypes
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,18 +23,18 @@ public final class VRRPSocket: @unchecked Sendable {
         /// decode N x N packets per interval; keepalived shares one socket instead.
         /// Unknown VRIDs still arrive, to be counted as `other_vrid`.
         public var siblingRouterIDs: [UInt8]
-        /// Which packets this socket takes (see `SocketFilter.lane`); nil: all of them
-        /// except the siblings' VRIDs.
-        public var lane: SocketFilter.LaneFilter?
+        /// The classic BPF program that picks the packets this socket takes (a transport's
+        /// lane); nil: all of them except the siblings' VRIDs.
+        public var filter: [sock_filter]?
         public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, ttl: UInt8 = 255, multicast: Bool,
-                    siblingRouterIDs: [UInt8] = [], lane: SocketFilter.LaneFilter? = nil) {
+                    siblingRouterIDs: [UInt8] = [], filter: [sock_filter]? = nil) {
             self.interfaceName = interfaceName
             self.interfaceIndex = interfaceIndex
             self.source = source
             self.ttl = ttl
             self.multicast = multicast
             self.siblingRouterIDs = siblingRouterIDs
-            self.lane = lane
+            self.filter = filter
         }
     }
 
@@ -46,7 +46,7 @@ public final class VRRPSocket: @unchecked Sendable {
     public init(_ options: Options) throws(SystemCallError) {
         self.options = options
         let fd = try systemCall("socket(AF_INET, SOCK_RAW, 112)", "opening the VRRP socket (needs root or CAP_NET_RAW)") {
-            socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(VRRPAdvertisement.ipProtocolNumber))
+            socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPProtocolNumber.vrrp))
         }
         fileDescriptor = FileDescriptor(fd)
         var name = Array(options.interfaceName.utf8CString)
@@ -61,8 +61,8 @@ public final class VRRPSocket: @unchecked Sendable {
             // multicast, where the source is set by IP_MULTICAST_IF instead.
             try fileDescriptor.bind(sockaddr_in(options.source), "binding to \(options.source) (is it an address of \(options.interfaceName)?)")
         }
-        if let lane = options.lane {
-            try attach(SocketFilter.lane(lane))
+        if let filter = options.filter {
+            try attach(filter)
         } else if !options.siblingRouterIDs.isEmpty {
             try attach(SocketFilter.droppingRouterIDs(options.siblingRouterIDs))
         }

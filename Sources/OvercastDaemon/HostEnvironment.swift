@@ -1,5 +1,6 @@
 import LinuxNet
 import Logging
+import NetworkTypes
 import Transports
 import VRRP
 

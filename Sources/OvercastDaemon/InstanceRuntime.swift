@@ -4,6 +4,7 @@ import EC2
 import Foundation
 import LinuxNet
 import Logging
+import NetworkTypes
 import Transports
 import VRRP
 #if canImport(Glibc)

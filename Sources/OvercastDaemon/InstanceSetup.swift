@@ -1,6 +1,7 @@
 import Config
 import InstanceConfiguration
 import LinuxNet
+import NetworkTypes
 import VRRP
 
 /// One VRRP instance resolved against this host: the configuration plus the interface

@@ -1,5 +1,6 @@
 import Config
 import LinuxNet
+import NetworkTypes
 import VRRP
 
 /// Builds, removes and reports a GRE overlay through netlink. Used by `overcast overlay`

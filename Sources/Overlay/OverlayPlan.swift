@@ -1,5 +1,6 @@
 import Config
 import LinuxNet
+import NetworkTypes
 import VRRP
 
 /// What `overlay NAME { ... }` means on this node, computed without touching the

@@ -1,3 +1,4 @@
+import NetworkTypes
 import Synchronization
 import VRRP
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import LinuxNet
+import NetworkTypes
 import PacketCapture
 import VRRP
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import LinuxNet
+import NetworkTypes
 import VRRP
 
 /// Transport 1: one copy of each advertisement to every `unicast_peer`, from
@@ -95,7 +96,7 @@ public final class MulticastTransport: VRRPTransport {
 }
 
 /// The sockets a transport reads. With the instance's receive checks known, two raw
-/// sockets split the traffic in the kernel (`SocketFilter.lane`): `main` takes only what
+/// sockets split the traffic in the kernel (`LaneFilter`): `main` takes only what
 /// could be its peers' advertisements, `other` everything else. The event loop reads
 /// `main` first and `other` within a budget, so a flood of packets that fail the
 /// prefilter fills only `other`'s queue and can neither delay nor crowd out a real
@@ -111,8 +112,8 @@ final class ReceiveLanes: @unchecked Sendable {
             return
         }
         var mainOptions = options, otherOptions = options
-        mainOptions.lane = .expected(expected)
-        otherOptions.lane = .unexpected(expected, siblings: options.siblingRouterIDs)
+        mainOptions.filter = LaneFilter.expected(expected).program
+        otherOptions.filter = LaneFilter.unexpected(expected, siblings: options.siblingRouterIDs).program
         main = try VRRPSocket(mainOptions)
         other = try VRRPSocket(otherOptions)
     }

@@ -1,3 +1,4 @@
+import NetworkTypes
 import VRRP
 
 /// What a transport took off the wire: a packet with its IP facts, or the reason its

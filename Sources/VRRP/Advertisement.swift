@@ -1,3 +1,4 @@
+import NetworkTypes
 /// VRRP protocol versions. v2 is RFC 3768 (IPv4 only, interval in seconds, optional
 /// plain-text authentication); v3 is RFC 5798 (interval in centiseconds, no
 /// authentication, checksum over an IP pseudo-header).
@@ -48,7 +49,7 @@ public struct VRRPAuthType: RawRepresentable, Hashable, Sendable, CustomStringCo
 /// Encoding is the exact inverse of decoding, so a captured packet re-encodes to the
 /// same bytes.
 public struct VRRPAdvertisement: Hashable, Sendable {
-    public static let ipProtocolNumber: UInt8 = 112
+    public static let ipProtocolNumber: UInt8 = IPProtocolNumber.vrrp
     /// The only type defined by RFC 3768 and RFC 5798.
     public static let typeAdvertisement: UInt8 = 1
     /// Length of the v2 authentication data field, present whatever the auth type.

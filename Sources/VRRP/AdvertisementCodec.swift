@@ -1,3 +1,4 @@
+import NetworkTypes
 /// Why a VRRP packet was not accepted. Codec reasons come from the packet alone;
 /// policy reasons from comparing it with the receiving router. Every reason has its own
 /// counter in `VRRPCounters`, as FRR's `VRRP_PKT_VCHECK` and OpenBSD's `carps_bad*`

@@ -1,3 +1,4 @@
+import NetworkTypes
 /// The IPv4 header around a VRRP message. Raw IP sockets and packet captures hand the
 /// daemon whole IP packets, and the l3 replicator rewrites their destination, so the
 /// core decodes and re-encodes the header itself (RFC 791), options kept verbatim.

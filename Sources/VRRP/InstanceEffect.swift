@@ -1,3 +1,4 @@
+import NetworkTypes
 /// The timers of one VRRP instance: the state machine's three and the gratuitous ARP
 /// schedule's two. One enum, so the interpreter keeps one table of deadlines.
 public enum InstanceTimer: String, Sendable, Hashable, CustomStringConvertible {

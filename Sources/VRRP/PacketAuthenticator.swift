@@ -1,3 +1,4 @@
+import NetworkTypes
 /// Overcast's `auth_type HMAC_SHA256`: advertisements that prove who sent them and
 /// when. VRRP's own `PASS` sends the password in clear and anyone who can send a packet
 /// to the node can take the VIP (priority 255) or hold a dead MASTER's place (replaying

@@ -1,3 +1,4 @@
+import NetworkTypes
 /// A VRRP message as a transport hands it over: the IP payload and the IP facts the
 /// checks need. Transports fill this in however they received the packet (raw socket,
 /// capture, overlay, or the in-memory network).

@@ -1,3 +1,4 @@
+import NetworkTypes
 /// The VRRP state machine of RFC 5798 §6.4 (and RFC 3768 §6.4 for v2), as a value:
 /// events in, effects out (the protocol's part of `InstanceEffect`), no I/O and no
 /// clock. `InstanceCore` adds what a transition means on a host; the interpreter owns

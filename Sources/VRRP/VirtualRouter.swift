@@ -1,3 +1,4 @@
+import NetworkTypes
 /// Per-router counters, as `overcast status` shows them. Every rejection reason has its
 /// own count so an operator can tell a misconfigured peer from noise or an attack.
 public struct VRRPCounters: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import NetworkTypes
 import VRRP
 
 extension SimulatedCluster {

@@ -1,3 +1,4 @@
+import NetworkTypes
 import VRRP
 
 /// One line of a simulation's timeline: what happened, to whom, when.

@@ -1,6 +1,7 @@
 import Foundation
 import Lab
 import LinuxNet
+import NetworkTypes
 import PacketCapture
 import VRRP
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NetworkTypes
 import VRRP
 
 /// `overcast decode HEX`: dump a captured VRRP packet (IPv4 header + VRRP, or the VRRP

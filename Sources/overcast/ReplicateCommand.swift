@@ -1,4 +1,5 @@
 import ArgumentParser
+import NetworkTypes
 import OvercommitExecutor
 import Foundation
 import Transports

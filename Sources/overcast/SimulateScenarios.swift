@@ -3,6 +3,7 @@ import ClusterCheck
 import Config
 import Foundation
 import InstanceConfiguration
+import NetworkTypes
 import VRRP
 import VRRPSimulation
 

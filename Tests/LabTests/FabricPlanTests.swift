@@ -1,5 +1,6 @@
 import EC2
 import Lab
+import NetworkTypes
 import Testing
 import VRRP
 

@@ -1,5 +1,7 @@
 import CLinux
+import NetworkTypes
 import Testing
+import Transports
 import VRRP
 @testable import LinuxNet
 
@@ -73,8 +75,8 @@ import VRRP
         ("exactly a header", packet(payloadLength: 8), true),
     ])
     func eachPacketGoesToExactlyOneLane(name: String, bytes: [UInt8], expected: Bool) {
-        let peers = Self.run(SocketFilter.lane(.expected(Self.policy)), on: bytes)
-        let other = Self.run(SocketFilter.lane(.unexpected(Self.policy, siblings: [60, 51])), on: bytes)
+        let peers = Self.run(LaneFilter.expected(Self.policy).program, on: bytes)
+        let other = Self.run(LaneFilter.unexpected(Self.policy, siblings: [60, 51]).program, on: bytes)
         let sibling = name == "a sibling's VRID"
         #expect((peers != 0) == expected, "\(name): peers' lane")
         #expect((other != 0) == (!expected && !sibling), "\(name): other lane")
@@ -85,17 +87,17 @@ import VRRP
     @Test func withoutPeersAnySourceIsAPeer() {
         var multicast = Self.policy
         multicast.allowedSources = nil
-        #expect(Self.run(SocketFilter.lane(.expected(multicast)), on: Self.packet(source: Self.stranger)) != 0)
-        #expect(Self.run(SocketFilter.lane(.unexpected(multicast, siblings: [])), on: Self.packet(source: Self.stranger)) == 0)
+        #expect(Self.run(LaneFilter.expected(multicast).program, on: Self.packet(source: Self.stranger)) != 0)
+        #expect(Self.run(LaneFilter.unexpected(multicast, siblings: []).program, on: Self.packet(source: Self.stranger)) == 0)
         // Without a required TTL (peers behind routers) any TTL is a peer's.
         multicast.requiredTTL = nil
-        #expect(Self.run(SocketFilter.lane(.expected(multicast)), on: Self.packet(ttl: 3)) != 0)
+        #expect(Self.run(LaneFilter.expected(multicast).program, on: Self.packet(ttl: 3)) != 0)
     }
 
     @Test func manyPeersStillAssemble() {
         var many = Self.policy
         many.allowedSources = Set((1...150).map { IPv4Address(10, 0, 0, UInt8($0)) } + [Self.peer])
-        let program = SocketFilter.lane(.expected(many))
+        let program = LaneFilter.expected(many).program
         #expect(Self.run(program, on: Self.packet()) != 0)
         #expect(Self.run(program, on: Self.packet(source: Self.stranger)) == 0)
         #expect(program.count < 4096)   // the kernel's BPF_MAXINSNS

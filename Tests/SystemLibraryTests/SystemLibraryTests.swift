@@ -1,4 +1,5 @@
 import Foundation
+import NetworkTypes
 import Testing
 import HTTPClient
 import LinuxNet

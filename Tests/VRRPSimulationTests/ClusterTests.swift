@@ -1,3 +1,4 @@
+import NetworkTypes
 import Testing
 import VRRP
 @testable import VRRPSimulation

@@ -1,3 +1,4 @@
+import NetworkTypes
 import Testing
 import Lab
 @testable import VRRP

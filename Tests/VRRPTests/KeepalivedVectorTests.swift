@@ -1,3 +1,4 @@
+import NetworkTypes
 import Testing
 @testable import VRRP
 

@@ -1,7 +1,7 @@
 /// An IPv4 address as the 32-bit number it is on the wire (network byte order when
-/// encoded). The VRRP core needs addresses for the pseudo-header checksum, the
-/// tie-break on the primary address and the address lists of advertisements, and it
-/// may not import Glibc, so it carries its own small parser instead of `inet_pton`.
+/// encoded). Shared by the VRRP core, the netlink wrappers and the configuration, none
+/// of which should depend on another for it; the pure targets may not import Glibc, so
+/// it carries its own small parser instead of `inet_pton`.
 public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var value: UInt32
 
