@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
-            "OvercastDaemon", "EC2", .product(name: "Logging", package: "swift-log"),
+            "OvercastDaemon", "VRRP", "EC2", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),

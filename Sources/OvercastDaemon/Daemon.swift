@@ -79,27 +79,12 @@ public final class Daemon: @unchecked Sendable {
         let own = setup.router.virtualRouterID
         let siblings = all.filter { $0.name != setup.name && $0.interfaceName == setup.interfaceName }
             .map(\.router.virtualRouterID).filter { $0 != own }
-        let transport: any VRRPTransport
-        let sealer = setup.authenticator.map(AdvertisementSealer.init)
-        // The receive checks, for the in-kernel split of the peers' advertisements from
-        // everything else (a flood of the latter never crowds out the former).
-        let expected = setup.router.receivePolicy
-        switch setup.transportKind {
-        case .unicast:
-            transport = try UnicastTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
-                                             source: setup.source, peers: setup.router.unicastPeers ?? [], ttl: setup.unicastTTL,
-                                             siblingRouterIDs: siblings, sealer: sealer, expected: expected)
-        case .multicast, .gre:
-            transport = try MulticastTransport(kind: setup.transportKind.rawValue, interfaceName: setup.interfaceName,
-                                               interfaceIndex: setup.interfaceIndex, source: setup.source, siblingRouterIDs: siblings,
-                                               sealer: sealer, expected: expected)
-        case .replicate:
-            let logger = self.logger
-            transport = try ReplicateTransport(interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
-                                               source: setup.source, peers: setup.router.unicastPeers ?? [],
-                                               mode: setup.replicateMode == .l3 ? .l3 : .l2, siblingRouterIDs: siblings,
-                                               sealer: sealer, expected: expected, log: { logger.warning("\($0)") })
-        }
+        let logger = self.logger
+        let transport = try TransportSettings(
+            kind: setup.transportKind, interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
+            source: setup.source, peers: setup.router.unicastPeers ?? [], unicastTTL: setup.unicastTTL,
+            replicateMode: setup.replicateMode, siblingRouterIDs: siblings, sealer: setup.authenticator.map(AdvertisementSealer.init),
+            expected: setup.router.receivePolicy).open(log: { logger.warning("\($0)") })
         let metrics = self.metrics, name = setup.name
         let runtime = try InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
                                       scripts: scripts, logger: logger,

@@ -48,16 +48,16 @@ public final class DaemonMetrics: Sendable {
             out.gauge("overcast_vrrp_base_priority", "Configured priority", Double(i.basePriority), id)
             out.gauge("overcast_vrrp_seconds_in_state", "Seconds since the instance entered its current state", i.secondsInState, id)
             out.gauge("overcast_vrrp_faults", "Fault conditions holding the instance in FAULT", Double(i.faults.count), id)
-            out.counter("overcast_vrrp_transitions_total", "State transitions", i.transitions, id)
-            out.counter("overcast_vrrp_became_master_total", "Transitions to MASTER", i.becameMaster, id)
-            out.counter("overcast_vrrp_adverts_sent_total", "Advertisements sent", i.advertisementsSent, id)
-            out.counter("overcast_vrrp_adverts_received_total", "Advertisements received and accepted", i.advertisementsReceived, id)
-            out.counter("overcast_vrrp_priority_zero_sent_total", "Priority-0 advertisements sent (stepping down)", i.priorityZeroSent, id)
-            out.counter("overcast_vrrp_priority_zero_received_total", "Priority-0 advertisements received", i.priorityZeroReceived, id)
+            out.counter("overcast_vrrp_transitions_total", "State transitions", i.counters.transitions, id)
+            out.counter("overcast_vrrp_became_master_total", "Transitions to MASTER", i.counters.becameMaster, id)
+            out.counter("overcast_vrrp_adverts_sent_total", "Advertisements sent", i.counters.advertisementsSent, id)
+            out.counter("overcast_vrrp_adverts_received_total", "Advertisements received and accepted", i.counters.advertisementsReceived, id)
+            out.counter("overcast_vrrp_priority_zero_sent_total", "Priority-0 advertisements sent (stepping down)", i.counters.priorityZeroSent, id)
+            out.counter("overcast_vrrp_priority_zero_received_total", "Priority-0 advertisements received", i.counters.priorityZeroReceived, id)
             out.counter("overcast_vrrp_send_errors_total", "Advertisements the transport failed to send", i.sendErrors, id)
-            for (reason, count) in i.rejected {
+            for (reason, count) in i.counters.rejected {
                 out.counter("overcast_vrrp_dropped_total", "Received packets dropped, by reason", count,
-                            id.merging(["reason": reason]) { a, _ in a })
+                            id.merging(["reason": reason.rawValue]) { a, _ in a })
             }
             for (name, count) in i.transportCounters {
                 out.counter("overcast_transport_events_total", "The transport's own counters (copies, unknown peers...)", count,

@@ -70,9 +70,7 @@ final class InstanceRuntime: @unchecked Sendable {
             name: setup.name, virtualRouterID: Int(setup.router.virtualRouterID), interface: setup.interfaceName,
             transport: transport.kind, version: Int(setup.router.stateMachine.version.rawValue), state: "INIT",
             basePriority: Int(setup.router.stateMachine.priority), effectivePriority: Int(setup.router.stateMachine.priority),
-            masterAddress: nil, virtualAddresses: setup.virtualAddresses.map { "\($0.address)/\($0.prefixLength)" },
-            advertisementsSent: 0, advertisementsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0,
-            transitions: 0, becameMaster: 0, sendErrors: 0, rejected: [:], secondsInState: 0, faults: [])
+            masterAddress: nil, virtualAddresses: setup.virtualAddresses.map { "\($0.address)/\($0.prefixLength)" })
     }
 
     // MARK: - Other threads
@@ -207,30 +205,20 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     private var publishedMaster: (address: IPv4Address?, text: String?) = (nil, nil)
-    private var publishedRejections = 0
 
     private func publish() {
-        let core = interpreter.core, c = core.counters
-        // Called after every wake-up: strings and maps are rebuilt only when they change.
+        let core = interpreter.core
+        // Called after every wake-up: the master's text is rebuilt only when it changes,
+        // and the counters are a copy-on-write value (no per-field copy).
         let masterAddress = core.state == .master ? transport.sourceAddress : core.router.lastHeardFrom
         if masterAddress != publishedMaster.address { publishedMaster = (masterAddress, masterAddress?.description) }
         let master = publishedMaster.text
-        let rejectedTotal = c.rejected.values.reduce(0, +)
-        let rejected: [String: Int]? = rejectedTotal == publishedRejections ? nil
-            : Dictionary(uniqueKeysWithValues: c.rejected.map { ($0.key.rawValue, $0.value) })
-        publishedRejections = rejectedTotal
         lock.withLock {
             published.state = core.state.rawValue
             published.effectivePriority = Int(core.priority)
             published.masterAddress = master
-            published.advertisementsSent = c.advertisementsSent
-            published.advertisementsReceived = c.advertisementsReceived
-            published.priorityZeroSent = c.priorityZeroSent
-            published.priorityZeroReceived = c.priorityZeroReceived
-            published.transitions = c.transitions
-            published.becameMaster = c.becameMaster
+            published.counters = core.counters
             published.sendErrors = interpreter.sendErrors
-            if let rejected { published.rejected = rejected }
             published.faults = core.faults.sorted()
             stateSinceShared = interpreter.stateSince
         }

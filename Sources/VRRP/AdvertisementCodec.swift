@@ -3,7 +3,7 @@ import NetworkTypes
 /// policy reasons from comparing it with the receiving router. Every reason has its own
 /// counter in `VRRPCounters`, as FRR's `VRRP_PKT_VCHECK` and OpenBSD's `carps_bad*`
 /// counters do, so an operator can tell a misconfigured peer from an attack.
-public enum VRRPRejection: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum VRRPRejection: String, Hashable, Sendable, CaseIterable, CustomStringConvertible, Codable, CodingKeyRepresentable {
     // The packet itself
     case truncated = "truncated"
     case badVersion = "bad_version"

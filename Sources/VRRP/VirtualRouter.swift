@@ -1,7 +1,8 @@
 import NetworkTypes
-/// Per-router counters, as `overcast status` shows them. Every rejection reason has its
-/// own count so an operator can tell a misconfigured peer from noise or an attack.
-public struct VRRPCounters: Sendable, Hashable {
+/// Per-router counters, as `overcast status` shows them (its JSON embeds them as they
+/// are). Every rejection reason has its own count so an operator can tell a
+/// misconfigured peer from noise or an attack.
+public struct VRRPCounters: Sendable, Hashable, Codable {
     public var advertisementsSent = 0
     public var advertisementsReceived = 0
     public var priorityZeroSent = 0

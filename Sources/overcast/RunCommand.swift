@@ -58,10 +58,12 @@ struct Status: ParsableCommand {
         for i in status.instances {
             print("\(i.name): \(i.state) for \(Int(i.secondsInState)) s, vrid \(i.virtualRouterID) on \(i.interface) (\(i.transport), VRRPv\(i.version)), "
                   + "priority \(i.effectivePriority)/\(i.basePriority), master \(i.masterAddress ?? "-")")
-            print("  adverts sent \(i.advertisementsSent) received \(i.advertisementsReceived), priority 0 sent \(i.priorityZeroSent) "
-                  + "received \(i.priorityZeroReceived), transitions \(i.transitions), send errors \(i.sendErrors)")
-            if !i.rejected.isEmpty {
-                print("  dropped: " + i.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            let c = i.counters
+            print("  adverts sent \(c.advertisementsSent) received \(c.advertisementsReceived), priority 0 sent \(c.priorityZeroSent) "
+                  + "received \(c.priorityZeroReceived), transitions \(c.transitions), send errors \(i.sendErrors)")
+            if !c.rejected.isEmpty {
+                print("  dropped: " + c.rejected.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \($0.value)" }
+                    .joined(separator: ", "))
             }
             if !i.faults.isEmpty { print("  faults: \(i.faults.joined(separator: ", "))") }
             if !i.transportCounters.isEmpty {

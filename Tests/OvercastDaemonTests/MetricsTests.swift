@@ -1,6 +1,7 @@
 import EC2
 import Foundation
 import Testing
+import VRRP
 @testable import OvercastDaemon
 
 /// The Prometheus exposition read back line by line: `name{labels} value`.
@@ -25,11 +26,19 @@ struct Exposition {
 
 @Suite struct MetricsExpositionTests {
     static func instance(_ name: String, state: String) -> InstanceStatus {
-        InstanceStatus(name: name, virtualRouterID: 51, interface: "eth0", transport: "unicast", version: 3, state: state,
-                       basePriority: 150, effectivePriority: 90, masterAddress: nil, virtualAddresses: ["192.168.20.11/32"],
-                       advertisementsSent: 1234, advertisementsReceived: 7, priorityZeroSent: 1, priorityZeroReceived: 2,
-                       transitions: 3, becameMaster: 2, sendErrors: 4, rejected: ["auth_failure": 5, "unknown_source": 6],
-                       secondsInState: 12.5, faults: [], transportCounters: ["copies": 9])
+        var counters = VRRPCounters()
+        counters.advertisementsSent = 1234
+        counters.advertisementsReceived = 7
+        counters.priorityZeroSent = 1
+        counters.priorityZeroReceived = 2
+        counters.transitions = 3
+        counters.becameMaster = 2
+        counters.rejected = [.authFailure: 5, .unknownSource: 6]
+        var status = InstanceStatus(name: name, virtualRouterID: 51, interface: "eth0", transport: "unicast", version: 3, state: state,
+                                    basePriority: 150, effectivePriority: 90, masterAddress: nil, virtualAddresses: ["192.168.20.11/32"],
+                                    counters: counters, sendErrors: 4, secondsInState: 12.5, faults: [])
+        status.transportCounters = ["copies": 9]
+        return status
     }
 
     static func status(_ instances: [InstanceStatus]) -> DaemonStatus {
@@ -168,5 +177,21 @@ struct Exposition {
     @Test func aRequestLineThatIsNotUTF8IsRefused() {
         let answer = Self.text(MetricsHTTP.respond(to: [0xFF, 0xFE] + Array(" /metrics HTTP/1.1\r\n\r\n".utf8)) { [] })
         #expect(answer.hasPrefix("HTTP/1.1 400 "))
+    }
+}
+
+/// `overcast status --json` keeps one flat object per instance: the core's counters
+/// beside the other fields, as scripts reading it expect.
+@Suite struct InstanceStatusJSONTests {
+    @Test func theCountersAreFlatAndRoundTrip() throws {
+        let status = MetricsExpositionTests.instance("VI_1", state: "BACKUP")
+        let data = try JSONEncoder().encode(status)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["advertisementsSent"] as? Int == 1234)
+        #expect(object["priorityZeroReceived"] as? Int == 2)
+        #expect(object["rejected"] as? [String: Int] == ["auth_failure": 5, "unknown_source": 6])
+        #expect(object["sendErrors"] as? Int == 4 && object["state"] as? String == "BACKUP")
+        #expect(object["counters"] == nil && object["masterAddress"] == nil)
+        #expect(try JSONDecoder().decode(InstanceStatus.self, from: data) == status)
     }
 }
