@@ -24,7 +24,7 @@ extension ClusterChecker {
         for group in groups {
             for member in group.members {
                 for vip in member.instance.virtualIPAddresses {
-                    routersByAddress[vip.address, default: []].append((group.label, member.file, vip.location))
+                    routersByAddress[vip.address.description, default: []].append((group.label, member.file, vip.location))
                 }
             }
         }
@@ -53,7 +53,7 @@ extension ClusterChecker {
         let common = sets.dropFirst().reduce(sets.first ?? []) { $0.intersection($1) }
         if router.differ({ Set($0.instance.virtualIPAddresses.map(\.address)) }) {
             let listed = router.each { entry in
-                let addresses = entry.instance.virtualIPAddresses.map(\.address)
+                let addresses = entry.instance.virtualIPAddresses.map(\.address.description)
                 return addresses.isEmpty ? "none" : addresses.joined(separator: " ")
             }
             let locations = router.entries.flatMap { entry -> [SourceLocation] in

@@ -120,7 +120,7 @@ struct RouterEntry {
 
     /// The address this node sends VRRP from, when the file says it (else the
     /// interface's primary address, which only the host knows).
-    var sourceAddress: String? { instance.unicastSrcIP ?? instance.mcastSrcIP }
+    var sourceAddress: String? { (instance.unicastSrcIP ?? instance.mcastSrcIP)?.description }
 }
 
 /// One virtual router's members, with their nodes.

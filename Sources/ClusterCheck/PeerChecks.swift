@@ -15,7 +15,7 @@ extension ClusterChecker {
                              at: [entry.at("unicast_peer")])
         }
         let speakers = unicast.map { entry in
-            Speaker(file: entry.file, address: entry.sourceAddress, peers: entry.instance.unicastPeers,
+            Speaker(file: entry.file, address: entry.sourceAddress, peers: entry.instance.unicastPeers.map(\.description),
                     listLocation: entry.at("unicast_peer"),
                     addressLocation: entry.at(entry.instance.unicastSrcIP != nil ? "unicast_src_ip" : "mcast_src_ip"),
                     peerLocation: { entry.node.location(entry.instance, path: ["unicast_peer", $0]) })
@@ -37,7 +37,7 @@ extension ClusterChecker {
             }
             guard overlays.count > 1, checked.insert(overlays.map { "\($0.node.file) \($0.overlay.name)" }).inserted else { continue }
             let speakers = overlays.map { node, overlay in
-                Speaker(file: node.file, address: overlay.local, peers: overlay.peers,
+                Speaker(file: node.file, address: overlay.local?.description, peers: overlay.peers.map(\.description),
                         listLocation: node.locations.overlay(overlay.name, "peers") ?? overlay.location,
                         addressLocation: node.locations.overlay(overlay.name, "local") ?? overlay.location,
                         peerLocation: { node.locations.overlay(overlay.name, "peers", $0)

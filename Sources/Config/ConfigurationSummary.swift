@@ -1,3 +1,5 @@
+import NetworkTypes
+
 /// A human-readable form of the effective configuration for `dump-config` without
 /// `--json`: one line per fact, defaults included.
 public enum ConfigurationSummary {
@@ -12,7 +14,7 @@ public enum ConfigurationSummary {
                          + "state \(i.state.rawValue), \(i.nopreempt ? "nopreempt" : "preempt")"
                          + (i.preemptDelay > 0 ? " after \(i.preemptDelay.formatted)s" : ""))
             lines.append("  transport \(i.transport?.rawValue ?? "?")"
-                         + (i.unicastPeers.isEmpty ? "" : " peers \(i.unicastPeers.joined(separator: ",")) from \(i.unicastSrcIP ?? "the interface address") ttl \(i.unicastTTL)")
+                         + (i.unicastPeers.isEmpty ? "" : " peers \(i.unicastPeers.map(\.description).joined(separator: ",")) from \(i.unicastSrcIP?.description ?? "the interface address") ttl \(i.unicastTTL)")
                          + (i.transport == .replicate ? " mode \(i.replicateMode.rawValue)" : ""))
             lines.append("  auth \(i.authType ?? "none")")
             for vip in i.virtualIPAddresses {
@@ -43,7 +45,7 @@ public enum ConfigurationSummary {
             }
         }
         for o in c.overlays {
-            lines.append("overlay \(o.name): local \(o.local ?? "?") peers \(o.peers.joined(separator: ",")) address \(o.address ?? "?") mtu \(o.mtu.map(String.init) ?? "auto")")
+            lines.append("overlay \(o.name): local \(o.local?.description ?? "?") peers \(o.peers.map(\.description).joined(separator: ",")) address \(o.address ?? "?") mtu \(o.mtu.map(String.init) ?? "auto")")
         }
         return lines.joined(separator: "\n")
     }

@@ -1,4 +1,5 @@
 import NetworkTypes
+
 /// The effective configuration: keepalived's meaning of the file, defaults filled in,
 /// plus Overcast's own keywords. Times are in seconds as keepalived writes them.
 public struct OvercastConfiguration: Codable, Hashable, Sendable {
@@ -109,12 +110,12 @@ public struct Notify: Codable, Hashable, Sendable {
 }
 
 public struct VirtualAddress: Codable, Hashable, Sendable {
-    public var address: String
+    public var address: IPv4Address
     public var prefixLength: Int
     public var device: String?
     public var label: String?
     public var scope: String?
-    public var broadcast: String?
+    public var broadcast: IPv4Address?
     public var noDAD = false
     public var location: SourceLocation
 }
@@ -169,10 +170,10 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var virtualIPAddresses: [VirtualAddress] = []
     public var virtualIPAddressesExcluded: [VirtualAddress] = []
     public var virtualRoutes: [[String]] = []
-    public var unicastSrcIP: String?
-    public var unicastPeers: [String] = []
+    public var unicastSrcIP: IPv4Address?
+    public var unicastPeers: [IPv4Address] = []
     public var unicastTTL = 255
-    public var mcastSrcIP: String?
+    public var mcastSrcIP: IPv4Address?
     public var trackInterfaces: [TrackedInterface] = []
     public var trackScripts: [TrackedScript] = []
     public var garpMasterDelay: Double?
@@ -274,8 +275,8 @@ public struct VirtualServer: Codable, Hashable, Sendable {
 /// Overcast's `overlay NAME { ... }`: the GRE mesh this node builds (issue 5).
 public struct Overlay: Codable, Hashable, Sendable {
     public var name: String
-    public var local: String?
-    public var peers: [String] = []
+    public var local: IPv4Address?
+    public var peers: [IPv4Address] = []
     public var key: UInt32?
     public var address: String?
     /// nil means `auto`: the underlay MTU minus 38.

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkTypes
 
 /// Reads typed values out of statements. Each reader reports the exact token that is
 /// wrong and returns nil, so the caller keeps the default and reading goes on.
@@ -92,12 +93,12 @@ public struct ValueReader {
         return match
     }
 
-    mutating func ipv4(_ token: Token, what: String) -> String? {
-        guard IPText.isIPv4(token.text) else {
+    mutating func ipv4(_ token: Token, what: String) -> IPv4Address? {
+        guard let address = IPv4Address(token.text) else {
             error(token.location, "\(what): '\(token.text)' is not an IPv4 address")
             return nil
         }
-        return token.text
+        return address
     }
 
     mutating func error(_ at: SourceLocation, _ message: String) { diagnostics.error(at, message) }

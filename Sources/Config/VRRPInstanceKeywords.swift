@@ -1,4 +1,5 @@
 import NetworkTypes
+
 /// `vrrp_instance NAME { ... }`.
 enum VRRPInstanceKeywords {
     static let schema: Schema<VRRPInstance> = {
@@ -94,11 +95,11 @@ enum VRRPInstanceKeywords {
             r.warning(first.location, "IPv6 virtual address \(first.text) is not supported by Overcast yet; ignored")
             return nil
         }
-        guard IPText.isIPv4(addressText) else {
+        guard let address = IPv4Address(addressText) else {
             r.error(first.location, "virtual_ipaddress: '\(first.text)' is not an IPv4 address")
             return nil
         }
-        var vip = VirtualAddress(address: addressText, prefixLength: 32, location: first.location)
+        var vip = VirtualAddress(address: address, prefixLength: 32, location: first.location)
         if parts.count == 2 {
             guard let length = r.int(Token(kind: .word, text: parts[1], location: first.location), 0...32, what: "prefix length")
             else { return nil }

@@ -1,3 +1,4 @@
+import NetworkTypes
 /// The checks that need the whole configuration: references between blocks, duplicates,
 /// keepalived's per-version rules, and the defaults that depend on other keywords
 /// (version, transport). Facts of the host (interfaces) are warnings only, since
@@ -11,7 +12,7 @@ struct Validator {
         let overlayNames = Set(config.overlays.map(\.name))
         var seenNames: [String: SourceLocation] = [:]
         var seenRouters: [String: SourceLocation] = [:]
-        var seenVIPs: [String: String] = [:]
+        var seenVIPs: [IPv4Address: String] = [:]
         // keepalived drops a vrrp_script without a script (e.g. all its lines were
         // conditional on another config id) and says so; so does Overcast.
         for script in config.vrrpScripts where script.script.isEmpty {
@@ -110,7 +111,7 @@ struct Validator {
             if let source = i.unicastSrcIP, i.unicastPeers.contains(source) {
                 reader.error(i.location, "vrrp_instance \(i.name): unicast_src_ip \(source) is also listed as a unicast_peer")
             }
-            for (n, peer) in i.unicastPeers.enumerated() where i.unicastPeers[..<n].contains(peer) {
+            for (n, peer) in i.unicastPeers.enumerated() where i.unicastPeers.prefix(n).contains(peer) {
                 reader.warning(i.location, "vrrp_instance \(i.name): unicast_peer \(peer) is listed twice")
             }
             for vip in i.virtualIPAddresses {

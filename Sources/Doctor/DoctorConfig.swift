@@ -54,13 +54,13 @@ public struct DoctorConfig: Sendable, Hashable {
 
     public init(_ configuration: OvercastConfiguration) {
         instances = configuration.instances.map { i in
-            Instance(name: i.name, interface: i.interface, vips: i.virtualIPAddresses.map(\.address),
+            Instance(name: i.name, interface: i.interface, vips: i.virtualIPAddresses.map(\.address.description),
                      vipInterfaces: i.virtualIPAddresses.compactMap { $0.device ?? i.interface },
-                     sourceIP: i.unicastSrcIP, peers: i.unicastPeers,
+                     sourceIP: i.unicastSrcIP?.description, peers: i.unicastPeers.map(\.description),
                      transport: i.transport ?? (i.unicastPeers.isEmpty ? .multicast : .unicast), routeFailover: i.ec2RouteFailover,
                      replicateMode: i.replicateMode)
         }
-        overlays = configuration.overlays.map { Overlay(name: $0.name, local: $0.local, peers: $0.peers) }
+        overlays = configuration.overlays.map { Overlay(name: $0.name, local: $0.local?.description, peers: $0.peers.map(\.description)) }
         var services: [Service] = []
         var portless = 0
         for server in configuration.virtualServers {

@@ -27,18 +27,8 @@ extension InstanceCore.Configuration {
             advertisementInterval: Centiseconds(Int((min(max(instance.advertInt, 0.01), 255) * 100).rounded())),
             primaryAddress: source, preempt: !instance.nopreempt,
             preemptDelay: Self.duration(seconds: instance.preemptDelay))
-        var peers: [IPv4Address] = []
-        for text in instance.unicastPeers {
-            guard let peer = IPv4Address(text) else { throw fail("unicast_peer \(text) is not an IPv4 address") }
-            peers.append(peer)
-        }
-        var vips: [IPv4Address] = []
-        for vip in instance.virtualIPAddresses {
-            guard let address = IPv4Address(vip.address) else {
-                throw InstanceConfigurationError(location: vip.location, message: "virtual_ipaddress \(vip.address) is not an IPv4 address")
-            }
-            vips.append(address)
-        }
+        let peers = instance.unicastPeers
+        let vips = instance.virtualIPAddresses.map(\.address)
         let transport = Self.transport(of: instance)
         let usesPassword = version == .v2 && instance.authType == "PASS"
         let router = VirtualRouter.Configuration(

@@ -42,3 +42,20 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// The VRRP multicast group for IPv4 (RFC 3768 §5.2.2, RFC 5798 §5.1.1.2).
     public static let vrrpMulticastGroup = IPv4Address(224, 0, 0, 18)
 }
+
+/// In JSON (`dump-config --json`, status), the dotted quad.
+extension IPv4Address: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let address = IPv4Address(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an IPv4 address")
+        }
+        self = address
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

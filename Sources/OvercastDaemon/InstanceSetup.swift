@@ -54,11 +54,10 @@ struct InstanceSetup: Sendable, Equatable {
         }
         let source: IPv4Address
         if let configured = instance.unicastSrcIP ?? instance.mcastSrcIP {
-            guard let address = IPv4Address(configured) else { throw fail("bad source address \(configured)") }
-            source = address
+            source = configured
         } else {
             let own = try netlink.addresses(interfaceIndex: link.index).filter { $0.scope == 0 }
-            let vips = Set(instance.virtualIPAddresses.compactMap { IPv4Address($0.address) })
+            let vips = Set(instance.virtualIPAddresses.map(\.address))
             guard let primary = own.first(where: { !vips.contains($0.address) }) else {
                 throw fail("interface \(interfaceName) has no IPv4 address to send VRRP from (set unicast_src_ip)")
             }
@@ -82,16 +81,15 @@ struct InstanceSetup: Sendable, Equatable {
         var addresses: [InterfaceAddress] = []
         var vipMACs: [Int32: [UInt8]] = [:]
         for vip in instance.virtualIPAddresses {
-            guard let address = IPv4Address(vip.address) else { throw fail("virtual_ipaddress \(vip.address) is not an IPv4 address") }
             let device = vip.device ?? interfaceName
             guard let target = links.first(where: { $0.name == device }) else {
                 throw fail("virtual_ipaddress \(vip.address): dev \(device) does not exist")
             }
             vipMACs[target.index] = target.hardwareAddress
             addresses.append(InterfaceAddress(
-                address: address, prefixLength: vip.prefixLength, interfaceIndex: target.index, label: vip.label,
+                address: vip.address, prefixLength: vip.prefixLength, interfaceIndex: target.index, label: vip.label,
                 scope: vip.scope.flatMap(InterfaceAddress.scope(named:)) ?? 0,
-                broadcast: vip.broadcast.flatMap { IPv4Address($0) }))
+                broadcast: vip.broadcast))
         }
         return InstanceSetup(
             core: core, interfaceName: interfaceName, interfaceIndex: link.index,

@@ -14,7 +14,7 @@ public struct OverlayManager {
 
     /// The MTU of the interface that holds `local`: the underlay the tunnels ride on.
     func underlayMTU(_ overlay: Overlay) throws -> UInt32 {
-        guard let localText = overlay.local, let local = IPv4Address(localText) else {
+        guard let local = overlay.local else {
             throw OverlayPlan.PlanError(description: "overlay \(overlay.name): no local address")
         }
         let links = try netlink.links()

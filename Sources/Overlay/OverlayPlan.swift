@@ -41,7 +41,7 @@ public struct OverlayPlan: Sendable, Hashable {
     }
 
     public static func make(_ overlay: Overlay, underlayMTU: UInt32) throws(PlanError) -> OverlayPlan {
-        guard let localText = overlay.local, let local = IPv4Address(localText) else {
+        guard let local = overlay.local else {
             throw PlanError(description: "overlay \(overlay.name): no local address")
         }
         guard let addressText = overlay.address else {
@@ -53,7 +53,7 @@ public struct OverlayPlan: Sendable, Hashable {
         }
         let overhead = encapsulationOverhead + (overlay.key == nil ? 0 : keyOverhead)
         let mtu = overlay.mtu.map(UInt32.init) ?? (underlayMTU - overhead)
-        let ports = overlay.peers.compactMap { IPv4Address($0) }.map { remote in
+        let ports = overlay.peers.map { remote in
             Port(name: portName(overlay: overlay.name, remote: remote),
                  tunnel: GRETunnel(local: local, remote: remote, key: overlay.key))
         }

@@ -57,7 +57,7 @@ enum ScenarioHook {
             let config = node.configuration
             let instances = try config.instances.map { instance -> InstanceCore.Configuration in
                 let source: IPv4Address
-                if let configured = (instance.unicastSrcIP ?? instance.mcastSrcIP).flatMap(IPv4Address.init) {
+                if let configured = instance.unicastSrcIP ?? instance.mcastSrcIP {
                     source = configured
                 } else {
                     source = IPv4Address(198, 51, 100, UInt8(clamping: index + 1))
