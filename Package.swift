@@ -66,7 +66,10 @@ let package = Package(
         .target(name: "ChildProcesses"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient"]),
+        .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient", "TestSupport"]),
+        // What pure unit tests share, Swift standard library only so that they link none of
+        // the daemon: a seeded generator and the rule for tests that need the machine.
+        .target(name: "TestSupport"),
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
@@ -91,9 +94,9 @@ let package = Package(
             "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "Lab"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "TestSupport"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", "EC2", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -102,7 +105,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab", "EC2", "VRRP"]),
         .testTarget(name: "TransportsTests", dependencies: ["Transports", "VRRP"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),

@@ -1,5 +1,5 @@
 import Testing
-import Lab
+import TestSupport
 @testable import VRRP
 
 @Suite struct CodecTests {
