@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries, found by pkg-config. Shim headers hold static inline wrappers only.
@@ -39,7 +40,9 @@ let package = Package(
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
         // Health checks of real servers: checker policy (pure), HTTP/TCP checks on libcurl multi.
-        .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient", "LinuxNet"]),
+        .target(name: "HealthChecks", dependencies: [
+            "CCurl", "HTTPClient", "LinuxNet", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
