@@ -27,6 +27,9 @@ let package = Package(
 
         // The pure protocol core: Swift standard library only.
         .target(name: "VRRP"),
+        // Authenticated advertisements (`auth_type HMAC_SHA256`): the HMAC trailer behind the
+        // core's AdvertisementAuthenticator, on swift-crypto (docs/hmac-trailer.md).
+        .target(name: "VRRPAuthentication", dependencies: ["VRRP", .product(name: "Crypto", package: "swift-crypto")]),
         // Deterministic clusters of VRRP routers on an in-memory network with a virtual clock.
         .target(name: "VRRPSimulation", dependencies: ["VRRP"]),
         // keepalived.conf: lexer, parser, keyword registry, typed model, validation.
@@ -45,7 +48,7 @@ let package = Package(
         ]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
-            "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
+            "VRRP", "VRRPAuthentication", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
             "OvercommitExecutor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +92,7 @@ let package = Package(
 
         // What comes from outside (advertisements, configuration text, EC2 answers) as
         // functions of bytes, for libFuzzer (overcast-fuzz, scripts/fuzz.sh) and the tests.
-        .target(name: "FuzzTargets", dependencies: ["VRRP", "Config", "EC2", "HealthChecks"]),
+        .target(name: "FuzzTargets", dependencies: ["VRRP", "VRRPAuthentication", "Config", "EC2", "HealthChecks"]),
         .executableTarget(name: "overcast-fuzz", dependencies: ["FuzzTargets"]),
 
         // The article's whole setup as a narrated demonstration (the main command).
@@ -98,6 +101,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "TestSupport"]),
+        .testTarget(name: "VRRPAuthenticationTests", dependencies: ["VRRPAuthentication", "VRRP"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
@@ -112,7 +116,7 @@ let package = Package(
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

@@ -80,7 +80,7 @@ public final class Daemon: @unchecked Sendable {
         let siblings = all.filter { $0.name != setup.name && $0.interfaceName == setup.interfaceName }
             .map(\.router.virtualRouterID).filter { $0 != own }
         let transport: any VRRPTransport
-        let sealer = setup.authenticator.map(AdvertisementSealer.init)
+        let sealer = setup.authenticator.map { AdvertisementSealer($0) }
         // The receive checks, for the in-kernel split of the peers' advertisements from
         // everything else (a flood of the latter never crowds out the former).
         let expected = setup.router.receivePolicy

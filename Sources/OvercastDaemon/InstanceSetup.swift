@@ -1,6 +1,7 @@
 import Config
 import LinuxNet
 import VRRP
+import VRRPAuthentication
 
 /// One VRRP instance resolved against this host: the configuration plus the interface
 /// index, MAC and source address it will use. Two setups compare equal exactly when a
@@ -33,7 +34,7 @@ struct InstanceSetup: Sendable, Equatable {
     var dontTrackPrimary: Bool
     var routeFailover: RouteFailoverSettings?
     /// `auth_type HMAC_SHA256`: the key (read from auth_key_file) and replay window.
-    var authenticator: PacketAuthenticator? = nil
+    var authenticator: HMACAuthenticator? = nil
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
@@ -82,10 +83,10 @@ struct InstanceSetup: Sendable, Equatable {
         let peers = instance.unicastPeers.compactMap(IPv4Address.init)
         let transport = instance.transport ?? (peers.isEmpty ? .multicast : .unicast)
         let usesAuth = version == .v2 && instance.authType == "PASS"
-        var authenticator: PacketAuthenticator?
+        var authenticator: HMACAuthenticator?
         if instance.authType == "HMAC_SHA256", let file = instance.authKeyFile {
             do {
-                authenticator = PacketAuthenticator(key: try AuthKeyFile.read(file), replayWindowSeconds: instance.authReplayWindow)
+                authenticator = HMACAuthenticator(key: try AuthKeyFile.read(file), replayWindowSeconds: instance.authReplayWindow)
             } catch {
                 throw fail("\(error)")
             }
