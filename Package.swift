@@ -73,8 +73,8 @@ let package = Package(
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
         .target(name: "Lab", dependencies: ["ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient", "TestSupport"]),
-        // What pure unit tests share, Swift standard library only so that they link none of
-        // the daemon: a seeded generator and the rule for tests that need the machine.
+        // What pure unit tests share, on the standard library and libc alone so that they
+        // link none of the daemon: a seeded generator, the rule for tests that need the machine.
         .target(name: "TestSupport"),
 
         .executableTarget(name: "overcast", dependencies: [
