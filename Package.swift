@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries, found by pkg-config. Shim headers hold static inline wrappers only.
@@ -28,6 +29,9 @@ let package = Package(
         .target(name: "NetworkTypes"),
         // The pure protocol core: Swift standard library only.
         .target(name: "VRRP", dependencies: ["NetworkTypes"]),
+        // Authenticated advertisements (`auth_type HMAC_SHA256`): the HMAC trailer behind the
+        // core's AdvertisementAuthenticator, on swift-crypto (docs/hmac-trailer.md).
+        .target(name: "VRRPAuthentication", dependencies: ["NetworkTypes", "VRRP", .product(name: "Crypto", package: "swift-crypto")]),
         // Deterministic clusters of VRRP routers on an in-memory network with a virtual clock.
         .target(name: "VRRPSimulation", dependencies: ["NetworkTypes", "VRRP"]),
         // keepalived.conf: lexer, parser, keyword registry, typed model, validation.
@@ -43,11 +47,13 @@ let package = Package(
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
         // Health checks of real servers: checker policy (pure), HTTP/TCP checks on libcurl multi.
-        .target(name: "HealthChecks", dependencies: ["CCurl", "HTTPClient", "LinuxNet"]),
+        .target(name: "HealthChecks", dependencies: [
+            "CCurl", "HTTPClient", "LinuxNet", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
-            "NetworkTypes", "VRRP", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS",
-            "HealthChecks", "EC2", "OvercommitExecutor",
+            "NetworkTypes", "VRRP", "VRRPAuthentication", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses",
+            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "OvercommitExecutor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -73,7 +79,10 @@ let package = Package(
         .target(name: "ChildProcesses"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab", dependencies: ["NetworkTypes", "ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient"]),
+        .target(name: "Lab", dependencies: ["NetworkTypes", "ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient", "TestSupport"]),
+        // What pure unit tests share, on the standard library and libc alone so that they
+        // link none of the daemon: a seeded generator, the rule for tests that need the machine.
+        .target(name: "TestSupport"),
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
@@ -90,7 +99,7 @@ let package = Package(
 
         // What comes from outside (advertisements, configuration text, EC2 answers) as
         // functions of bytes, for libFuzzer (overcast-fuzz, scripts/fuzz.sh) and the tests.
-        .target(name: "FuzzTargets", dependencies: ["NetworkTypes", "VRRP", "Config", "EC2", "HealthChecks"]),
+        .target(name: "FuzzTargets", dependencies: ["NetworkTypes", "VRRP", "VRRPAuthentication", "Config", "EC2", "HealthChecks"]),
         .executableTarget(name: "overcast-fuzz", dependencies: ["FuzzTargets"]),
 
         // The article's whole setup as a narrated demonstration (the main command).
@@ -98,9 +107,10 @@ let package = Package(
             "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "VRRPTests", dependencies: ["NetworkTypes", "VRRP", "Lab"]),
+        .testTarget(name: "VRRPTests", dependencies: ["NetworkTypes", "VRRP", "TestSupport"]),
+        .testTarget(name: "VRRPAuthenticationTests", dependencies: ["NetworkTypes", "VRRPAuthentication", "VRRP"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Lab"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", "VRRP", "EC2", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -110,11 +120,11 @@ let package = Package(
         .testTarget(name: "TransportsTests", dependencies: ["NetworkTypes", "Transports", "VRRP"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
         .testTarget(name: "ClusterCheckTests", dependencies: ["ClusterCheck", "Config"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["NetworkTypes", "Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["Transports", "NetworkTypes", "LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "VRRP", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

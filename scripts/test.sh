@@ -14,8 +14,8 @@ bash scripts/setup.sh
 # pool, and with it a 1 Hz timer for the life of the process (see OvercommitExecutor;
 # IdleDaemonTests catches it at run time, this names the line).
 daemon_sources="Sources/OvercastDaemon Sources/overcast Sources/Transports Sources/HealthChecks Sources/EC2
-  Sources/HTTPClient Sources/LinuxNet Sources/IPVS Sources/Overlay Sources/Config Sources/VRRP Sources/PacketCapture
-  Sources/ChildProcesses"
+  Sources/HTTPClient Sources/LinuxNet Sources/IPVS Sources/Overlay Sources/Config Sources/VRRP Sources/VRRPAuthentication Sources/PacketCapture
+  Sources/ChildProcesses Sources/NetworkTypes Sources/InstanceConfiguration"
 if grep -rnE 'Task\.(sleep|yield)|[Cc]lock(\(\))?\.sleep\(' $daemon_sources; then
   echo "the daemon's code must sleep with OvercommitExecutor.sleep and not yield (lines above)" >&2
   exit 1

@@ -157,7 +157,7 @@ enum AuthenticationKeywords {
             }
             i.authPass = String(decoding: pass.utf8.prefix(8), as: UTF8.self)
         }
-        // Overcast's own: auth_type HMAC_SHA256 (see PacketAuthenticator).
+        // Overcast's own: auth_type HMAC_SHA256 (see HMACAuthenticator, docs/hmac-trailer.md).
         s.value("auth_key_file") { i, st, r in
             guard let token = r.arguments(st, 1...1)?[0] else { return }
             let path = AuthKeyFile.resolve(token.text, relativeTo: token.location.file)

@@ -3,6 +3,7 @@ import EC2
 import HealthChecks
 import NetworkTypes
 import VRRP
+import VRRPAuthentication
 
 /// The inputs Overcast takes from outside, as functions of bytes: what libFuzzer drives
 /// (`overcast-fuzz`, built with -sanitize=fuzzer) and what the tests replay from the
@@ -43,7 +44,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             var router = router(version, bytes)
             let packet = ReceivedPacket(payload: bytes, source: peer, destination: me, timeToLive: 255)
             _ = router.receive(packet)
-            router.authenticator = PacketAuthenticator(key: fuzzingKey, replayWindowSeconds: 30)
+            router.authenticator = HMACAuthenticator(key: fuzzingKey, replayWindowSeconds: 30)
             _ = router.receive(packet, now: fuzzingNow)
             precondition(router.counters.advertisementsReceived + router.counters.rejectedTotal == 2,
                          "every packet is either accepted or counted as rejected")
@@ -57,7 +58,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func acceptedWithAuthentication(_ bytes: [UInt8]) -> Bool {
         [VRRPVersion.v2, .v3].contains { version in
             var router = router(version, bytes)
-            router.authenticator = PacketAuthenticator(key: fuzzingKey, replayWindowSeconds: 30)
+            router.authenticator = HMACAuthenticator(key: fuzzingKey, replayWindowSeconds: 30)
             return router.receive(ReceivedPacket(payload: bytes, source: peer, destination: me, timeToLive: 255), now: fuzzingNow)
                 .rejection == nil
         }

@@ -34,7 +34,7 @@ public struct CheckTarget: Sendable, Hashable {
         let statusOK = expected.isEmpty ? (200...299).contains(status) : expected.contains(status)
         guard statusOK else { return .failure("HTTP status \(status)") }
         if let digest {
-            let actual = MD5.hex(body)
+            let actual = BodyDigest.md5Hex(body)
             guard actual == digest.lowercased() else { return .failure("digest \(actual), expected \(digest)") }
         }
         return .success

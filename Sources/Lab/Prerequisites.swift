@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,7 @@ import Glibc
 /// the printed reason; under CI (`CI=true`) a missing prerequisite is a failure, so a
 /// CI run can never pass by skipping.
 public enum Prerequisites {
-    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    public static var isCI: Bool { TestGate.isCI }
     public static var isRoot: Bool { geteuid() == 0 }
 
     public static func commandExists(_ name: String) -> Bool {
@@ -41,10 +42,7 @@ public enum Prerequisites {
     /// For `.enabled(if:)`: true when the test can run, or when it must run and fail
     /// because this is CI. Prints the reason when it skips.
     public static func available(root: Bool = true, commands: [String] = [], pythonModules: [String] = [], test: String) -> Bool {
-        guard let reason = missing(root: root, commands: commands, pythonModules: pythonModules) else { return true }
-        if isCI { return true }
-        print("SKIP \(test): \(reason)")
-        return false
+        TestGate.enabled(missing: missing(root: root, commands: commands, pythonModules: pythonModules), test: test)
     }
 
     /// Throws the reason when something is missing: under CI this fails the test.

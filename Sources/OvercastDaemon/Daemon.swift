@@ -83,7 +83,7 @@ public final class Daemon: @unchecked Sendable {
         let transport = try TransportSettings(
             kind: setup.transportKind, interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
             source: setup.source, peers: setup.router.unicastPeers ?? [], unicastTTL: setup.unicastTTL,
-            replicateMode: setup.replicateMode, siblingRouterIDs: siblings, sealer: setup.authenticator.map(AdvertisementSealer.init),
+            replicateMode: setup.replicateMode, siblingRouterIDs: siblings, sealer: setup.authenticator.map { AdvertisementSealer($0) },
             expected: setup.router.receivePolicy).open(log: { logger.warning("\($0)") })
         let metrics = self.metrics, name = setup.name
         let runtime = try InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),

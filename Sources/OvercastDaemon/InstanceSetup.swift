@@ -3,6 +3,7 @@ import InstanceConfiguration
 import LinuxNet
 import NetworkTypes
 import VRRP
+import VRRPAuthentication
 
 /// One VRRP instance resolved against this host: the configuration plus the interface
 /// index, MAC and source address it will use. Two setups compare equal exactly when a
@@ -24,7 +25,7 @@ struct InstanceSetup: Sendable, Equatable {
     var virtualAddresses: [InterfaceAddress]
     var routeFailover: RouteFailoverSettings?
     /// `auth_type HMAC_SHA256`: the key (read from auth_key_file) and replay window.
-    var authenticator: PacketAuthenticator? = nil
+    var authenticator: HMACAuthenticator? = nil
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
@@ -64,10 +65,10 @@ struct InstanceSetup: Sendable, Equatable {
             source = primary.address
         }
         let transport = InstanceCore.Configuration.transport(of: instance)
-        var authenticator: PacketAuthenticator?
+        var authenticator: HMACAuthenticator?
         if instance.authType == "HMAC_SHA256", let file = instance.authKeyFile {
             do {
-                authenticator = PacketAuthenticator(key: try AuthKeyFile.read(file), replayWindowSeconds: instance.authReplayWindow)
+                authenticator = HMACAuthenticator(key: try AuthKeyFile.read(file), replayWindowSeconds: instance.authReplayWindow)
             } catch {
                 throw fail("\(error)")
             }

@@ -74,7 +74,7 @@ public struct InstanceCore: Sendable {
     public var counters: VRRPCounters { router.counters }
 
     /// Set for `auth_type HMAC_SHA256` (its replay memory lives in the router).
-    public var authenticator: PacketAuthenticator? {
+    public var authenticator: (any AdvertisementAuthenticator)? {
         get { router.authenticator }
         set { router.authenticator = newValue }
     }

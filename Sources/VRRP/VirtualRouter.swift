@@ -63,9 +63,10 @@ public struct VirtualRouter: Sendable {
     /// The source of the last advertisement accepted from another router: the MASTER
     /// as this router sees it.
     public private(set) var lastHeardFrom: IPv4Address?
-    /// Set for `auth_type HMAC_SHA256`: every packet must carry a valid trailer, checked
-    /// (and cut off) before the VRRP checks; its replay memory lives here.
-    public var authenticator: PacketAuthenticator?
+    /// Set for authenticated advertisements (`auth_type HMAC_SHA256`): every packet must
+    /// pass it (which cuts its trailer off) before the VRRP checks; its replay memory
+    /// lives here, in the router's value, as the rest of its state does.
+    public var authenticator: (any AdvertisementAuthenticator)?
 
     public init(configuration: Configuration) {
         self.configuration = configuration

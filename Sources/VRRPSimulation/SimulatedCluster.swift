@@ -31,7 +31,7 @@ public final class SimulatedCluster {
         var host: String
         var address: IPv4Address
         var configuration: InstanceCore.Configuration
-        var authenticator: PacketAuthenticator?
+        var authenticator: (any AdvertisementAuthenticator)?
         var syncGroups: [String]
         var interpreter: InstanceInterpreter<SimulatedEnvironment>
         var running = false
@@ -71,7 +71,7 @@ public final class SimulatedCluster {
     /// instances alike); its address is the state machine's `primaryAddress`.
     /// `syncGroups` names the `vrrp_sync_group`s it is in.
     public func addInstance(_ configuration: InstanceCore.Configuration, host: String? = nil, name: String? = nil,
-                            syncGroups: [String] = [], authenticator: PacketAuthenticator? = nil) {
+                            syncGroups: [String] = [], authenticator: (any AdvertisementAuthenticator)? = nil) {
         nodes.append(Node(name: name ?? configuration.name, host: host ?? configuration.name,
                           address: configuration.router.stateMachine.primaryAddress, configuration: configuration,
                           authenticator: authenticator, syncGroups: syncGroups,
@@ -85,7 +85,7 @@ public final class SimulatedCluster {
                                                tracked: [TrackedItem(.interface, "eth0")] + tracked))
     }
 
-    private static func interpreter(_ configuration: InstanceCore.Configuration, _ authenticator: PacketAuthenticator?,
+    private static func interpreter(_ configuration: InstanceCore.Configuration, _ authenticator: (any AdvertisementAuthenticator)?,
                                     _ environment: SimulatedEnvironment) -> InstanceInterpreter<SimulatedEnvironment> {
         var core = InstanceCore(configuration: configuration)
         core.authenticator = authenticator

@@ -25,7 +25,7 @@ struct Genhash: ParsableCommand {
             FileHandle.standardError.write(Data("overcast genhash: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        print("MD5SUM = \(MD5.hex(response.body))")
+        print("MD5SUM = \(BodyDigest.md5Hex(response.body))")
         if !(200...299).contains(response.status) {
             FileHandle.standardError.write(Data("overcast genhash: note: HTTP status \(response.status)\n".utf8))
         }

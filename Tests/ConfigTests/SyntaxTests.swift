@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Lab
+import TestSupport
 @testable import Config
 
 @Suite struct SyntaxTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import FuzzTargets
 
 /// Every seed and every regression in `Fuzz/` runs through its fuzz target (a trap
@@ -24,7 +25,7 @@ import Testing
 
     @Test(arguments: FuzzTarget.allCases)
     func mutatedSeedsRun(_ target: FuzzTarget) {
-        var random = SplitMix(seed: 0x0FE2CA57)
+        var random = SeededRandom(seed: 0x0FE2CA57)
         let seeds = Self.files("corpus", target)
         #expect(!seeds.isEmpty)
         for round in 0..<(seeds.isEmpty ? 0 : 1500) {
@@ -49,17 +50,5 @@ import Testing
         let sealed = Self.files("corpus", .advert).filter { $0.count > 44 && $0[$0.count - 44..<$0.count - 40].elementsEqual([0x4F, 0x56, 0x48, 0x01]) }
         #expect(sealed.count >= 2)
         for input in sealed { #expect(FuzzTarget.acceptedWithAuthentication(input), "\(input)") }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }

@@ -3,6 +3,7 @@ import NetworkTypes
 import Testing
 import Lab
 import VRRP
+import VRRPAuthentication
 
 /// Namespace tier: two Overcast nodes with `auth_type HMAC_SHA256` elect one MASTER
 /// over unicast; a third node that can forge the peer's source address cannot make the
@@ -43,7 +44,7 @@ import VRRP
                                        addresses: [IPv4Address(192, 168, 20, 11)])
             let message = (try? ad.encoded(pseudoHeader: PseudoHeader(source: peer, destination: me))) ?? []
             guard let key else { return message }
-            return PacketAuthenticator(key: Array(key.utf8), replayWindowSeconds: 30).seal(message, source: peer, sequence: sequence)
+            return HMACAuthenticator(key: Array(key.utf8), replayWindowSeconds: 30).seal(message, source: peer, sequence: sequence)
         }
         func send(_ payload: [UInt8]) throws {
             try lab.exec(attacker, ["python3", script, "\(peer)", "\(me)", "255", hexEncode(payload)])

@@ -97,8 +97,8 @@ import HealthChecks
         let (server, base, directory) = try Self.startServers(count: 1)
         defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
         let url = "http://127.0.0.1:\(base)"
-        let goodDigest = MD5.hex(Array("hello from overcast, host 127.0.0.1:\(base)\n".utf8))
-        let vhostDigest = MD5.hex(Array("hello from overcast, host www.example.com\n".utf8))
+        let goodDigest = BodyDigest.md5Hex(Array("hello from overcast, host 127.0.0.1:\(base)\n".utf8))
+        let vhostDigest = BodyDigest.md5Hex(Array("hello from overcast, host www.example.com\n".utf8))
         let targets: [CheckTarget] = [
             CheckTarget(id: "good", url: url + "/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),
             CheckTarget(id: "digest", url: url + "/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: goodDigest)),
@@ -216,7 +216,7 @@ import HealthChecks
     @Test func anIPv6RealServerIsCheckedOnItsOwnSocket() throws {
         let (server, base, directory) = try Self.startServers(count: 1, ipv6: true)
         defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
-        let digest = MD5.hex(Array("hello from overcast, host [::1]:\(base)\n".utf8))
+        let digest = BodyDigest.md5Hex(Array("hello from overcast, host [::1]:\(base)\n".utf8))
         let targets = [
             CheckTarget(id: "http", url: "http://[::1]:\(base)/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: digest)),
             CheckTarget(id: "tcp", url: "tcp://[::1]:\(base)", connectTimeout: 2, kind: .tcpConnect),
@@ -235,7 +235,7 @@ import HealthChecks
         let (server, base, directory) = try Self.startServers(count: 1, tls: true)
         defer { server.stop(signal: SIGKILL); try? FileManager.default.removeItem(atPath: directory) }
         let tls = "https://127.0.0.1:\(base + 1)", plain = "http://127.0.0.1:\(base)"
-        let tlsDigest = MD5.hex(Array("hello from overcast, host 127.0.0.1:\(base + 1)\n".utf8))
+        let tlsDigest = BodyDigest.md5Hex(Array("hello from overcast, host 127.0.0.1:\(base + 1)\n".utf8))
         let targets: [CheckTarget] = [
             CheckTarget(id: "tls", url: tls + "/", connectTimeout: 2, kind: .http(expectedStatus: [], digest: tlsDigest)),
             CheckTarget(id: "tls-slow", url: tls + "/slow", connectTimeout: 2, kind: .http(expectedStatus: [], digest: nil)),

@@ -1,6 +1,6 @@
 import NetworkTypes
 import Testing
-import Lab
+import TestSupport
 @testable import VRRP
 
 @Suite struct CodecTests {

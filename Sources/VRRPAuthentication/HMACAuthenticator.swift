@@ -1,39 +1,41 @@
+import Crypto
 import NetworkTypes
+import VRRP
+
 /// Overcast's `auth_type HMAC_SHA256`: advertisements that prove who sent them and
 /// when. VRRP's own `PASS` sends the password in clear and anyone who can send a packet
 /// to the node can take the VIP (priority 255) or hold a dead MASTER's place (replaying
 /// its advertisements); RFC 3768 removed AH and RFC 5798 has no authentication at all.
 ///
 /// The VRRP message is sent unchanged and followed by a 44-byte trailer inside the same
-/// IP payload:
+/// IP payload (docs/hmac-trailer.md has it byte by byte, with test vectors):
 ///
 ///     magic "OVH1" (4) | sequence (8, big-endian) | HMAC-SHA256 (32)
 ///
-/// The HMAC covers the IP source, the VRRP message, the magic and the sequence, under a
-/// key shared by the nodes. Not the destination: the replicate transport's l3 mode
-/// rewrites it per peer, and a copy meant for one peer is as true for another. The sequence is the sender's wall clock in
-/// microseconds, forced to increase; a receiver accepts a sequence only if it is after
-/// the last one it accepted from that source (no replay within a run) and within
-/// `replayWindow` of its own clock (no replay of old recordings after a restart, when
-/// the per-source memory is empty). Nodes therefore need synchronised clocks (NTP; on
-/// EC2 the Amazon Time Sync Service), which a rejection message points out.
+/// The HMAC (RFC 2104, swift-crypto's) covers the IP source, the VRRP message, the magic
+/// and the sequence, under a key shared by the nodes. Not the destination: the replicate
+/// transport's l3 mode rewrites it per peer, and a copy meant for one peer is as true for
+/// another. The sequence is the sender's wall clock in microseconds, forced to increase
+/// (`AdvertisementSealer`); a receiver accepts a sequence only if it is after the last
+/// one it accepted from that source (no replay within a run) and within `replayWindow`
+/// of its own clock (no replay of old recordings after a restart, when the per-source
+/// memory is empty). Nodes therefore need synchronised clocks (NTP; on EC2 the Amazon
+/// Time Sync Service), which a rejection message points out.
 ///
 /// A peer without the key (stock keepalived) cannot talk to an HMAC node: the trailer
 /// makes the packet one it rejects, and its packets lack the trailer.
-public struct PacketAuthenticator: Sendable, Equatable {
+public struct HMACAuthenticator: AdvertisementAuthenticator, Equatable {
     public static let magic: [UInt8] = [0x4F, 0x56, 0x48, 0x01]   // "OVH" version 1
-    public static let trailerLength = 4 + 8 + SHA256.digestLength
-    /// Shorter keys are refused by the configuration reader.
-    public static let minimumKeyLength = 16
+    public static let trailerLength = magic.count + 8 + SHA256.byteCount
 
-    private let key: [UInt8]
+    private let key: SymmetricKey
     /// How far (microseconds) a sequence may be from the receiver's clock.
     public let replayWindow: UInt64
     /// The last sequence accepted from each source.
     public private(set) var lastAccepted: [IPv4Address: UInt64] = [:]
 
     public init(key: [UInt8], replayWindowSeconds: Double) {
-        self.key = key
+        self.key = SymmetricKey(data: key)
         self.replayWindow = UInt64(max(0, min(replayWindowSeconds, 86_400)) * 1_000_000)
     }
 
@@ -43,7 +45,7 @@ public struct PacketAuthenticator: Sendable, Equatable {
         sealed.reserveCapacity(message.count + Self.trailerLength)
         sealed += Self.magic
         for shift in stride(from: 56, through: 0, by: -8) { sealed.append(UInt8(truncatingIfNeeded: sequence >> UInt64(shift))) }
-        sealed += mac(sealed[...], source: source)
+        sealed += authenticationCode(sealed[...], source: source)
         return sealed
     }
 
@@ -62,8 +64,8 @@ public struct PacketAuthenticator: Sendable, Equatable {
                                             + " (is the peer configured with auth_type HMAC_SHA256?)"))
         }
         let macStart = messageEnd + 12
-        let expected = mac(payload[..<macStart], source: packet.source)
-        guard SHA256.constantTimeEqual(Array(payload[macStart...]), expected) else {
+        // swift-crypto's comparison of a code with bytes takes the same time wherever they differ.
+        guard authenticationCode(payload[..<macStart], source: packet.source) == payload[macStart...] else {
             return .failure(VRRPPacketError(.authFailure, "HMAC of the packet from \(packet.source) does not verify"
                                             + " (a different key, or the packet was altered)"))
         }
@@ -86,18 +88,16 @@ public struct PacketAuthenticator: Sendable, Equatable {
 
     /// Same key and window (the replay memory is state, not configuration): a reload
     /// with the same key file keeps the instance running.
-    public static func == (a: PacketAuthenticator, b: PacketAuthenticator) -> Bool {
+    public static func == (a: HMACAuthenticator, b: HMACAuthenticator) -> Bool {
         a.key == b.key && a.replayWindow == b.replayWindow
     }
 
-    /// The sequence to send after `last` at wall clock `now`: the clock, or one more
-    /// than the last if the clock stepped back.
-    public static func nextSequence(after last: UInt64, now: UInt64) -> UInt64 {
-        max(last &+ 1, now)
-    }
-
-    private func mac(_ sealed: ArraySlice<UInt8>, source: IPv4Address) -> [UInt8] {
-        SHA256.hmac(key: key, message: source.octets + Array(sealed))
+    /// HMAC-SHA256 over the source address, then `covered` (the message, magic and sequence).
+    private func authenticationCode(_ covered: ArraySlice<UInt8>, source: IPv4Address) -> HashedAuthenticationCode<SHA256> {
+        var hmac = HMAC<SHA256>(key: key)
+        hmac.update(data: source.octets)
+        hmac.update(data: covered)
+        return hmac.finalize()
     }
 
     private static func format(_ seconds: Double) -> String {
