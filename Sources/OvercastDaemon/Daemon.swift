@@ -159,7 +159,7 @@ public final class Daemon: @unchecked Sendable {
         let wanted = Dictionary(prepared.1.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let current = lock.withLock { runtimes }
         var kept = 0
-        for (name, runtime) in current where wanted[name]?.withoutRouteFailover != runtime.setup.withoutRouteFailover {
+        for (name, runtime) in current where wanted[name]?.restartKey != runtime.setup.restartKey {
             logger.info("reload: stopping instance", metadata: ["vrrp.instance": "\(name)",
                                                                 "reason": "\(wanted[name] == nil ? "removed" : "changed")"])
             runtime.post(.event(.stop))
@@ -167,8 +167,8 @@ public final class Daemon: @unchecked Sendable {
             lock.withLock { runtimes[name] = nil }
         }
         for (name, setup) in wanted.sorted(by: { $0.key < $1.key }) {
-            if let running = current[name], running.setup.withoutRouteFailover == setup.withoutRouteFailover {
-                running.post(.routeFailover(setup.routeFailover))
+            if let running = current[name], running.setup.restartKey == setup.restartKey {
+                running.reconfigure(setup)
                 kept += 1
                 continue
             }

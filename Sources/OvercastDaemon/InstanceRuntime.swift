@@ -24,7 +24,9 @@ final class InstanceRuntime: @unchecked Sendable {
         case routeFailover(RouteFailoverSettings?)
     }
 
-    let setup: InstanceSetup
+    /// The instance's settings; a reload may replace what the core adopts in place.
+    var setup: InstanceSetup { lock.withLock { currentSetup } }
+    private var currentSetup: InstanceSetup
     private let environment: HostEnvironment
     private var transport: any VRRPTransport { environment.transport }
     private var logger: Logger { environment.logger }
@@ -57,7 +59,7 @@ final class InstanceRuntime: @unchecked Sendable {
         try events.watch(transport.descriptor, slot: Self.mainSlot)
         try events.watch(wakeup.readEnd, slot: Self.wakeupSlot)
         self.onEC2Call = onEC2Call
-        self.setup = setup
+        self.currentSetup = setup
         var logger = logger
         logger[metadataKey: "vrrp.instance"] = "\(setup.name)"
         logger[metadataKey: "vrrp.vrid"] = "\(setup.router.virtualRouterID)"
@@ -79,6 +81,14 @@ final class InstanceRuntime: @unchecked Sendable {
         let thread = Thread.named("vrrp-\(setup.name)") { [self] in loop() }
         thread.stackSize = 1 << 20
         thread.start()
+    }
+
+    /// A reload whose `restartKey` is unchanged: the new host settings go to the core,
+    /// the route failover worker is swapped if its settings changed; VRRP runs on.
+    func reconfigure(_ next: InstanceSetup) {
+        lock.withLock { currentSetup = next }
+        post(.event(.reconfigure(next.core)))
+        post(.routeFailover(next.routeFailover))
     }
 
     func post(_ control: Control) {

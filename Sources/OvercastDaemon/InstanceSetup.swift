@@ -29,11 +29,15 @@ struct InstanceSetup: Sendable, Equatable {
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
-    /// Everything but the route failover settings: when only those change, a reload keeps
-    /// the VRRP instance running and swaps the route failover worker.
-    var withoutRouteFailover: InstanceSetup {
+    /// What a reload cannot change without restarting the instance: everything but the
+    /// route failover settings (the worker is swapped) and what the core adopts in place
+    /// (`InstanceCore.canReconfigure`: notify scripts, GARP schedule, tracked items).
+    var restartKey: InstanceSetup {
         var copy = self
         copy.routeFailover = nil
+        copy.core.garp = GARPSchedule()
+        copy.core.notify = NotifyScripts()
+        copy.core.tracked = []
         return copy
     }
 

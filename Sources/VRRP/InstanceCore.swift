@@ -36,6 +36,11 @@ public struct InstanceCore: Sendable {
         case tracked(TrackedItem.Kind, name: String, up: Bool)
         /// Another member of the sync group `group` moved.
         case syncGroup(SyncGroupNotice, group: String)
+        /// A reload changed only what the instance does on its host (notify scripts, GARP
+        /// schedule, tracked items and weights): adopted in place, with no VRRP restart and
+        /// so no flap. Ignored when the protocol settings differ (the daemon restarts the
+        /// instance instead).
+        case reconfigure(Configuration)
 
         public var description: String {
             switch self {
@@ -48,11 +53,12 @@ public struct InstanceCore: Sendable {
             case .timerFired(let timer): "\(timer) timer"
             case .tracked(let kind, let name, let up): "\(kind) \(name) \(up ? "up" : "down")"
             case .syncGroup(let notice, let group): "sync group \(group): \(notice.member) \(notice.state)"
+            case .reconfigure: "reload"
             }
         }
     }
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     public private(set) var router: VirtualRouter
     private var tracking: TrackingState
     /// Why this instance must not be MASTER: its own tracking, and members of its sync
@@ -117,7 +123,22 @@ public struct InstanceCore: Sendable {
                 effects += expand(router.handle(.timerFired(.masterDown)))
             }
             return effects
+        case .reconfigure(let next):
+            guard Self.canReconfigure(configuration, to: next) else { return [] }
+            configuration = next
+            tracking = tracking.carried(to: next.tracked)
+            var effects: [InstanceEffect] = [.cancelTimer(.garpRefresh)]
+            if state == .master && next.manageAddresses && next.garp.refresh > .zero {
+                effects.append(.armTimer(.garpRefresh, after: next.garp.refresh))
+            }
+            return effects + reevaluate()
         }
+    }
+
+    /// Whether `next` differs from `current` only in what a running instance can adopt:
+    /// the protocol, the name and who manages the addresses must stay.
+    public static func canReconfigure(_ current: Configuration, to next: Configuration) -> Bool {
+        current.name == next.name && current.router == next.router && current.manageAddresses == next.manageAddresses
     }
 
     /// Applies tracking and sync-group faults: a priority change, then FAULT entered or

@@ -56,4 +56,13 @@ public struct TrackingState: Sendable, Hashable {
         }
         return (base == 255 ? 255 : UInt8(min(254, max(1, priority))), faults)
     }
+
+    /// The state for a new list of items, keeping what was known of those still tracked.
+    public func carried(to items: [TrackedItem]) -> TrackingState {
+        var next = TrackingState(items: items)
+        for item in items {
+            if let known = up[Self.key(item.kind, item.name)] { next.up[Self.key(item.kind, item.name)] = known }
+        }
+        return next
+    }
 }

@@ -129,6 +129,14 @@ public final class SimulatedCluster {
         for i in indices(name) { handle(.tracked(kind, name: item, up: up), at: i) }
     }
 
+    /// A reload that changes only what the core adopts in place (notify, GARP, tracking);
+    /// a later restart uses the new settings too.
+    public func reconfigure(_ name: String, _ configuration: InstanceCore.Configuration) {
+        let i = index(name)
+        nodes[i].configuration = configuration
+        handle(.reconfigure(configuration), at: i)
+    }
+
     /// The tracker reports the VRRP interface (`eth0`) down or back up.
     public func fault(_ name: String, _ isFaulty: Bool) {
         setTracked(name, .interface, "eth0", up: !isFaulty)

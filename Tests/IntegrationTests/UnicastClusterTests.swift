@@ -107,8 +107,9 @@ import Lab
         #expect(lab.holders(Self.vip, among: nodes) == ["n1"])
     }
 
-    /// SIGHUP with an unchanged file: no transition, the VIP stays; with a changed
-    /// priority the instance is replaced and the new priority shows.
+    /// SIGHUP with an unchanged file: no transition, the VIP stays; with changed notify
+    /// scripts and GARP settings, the same; with a changed priority the instance is
+    /// replaced and the new priority shows.
     @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "reload")))
     func reloadKeepsUnchangedInstancesAndAppliesChanges() throws {
         let (lab, nodes) = try Self.lab(2)
@@ -123,9 +124,18 @@ import Lab
         #expect(waitUntil(timeout: 3) { (lab.instance(nodes[0])?["advertisementsSent"] as? Int ?? 0) > sent })   // same instance
         #expect(lab.holds(nodes[0], Self.vip))
 
-        try Self.unicast(nodes, 0, priority: 90).text.write(toFile: lab.path("n1.conf"), atomically: true, encoding: .utf8)
+        // Only notify scripts and the GARP schedule changed: adopted in place, no flap.
+        try Self.unicast(nodes, 0, priority: 150, extra: ["notify_master /bin/true", "garp_master_refresh 30"]).text
+            .write(toFile: lab.path("n1.conf"), atomically: true, encoding: .utf8)
         kill(master.pid, SIGHUP)
         #expect(waitUntil(timeout: 5) { lab.overcastStatus(nodes[0])?["reloads"] as? Int == 2 })
+        #expect(lab.instance(nodes[0])?["transitions"] as? Int == 2 && lab.instance(nodes[0])?["priorityZeroSent"] as? Int == 0,
+                "\(lab.log(nodes[0]))")
+        #expect(lab.state(nodes[0]) == "MASTER" && lab.holds(nodes[0], Self.vip))
+
+        try Self.unicast(nodes, 0, priority: 90).text.write(toFile: lab.path("n1.conf"), atomically: true, encoding: .utf8)
+        kill(master.pid, SIGHUP)
+        #expect(waitUntil(timeout: 5) { lab.overcastStatus(nodes[0])?["reloads"] as? Int == 3 })
         #expect(waitUntil(timeout: 5) { lab.instance(nodes[0])?["basePriority"] as? Int == 90 })
         #expect(waitUntil(timeout: 5) { lab.state(nodes[1]) == "MASTER" && lab.state(nodes[0]) == "BACKUP" })
     }

@@ -187,4 +187,40 @@ import VRRP
         c.run(for: .seconds(5))
         #expect(c.masters == ["lvs2"])
     }
+
+    /// A reload that changes notify scripts, the GARP schedule or tracking weights is
+    /// adopted by the running instance: no transition, no priority 0, no flap; the new
+    /// settings act from then on. One that changes the protocol is refused (restart).
+    @Test func aReloadOfHostSettingsIsAdoptedWithoutAFlap() {
+        let c = SimulatedCluster()
+        let before = Self.instance("lvs1", octet: 10, priority: 200, peers: [11], tracked: [TrackedItem(.script, "chk", weight: 0)])
+        c.addInstance(before)
+        c.addInstance(Self.instance("lvs2", octet: 11, priority: 100, peers: [10]))
+        c.startAll()
+        c.run(for: .seconds(5))
+        let transitions = c.transitions.count
+        var after = before
+        after.notify = NotifyScripts(master: "/new/master.sh", backup: "/new/backup.sh")
+        after.garp = GARPSchedule(delay: .zero, repeatCount: 1, refresh: .seconds(10), refreshRepeat: 3)
+        after.tracked = [TrackedItem(.script, "chk", weight: -150)]
+        c.reconfigure("lvs1", after)
+        #expect(c.transitions.count == transitions && c.masters == ["lvs1"])
+        #expect(c.core("lvs1").configuration.notify.master == "/new/master.sh")
+        let rounds = c.host("lvs1").gratuitousARPRounds
+        c.run(for: .seconds(10) + .milliseconds(1))
+        // The burst garp_master_delay still had pending (now 1 round), then the new refresh's 3.
+        #expect(c.host("lvs1").gratuitousARPRounds == rounds + 1 + 3)
+        // The script's weight is now -150: failing moves the priority instead of faulting.
+        c.setTracked("lvs1", .script, "chk", up: false)
+        #expect(c.core("lvs1").priority == 50 && c.core("lvs1").faults.isEmpty)
+        c.run(for: .seconds(5))
+        #expect(c.masters == ["lvs2"])
+        #expect(c.host("lvs1").notifyCalls.last?.command == "/new/backup.sh")
+
+        var protocolChange = after
+        protocolChange.router.stateMachine.priority = 120
+        #expect(!InstanceCore.canReconfigure(after, to: protocolChange))
+        c.reconfigure("lvs1", protocolChange)
+        #expect(c.core("lvs1").configuration.router.stateMachine.priority == 200)   // refused: the daemon restarts instead
+    }
 }
