@@ -1,3 +1,4 @@
+import NetworkTypes
 import Config
 
 /// Authentication that does not match makes each node drop the other's advertisements,
@@ -10,21 +11,21 @@ extension ClusterChecker {
         let typeLocations = router.entries.map { $0.at("authentication", "auth_type") }
         if router.differ(\.instance.authType) {
             findings.error(.authTypeDiffers, router.group,
-                           "auth_type differs (\(router.each { $0.instance.authType ?? "none" })): each node drops the "
+                           "auth_type differs (\(router.each { $0.instance.authType?.rawValue ?? "none" })): each node drops the "
                            + "other's advertisements, so both become MASTER", at: typeLocations)
             return
         }
         switch router.entries.first?.instance.authType {
-        case "PASS":
+        case .password:
             guard router.differ({ $0.instance.authPass ?? "" }) else { return }
             let sides = partition(router.entries.map { ($0.file, $0.instance.authPass ?? "") })
             findings.error(.authPasswordDiffers, router.group,
                            "auth_pass differs \(sides) (passwords not shown): each drops the other's advertisements, so "
                            + "both become MASTER",
                            at: router.entries.map { $0.at("authentication", "auth_pass") })
-        case "HMAC_SHA256":
+        case .hmacSHA256:
             checkKeyFiles(router)
-        default:
+        case nil:
             return
         }
     }

@@ -1,3 +1,4 @@
+import NetworkTypes
 import Config
 
 /// One node of the cluster as `simulate` sees it: one configuration file, read as the
@@ -81,7 +82,7 @@ public enum ClusterNodeLoader {
                               readKey: (String) -> AuthKeyEvidence) -> LoadedNode {
         let report = ConfigurationLoader.load(statements: statements, source: source, verifyAuthKeyFiles: false)
         var keys: [String: AuthKeyEvidence] = [:]
-        for instance in report.configuration.instances where instance.authType == "HMAC_SHA256" {
+        for instance in report.configuration.instances where instance.authType == .hmacSHA256 {
             if let path = instance.authKeyFile, keys[path] == nil { keys[path] = readKey(path) }
         }
         let node = ClusterNode(file: file, configuration: report.configuration, locations: KeywordLocations(statements),

@@ -16,7 +16,7 @@ public enum ConfigurationSummary {
             lines.append("  transport \(i.transport?.rawValue ?? "?")"
                          + (i.unicastPeers.isEmpty ? "" : " peers \(i.unicastPeers.map(\.description).joined(separator: ",")) from \(i.unicastSrcIP?.description ?? "the interface address") ttl \(i.unicastTTL)")
                          + (i.transport == .replicate ? " mode \(i.replicateMode.rawValue)" : ""))
-            lines.append("  auth \(i.authType ?? "none")")
+            lines.append("  auth \(i.authType?.rawValue ?? "none")")
             for vip in i.virtualIPAddresses {
                 lines.append("  vip \(vip.address)/\(vip.prefixLength)" + (vip.device.map { " dev \($0)" } ?? "")
                              + (vip.label.map { " label \($0)" } ?? "") + (vip.scope.map { " scope \($0)" } ?? ""))

@@ -161,7 +161,7 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var version: Int?
     public var nopreempt = false
     public var preemptDelay = 0.0
-    public var authType: String?
+    public var authType: AuthenticationKind?
     public var authPass: String?
     /// `auth_type HMAC_SHA256`: where the key is (the key itself is never in the model).
     public var authKeyFile: String?

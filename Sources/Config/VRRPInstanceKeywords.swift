@@ -147,7 +147,7 @@ enum AuthenticationKeywords {
             if type == "AH" {
                 r.warning(st.location, "auth_type AH is not supported by Overcast (removed from VRRP by RFC 3768); no authentication is used")
             } else {
-                i.authType = type
+                i.authType = AuthenticationKind(rawValue: type)
             }
         }
         s.value("auth_pass") { i, st, r in

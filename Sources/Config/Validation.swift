@@ -76,16 +76,16 @@ struct Validator {
             if i.nopreempt && i.state == .master {
                 reader.warning(i.location, "vrrp_instance \(i.name): nopreempt has no effect with state MASTER (keepalived says the same); use state BACKUP")
             }
-            if i.authType == "PASS" && (i.authPass ?? "").isEmpty {
+            if i.authType == .password && (i.authPass ?? "").isEmpty {
                 reader.error(i.location, "vrrp_instance \(i.name): auth_type PASS needs auth_pass")
             }
-            if i.authType == "HMAC_SHA256" && i.authKeyFile == nil {
+            if i.authType == .hmacSHA256 && i.authKeyFile == nil {
                 reader.error(i.location, "vrrp_instance \(i.name): auth_type HMAC_SHA256 needs auth_key_file (a key of 16 bytes or more, mode 600)")
             }
-            if i.authType != "HMAC_SHA256" && i.authKeyFile != nil {
+            if i.authType != .hmacSHA256 && i.authKeyFile != nil {
                 reader.warning(i.location, "vrrp_instance \(i.name): auth_key_file is used only with auth_type HMAC_SHA256")
             }
-            if version == 3 && i.authType != nil && i.authType != "HMAC_SHA256" {
+            if version == 3 && i.authType != nil && i.authType != .hmacSHA256 {
                 reader.warning(i.location, "vrrp_instance \(i.name): VRRPv3 has no authentication; the authentication block is ignored")
                 i.authType = nil
                 i.authPass = nil

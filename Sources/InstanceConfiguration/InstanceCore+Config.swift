@@ -30,7 +30,7 @@ extension InstanceCore.Configuration {
         let peers = instance.unicastPeers
         let vips = instance.virtualIPAddresses.map(\.address)
         let transport = Self.transport(of: instance)
-        let usesPassword = version == .v2 && instance.authType == "PASS"
+        let usesPassword = version == .v2 && instance.authType == .password
         let router = VirtualRouter.Configuration(
             virtualRouterID: UInt8(clamping: vrid), stateMachine: machine, virtualAddresses: vips,
             authType: usesPassword ? .simplePassword : .none, authPassword: usesPassword ? instance.authPass : nil,

@@ -14,3 +14,12 @@ public enum IPProtocolNumber {
     public static let vrrp: UInt8 = 112
     public static let gre: UInt8 = 47
 }
+
+/// `auth_type` of a VRRP instance as the configuration writes it. keepalived's `AH` is
+/// read and warned about, never kept (RFC 3768 removed it), so it has no case here.
+public enum AuthenticationKind: String, Codable, Hashable, Sendable, CaseIterable {
+    /// VRRPv2's password in clear (`auth_pass`).
+    case password = "PASS"
+    /// Overcast's HMAC trailer (`auth_key_file`; docs/hmac-trailer.md).
+    case hmacSHA256 = "HMAC_SHA256"
+}

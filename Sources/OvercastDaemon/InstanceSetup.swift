@@ -70,7 +70,7 @@ struct InstanceSetup: Sendable, Equatable {
         }
         let transport = InstanceCore.Configuration.transport(of: instance)
         var authenticator: HMACAuthenticator?
-        if instance.authType == "HMAC_SHA256", let file = instance.authKeyFile {
+        if instance.authType == .hmacSHA256, let file = instance.authKeyFile {
             do {
                 authenticator = HMACAuthenticator(key: try AuthKeyFile.read(file), replayWindowSeconds: instance.authReplayWindow)
             } catch {

@@ -39,7 +39,7 @@ import Testing
             let report = ConfigurationLoader.load(text: Self.config(path, version: version), file: "/etc/overcast/a.conf")
             #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
             let i = try #require(report.configuration.instances.first)
-            #expect(i.authType == "HMAC_SHA256" && i.authKeyFile == path && i.authReplayWindow == 10)
+            #expect(i.authType == .hmacSHA256 && i.authKeyFile == path && i.authReplayWindow == 10)
         }
         #expect(try AuthKeyFile.read(path) == Array("0123456789abcdef0123".utf8))
     }

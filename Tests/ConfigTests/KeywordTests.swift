@@ -26,7 +26,7 @@ import Testing
         let backup = ConfigurationLoader.load(path: root.appendingPathComponent("conf/article-lvs2-backup.conf").path)
         #expect(backup.diagnostics.isEmpty, "\(backup.diagnostics)")
         let i = try #require(backup.configuration.instances.first)
-        #expect(i.virtualRouterID == 51 && i.priority == 100 && i.authType == "PASS" && i.authPass == "1111")
+        #expect(i.virtualRouterID == 51 && i.priority == 100 && i.authType == .password && i.authPass == "1111")
         #expect(i.unicastSrcIP?.description == "172.31.18.164" && i.unicastPeers.map(\.description) == ["172.31.18.163"]
                 && i.transport == .unicast)
         #expect(i.virtualIPAddresses.map(\.address.description) == ["192.168.20.11"])
