@@ -43,7 +43,6 @@ let package = Package(
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "VRRP", "Config", "Transports", "LinuxNet", "ChildProcesses", "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2",
-            "OvercommitExecutor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -57,10 +56,9 @@ let package = Package(
         // `overcast doctor`: checks a real account for what failover needs (pure checks on
         // value facts; a gatherer over EC2Client/IMDS and /proc, /sys; text and JSON).
         .target(name: "Doctor", dependencies: ["Config", "EC2", "HTTPClient", "VRRP"]),
-        // Swift Concurrency's global executor on libdispatch's overcommit queue (the hooks
-        // are C: they use the Swift calling convention), and a sleep that stays there.
-        .target(name: "COvercommitExecutor", linkerSettings: [.linkedLibrary("dispatch"), .linkedLibrary("swift_Concurrency")]),
-        .target(name: "OvercommitExecutor", dependencies: ["COvercommitExecutor"]),
+        // Swift Concurrency's default executor on a serial dispatch queue (libdispatch's
+        // overcommit pool, off its 1 Hz monitor), through the runtime's executor factory.
+        .target(name: "OvercommitExecutor"),
 
         // Starting, watching and stopping child processes (scripts, test-bed programs).
         .target(name: "ChildProcesses"),
