@@ -70,10 +70,9 @@ let package = Package(
         // `overcast simulate`'s cluster check: the nodes' files compared as one cluster
         // (VRIDs, priorities, peers, authentication, transports, route tables), pure.
         .target(name: "ClusterCheck", dependencies: ["NetworkTypes", "Config"]),
-        // Swift Concurrency's global executor on libdispatch's overcommit queue (the hooks
-        // are C: they use the Swift calling convention), and a sleep that stays there.
-        .target(name: "COvercommitExecutor", linkerSettings: [.linkedLibrary("dispatch"), .linkedLibrary("swift_Concurrency")]),
-        .target(name: "OvercommitExecutor", dependencies: ["COvercommitExecutor"]),
+        // Swift Concurrency's default executor on a serial dispatch queue (libdispatch's
+        // overcommit pool, off its 1 Hz monitor), through the runtime's executor factory.
+        .target(name: "OvercommitExecutor"),
 
         // Starting, watching and stopping child processes (scripts, test-bed programs).
         .target(name: "ChildProcesses"),

@@ -9,15 +9,15 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 
-# What the daemon links must not sleep or yield through Swift's default executor: in
-# Swift 6.3 those bypass the runtime's hooks, start a worker of libdispatch's monitored
-# pool, and with it a 1 Hz timer for the life of the process (see OvercommitExecutor;
-# IdleDaemonTests catches it at run time, this names the line).
+# What the daemon links must not put work on a global or concurrent dispatch queue: those
+# drain on libdispatch's monitored pool, whose first worker starts a 1 Hz timer for the
+# life of the process (tasks, sleeps and yields run on a serial queue, see
+# OvercommitExecutor; IdleDaemonTests catches it at run time, this names the line).
 daemon_sources="Sources/OvercastDaemon Sources/overcast Sources/Transports Sources/HealthChecks Sources/EC2
   Sources/HTTPClient Sources/LinuxNet Sources/IPVS Sources/Overlay Sources/Config Sources/VRRP Sources/VRRPAuthentication Sources/PacketCapture
-  Sources/ChildProcesses Sources/NetworkTypes Sources/InstanceConfiguration"
-if grep -rnE 'Task\.(sleep|yield)|[Cc]lock(\(\))?\.sleep\(' $daemon_sources; then
-  echo "the daemon's code must sleep with OvercommitExecutor.sleep and not yield (lines above)" >&2
+  Sources/ChildProcesses Sources/OvercommitExecutor Sources/NetworkTypes Sources/InstanceConfiguration"
+if grep -rnE 'DispatchQueue\.global|\.concurrent\b|concurrentPerform' $daemon_sources; then
+  echo "the daemon's code must not use global or concurrent dispatch queues (lines above)" >&2
   exit 1
 fi
 

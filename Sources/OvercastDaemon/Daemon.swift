@@ -3,7 +3,6 @@ import Foundation
 import LinuxNet
 import Overlay
 import Logging
-import OvercommitExecutor
 import ServiceLifecycle
 import Transports
 import VRRP
@@ -241,7 +240,7 @@ struct StartupPagesService: Service {
     func run() async throws {
         // Long enough for every instance to open its sockets and send or hear a first
         // advertisement; what runs later is mapped back as it runs.
-        guard (try? await cancelWhenGracefulShutdown({ try await OvercommitExecutor.sleep(for: .seconds(2)) })) != nil else { return }
+        guard (try? await cancelWhenGracefulShutdown({ try await Task.sleep(for: .seconds(2)) })) != nil else { return }
         Self.release(logger: logger)
     }
 

@@ -1,50 +1,70 @@
-import COvercommitExecutor
-import Synchronization
+@_spi(ExperimentalCustomExecutors) import _Concurrency
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Swift Concurrency's global executor moved onto libdispatch's overcommit queue, and a
-/// sleep that stays off the default executor.
+/// Swift Concurrency's default executor moved off libdispatch's monitored pool, through
+/// the runtime's executor factory (`ExecutorFactory`, Swift 6.2+).
 ///
 /// Why: libdispatch on Linux arms a 1 Hz monitor timer, forever, when the first worker of
 /// a non-overcommit global queue starts (the queue Swift's default executor uses). In an
-/// idle daemon that timer cost more CPU than keepalived's whole BACKUP process. With every
-/// job on the overcommit queue (whose workers are not monitored) the timer never starts.
-/// Jobs are short in this daemon (blocking work has threads of its own), so overcommit's
-/// lack of a width limit costs nothing here.
+/// idle daemon that timer cost more CPU than keepalived's whole BACKUP process. Tasks here
+/// run on a serial queue (`SerialQueueExecutor`), which libdispatch drains on its
+/// overcommit pool, whose workers are not monitored. `Task.sleep` and `Task.yield` go
+/// through the same executor, so plain Swift code stays off the monitored pool.
 ///
-/// Two paths of the Swift 6.2+ standard library bypass the runtime's hooks and go to the
-/// default executor directly: `Task.sleep` and `Task.yield`. Daemon code sleeps through
-/// `sleep(for:)` below and does not yield.
+/// Why the factory and not the runtime's global-executor hooks it replaced
+/// (`swift_task_enqueueGlobal_hook` and its delay and deadline forms): Swift 6.3's
+/// `Task.sleep` and `Task.yield` already went past those hooks, so the daemon needed a
+/// sleep of its own and could not yield, and the hooks needed C for the Swift calling
+/// convention and libdispatch's private overcommit flag. The idle figures are the same
+/// (BENCHMARKS.md, idle).
+///
+/// The factory is experimental in Swift 6.3 (`@_spi(ExperimentalCustomExecutors)`, not
+/// yet through Swift Evolution): a change there breaks the build, or `overcast libraries`
+/// and its test (IntegrationTests/CLITests), instead of waking the idle daemon unnoticed.
+/// The compiler's own hook for it (a `DefaultExecutorFactory` typealias in the main
+/// module, which replaced the `-executor-factory` flag) is ignored on Linux by Swift 6.3.1
+/// unless availability checking is turned off for the whole module, so `install()` calls
+/// the runtime entry point the compiler would call (`swift_createExecutors`).
 public enum OvercommitExecutor {
-    /// Installs the hooks; false (and Swift's default executor stays) when libdispatch has
-    /// no overcommit queue. Call before the first task is created.
-    @discardableResult
-    public static func install() -> Bool { overcast_overcommit_executor_install() }
+    /// Makes the serial queue Swift's default executor. Call first in an async `main`,
+    /// before the first `await`: the first hop off the main actor already uses the
+    /// default executor.
+    public static func install() {
+        if #available(macOS 26.4, *) { _createExecutors(factory: OvercastExecutorFactory.self) }
+    }
 
-    /// Whether the runtime's global-executor hook is ours.
-    public static var isInstalled: Bool { overcast_overcommit_executor_installed() }
+    /// Whether Swift's default executor is the serial queue.
+    public static var isInstalled: Bool {
+        if #available(macOS 26.4, *) { return Task.defaultExecutor is SerialQueueExecutor }
+        return false
+    }
 
-    /// The dispatch queue the caller runs on, by its label: what a task is really running
-    /// on (`overcast libraries` prints it).
-    public static var currentQueueLabel: String { String(cString: overcast_current_queue_label()) }
+    /// The queue the caller runs on when that is the serial queue ("overcast.tasks"), and
+    /// "" anywhere else.
+    public static var currentQueueLabel: String {
+        if #available(macOS 26.4, *) { return DispatchQueue.getSpecific(key: SerialQueueExecutor.labelKey) ?? "" }
+        return ""
+    }
 
-    /// Suspends for at least `duration` (negative: no wait) on a dispatch timer that fires on
-    /// the overcommit queue; counted on the clock that includes suspend, as `Task.sleep(for:)`
-    /// counts. Throws `CancellationError` at once when the task is cancelled, before or during
-    /// the wait (the timer still fires at its time, and finds nothing to resume).
-    public static func sleep(for duration: Duration) async throws {
-        let nanoseconds = Self.nanoseconds(duration)
-        let sleeper = Sleeper()
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                guard sleeper.begin(continuation) else { return }
-                overcast_overcommit_after(nanoseconds, Unmanaged.passRetained(sleeper).toOpaque()) { context in
-                    guard let context else { return }
-                    Unmanaged<Sleeper>.fromOpaque(context).takeRetainedValue().end(throwing: nil)
-                }
-            }
-        } onCancel: {
-            sleeper.end(throwing: CancellationError())
-        }
+    /// The calling thread's kernel name: libdispatch names a worker after its pool
+    /// ("-qos.overcommit" for the overcommit one, "oot.default-qos" for the monitored one;
+    /// the tail of the root queue's label, 15 bytes).
+    public static var currentThreadName: String {
+        let fd = open("/proc/thread-self/comm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = read(fd, &bytes, bytes.count)
+        return String(decoding: bytes.prefix(max(0, count)).filter { $0 != 0x0A }, as: UTF8.self)
+    }
+
+    /// Where the caller runs, as `overcast libraries` prints it: "QUEUE on THREAD".
+    public static var placement: String {
+        let queue = currentQueueLabel
+        return "\(queue.isEmpty ? "(not overcast's queue)" : queue) on \(currentThreadName)"
     }
 
     /// A duration as whole nanoseconds, clamped to 0...Int64.max (about 292 years).
@@ -55,51 +75,5 @@ public enum OvercommitExecutor {
         let (seconds, attoseconds) = duration.components
         guard seconds < Int64.max / 1_000_000_000 else { return UInt64(Int64.max) }
         return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-    }
-}
-
-/// One sleep's continuation, resumed exactly once: by the timer or by cancellation,
-/// whichever comes first (cancellation can also come before the continuation exists).
-final class Sleeper: Sendable {
-    private enum State {
-        case created
-        case waiting(CheckedContinuation<Void, any Error>)
-        case cancelledEarly
-        case ended
-    }
-
-    private let state = Mutex(State.created)
-
-    /// Hands the continuation over; false when the task was cancelled already (the
-    /// continuation has then been resumed with `CancellationError`).
-    func begin(_ continuation: CheckedContinuation<Void, any Error>) -> Bool {
-        let cancelled = state.withLock { state -> Bool in
-            guard case .cancelledEarly = state else {
-                state = .waiting(continuation)
-                return false
-            }
-            state = .ended
-            return true
-        }
-        if cancelled { continuation.resume(throwing: CancellationError()) }
-        return !cancelled
-    }
-
-    /// Resumes the continuation (with `error`, if any) unless it was resumed already.
-    func end(throwing error: (any Error)?) {
-        let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            switch state {
-            case .created:
-                if error != nil { state = .cancelledEarly }
-                return nil
-            case .waiting(let continuation):
-                state = .ended
-                return continuation
-            case .cancelledEarly, .ended:
-                return nil
-            }
-        }
-        guard let continuation else { return }
-        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
     }
 }

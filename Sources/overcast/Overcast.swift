@@ -17,10 +17,10 @@ struct Overcast: AsyncParsableCommand {
         subcommands: [Run.self, Status.self, OverlayCommand.self, Replicate.self, Genhash.self, Demo.self, CheckConfig.self, DumpConfig.self, DoctorCommand.self, Simulate.self, DecodePacket.self, LibraryVersions.self]
     )
 
-    /// ArgumentParser's entry point, after moving Swift Concurrency's global executor onto
-    /// libdispatch's overcommit queue. This must come before the first `await`: the first
-    /// hop off the main actor already starts a worker of the default executor, and that
-    /// worker arms libdispatch's 1 Hz monitor for the life of the process (see
+    /// ArgumentParser's entry point, after making a serial dispatch queue Swift
+    /// Concurrency's default executor. This must come before the first `await`: the first
+    /// hop off the main actor already uses the default executor, and Swift's own starts a
+    /// worker that arms libdispatch's 1 Hz monitor for the life of the process (see
     /// `OvercommitExecutor`).
     static func main() async {
         OvercommitExecutor.install()

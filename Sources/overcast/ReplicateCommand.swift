@@ -1,6 +1,5 @@
 import ArgumentParser
 import NetworkTypes
-import OvercommitExecutor
 import Foundation
 import Transports
 import UnixSignals
@@ -68,7 +67,7 @@ struct Replicate: AsyncParsableCommand {
         FileHandle.standardError.write(Data("overcast replicate: copying VRRP on \(interface) to \(peers.joined(separator: ", ")) (\(mode))\n".utf8))
         let report = Task {
             while reportInterval > 0 && !Task.isCancelled {
-                try await OvercommitExecutor.sleep(for: .seconds(reportInterval))
+                try await Task.sleep(for: .seconds(reportInterval))
                 Self.printCounters(replicator, restorer)
             }
         }

@@ -24,7 +24,7 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "overcast")
-        if !OvercommitExecutor.isInstalled { logger.notice("libdispatch has no overcommit queue; tasks run on Swift's default executor") }
+        if !OvercommitExecutor.isInstalled { logger.notice("tasks run on Swift's default executor: libdispatch's 1 Hz workqueue monitor will wake this idle daemon") }
         let daemon = Daemon(configPath: options.file, configID: options.configID, version: overcastVersion, logger: logger)
         do {
             try await daemon.run()

@@ -20,13 +20,17 @@ import Lab
         }
     }
 
-    /// The binary's tasks run on libdispatch's overcommit queue (the hooks are installed
-    /// before the first await): without them this line names Swift's own global queue.
-    @Test func librariesAndTheQueueTasksRunOn() throws {
+    /// The binary's tasks run on its serial queue, on libdispatch's overcommit pool, also
+    /// after a yield and a sleep (`OvercommitExecutor.install()` before the first await).
+    /// If a Swift runtime stops honouring the executor factory, these lines name no queue
+    /// and the monitored pool's thread ("oot.default-qos"), and this fails.
+    @Test func librariesAndWhereTasksRun() throws {
         let result = try overcast(["libraries"])
         #expect(result.status == 0)
         #expect(result.output.contains("libcurl/"), "\(result.output)")
-        #expect(result.output.contains("tasks: com.apple.root.default-qos.overcommit\n"), "\(result.output)")
+        for line in ["tasks", "after yield", "after sleep"] {
+            #expect(result.output.contains("\(line): overcast.tasks on -qos.overcommit\n"), "\(result.output)")
+        }
     }
 
     @Test func checkConfigExitsZeroForEveryExample() throws {

@@ -46,7 +46,9 @@ import Lab
     /// Idle MASTER and BACKUP at advert_int 1, after start-up and after a reload: only the
     /// VRRP threads wake. This fails while anything runs on libdispatch's monitored pool:
     /// its workqueue monitor then wakes a thread every second for the life of the process
-    /// (the reason the daemon's tasks run on the overcommit queue, `OvercommitExecutor`).
+    /// (the reason the daemon's tasks run on a serial queue, `OvercommitExecutor`). The
+    /// start-up page release sleeps (`Task.sleep`) and the reload runs as a task before the
+    /// window, so a runtime that sent either to its own executor fails here too.
     @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "idle daemon")))
     func onlyTheVRRPThreadsWakeInAnIdleDaemon() throws {
         let lab = try VPCLab.network()

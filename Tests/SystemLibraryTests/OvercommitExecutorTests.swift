@@ -3,10 +3,12 @@ import Testing
 import LinuxNet
 @testable import OvercommitExecutor
 
-/// The daemon's sleep (a dispatch timer on the overcommit queue, off Swift's default
-/// executor): it waits at least as asked, is resumed exactly once, and a cancelled task
-/// stops waiting at once. The hooks themselves are checked on the daemon
-/// (IntegrationTests/IdleDaemonTests): installed here they would move the whole test run.
+/// The serial-queue executor `overcast` makes Swift's default (`OvercommitExecutor`): its
+/// jobs, yields and sleeps run on its queue, on libdispatch's overcommit pool (never on
+/// the monitored one, whose first worker arms a 1 Hz timer for the life of the process).
+/// Tasks here prefer the executor; installing it as the default would move the whole test
+/// run. The binary's own installation is checked by IntegrationTests (`overcast
+/// libraries`, and the idle daemon's wake-ups).
 @Suite struct OvercommitExecutorTests {
     @Test func durationsBecomeClampedNanoseconds() {
         #expect(OvercommitExecutor.nanoseconds(.milliseconds(1500)) == 1_500_000_000)
@@ -18,78 +20,70 @@ import LinuxNet
         #expect(OvercommitExecutor.nanoseconds(Duration(secondsComponent: 2, attosecondsComponent: 1_500_000_000)) == 2_000_000_001)
     }
 
-    @Test func aSleepLastsAtLeastItsDuration() async throws {
-        let clock = ContinuousClock()
-        let started = clock.now
-        try await OvercommitExecutor.sleep(for: .milliseconds(60))
-        #expect(clock.now - started >= .milliseconds(60))
-        // Zero and negative durations do not wait for a timer, and still resume.
-        try await OvercommitExecutor.sleep(for: .zero)
-        try await OvercommitExecutor.sleep(for: .seconds(-1))
+    /// Where a job runs: the executor's queue, on a worker of the overcommit pool
+    /// ("-qos.overcommit"; the monitored pool's are "oot.default-qos"). A runtime that
+    /// sent sleeps or yields elsewhere, or a libdispatch that put serial queues on the
+    /// monitored pool, fails here.
+    @Test(.timeLimit(.minutes(1)))
+    func jobsYieldsAndSleepsRunOnTheQueueOnTheOvercommitPool() async throws {
+        let expected = "overcast.tasks on -qos.overcommit"
+        let timedBefore = SerialQueueExecutor.shared.timedJobCount
+        let placements = try await Task(executorPreference: SerialQueueExecutor.shared) {
+            var seen = [OvercommitExecutor.placement]
+            await Task.yield()
+            seen.append(OvercommitExecutor.placement)
+            try await Task.sleep(for: .milliseconds(5))
+            seen.append(OvercommitExecutor.placement)
+            try await Task.sleep(until: .now + .milliseconds(5), clock: .suspending)
+            seen.append(OvercommitExecutor.placement)
+            return seen
+        }.value
+        #expect(placements == Array(repeating: expected, count: 4))
+        // Both sleeps' timers were this executor's (a wake-up elsewhere would still
+        // resume the task here, on its preferred executor).
+        #expect(SerialQueueExecutor.shared.timedJobCount - timedBefore >= 2)
+        // Off the executor: no label, whatever the thread.
+        #expect(OvercommitExecutor.currentQueueLabel == "")
     }
 
-    @Test func concurrentSleepsEachResumeOnce() async throws {
-        let finished = try await withThrowingTaskGroup(of: Int.self) { group in
-            for i in 0..<200 {
-                group.addTask {
-                    try await OvercommitExecutor.sleep(for: .milliseconds(i % 20))
-                    return i
+    @Test(.timeLimit(.minutes(1)))
+    func aSleepLastsAtLeastItsDuration() async throws {
+        try await Task(executorPreference: SerialQueueExecutor.shared) {
+            let clock = ContinuousClock()
+            let started = clock.now
+            try await Task.sleep(for: .milliseconds(60))
+            #expect(clock.now - started >= .milliseconds(60))
+            // Zero and negative durations do not wait for a timer, and still resume.
+            try await Task.sleep(for: .zero)
+            try await Task.sleep(for: .seconds(-1))
+        }.value
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func concurrentSleepsEachResumeOnce() async throws {
+        let finished = try await withTaskExecutorPreference(SerialQueueExecutor.shared) {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(i % 20))
+                        return i
+                    }
                 }
+                return try await group.reduce(into: Set<Int>()) { $0.insert($1) }
             }
-            return try await group.reduce(into: Set<Int>()) { $0.insert($1) }
         }
         #expect(finished == Set(0..<200))
     }
 
     @Test(.timeLimit(.minutes(1)))
     func cancellationEndsALongSleepAtOnce() async throws {
-        let sleeper = Task { try await OvercommitExecutor.sleep(for: .seconds(3600)) }
+        let sleeper = Task(executorPreference: SerialQueueExecutor.shared) { try await Task.sleep(for: .seconds(3600)) }
         let clock = ContinuousClock()
         let cancelled = clock.now
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
         // "At once" against an hour: seconds would mean the cancellation went unheard.
         #expect(clock.now - cancelled < .seconds(10))
-    }
-
-    /// The resume-once rule without timers: cancellation while waiting wins over the timer
-    /// that fires after it, and cancellation before the continuation exists resumes it as
-    /// soon as it is handed over (a second resume would trap).
-    @Test(.timeLimit(.minutes(1)))
-    func aSleeperResumesOnceWhicheverEndComesFirst() async {
-        let waiting = Sleeper()
-        await #expect(throws: CancellationError.self) {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                #expect(waiting.begin(continuation))
-                waiting.end(throwing: CancellationError())
-                waiting.end(throwing: nil)
-            }
-        }
-        let early = Sleeper()
-        early.end(throwing: CancellationError())
-        await #expect(throws: CancellationError.self) {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                #expect(!early.begin(continuation))
-                early.end(throwing: nil)
-            }
-        }
-        let fired = Sleeper()
-        await #expect(throws: Never.self) {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                #expect(fired.begin(continuation))
-                fired.end(throwing: nil)
-                fired.end(throwing: CancellationError())
-            }
-        }
-    }
-
-    @Test(.timeLimit(.minutes(1)))
-    func aTaskCancelledBeforeSleepingDoesNotWait() async throws {
-        let sleeper = Task {
-            withUnsafeCurrentTask { $0?.cancel() }
-            try await OvercommitExecutor.sleep(for: .seconds(3600))
-        }
-        await #expect(throws: CancellationError.self) { try await sleeper.value }
     }
 
     /// Threads name themselves in the kernel, cut to 15 bytes at a character boundary.
