@@ -1,3 +1,7 @@
+// Re-exported: `InstanceStatus` embeds the route worker's status, so whoever reads the
+// daemon's status reads CloudRoutes' type, and the daemon's own files see its worker
+// and settings without each importing it.
+@_exported import CloudRoutes
 import VRRP
 
 /// What `overcast status` shows for one instance: a copy taken by the instance's own

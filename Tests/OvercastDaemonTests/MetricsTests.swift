@@ -1,3 +1,4 @@
+import CloudRoutes
 import EC2
 import Foundation
 import Testing
