@@ -46,9 +46,10 @@ let package = Package(
         .target(name: "Overlay", dependencies: ["NetworkTypes", "Config", "LinuxNet", "VRRP"]),
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
-        // Health checks of real servers: checker policy (pure), HTTP/TCP checks on libcurl multi.
+        // Health checks of real servers: the configuration's checks as a plan, the checkers'
+        // policy and state (pure), HTTP/TCP checks on the engine's sockets and libcurl multi.
         .target(name: "HealthChecks", dependencies: [
-            "CCurl", "HTTPClient", "LinuxNet", .product(name: "Crypto", package: "swift-crypto"),
+            "CCurl", "Config", "HTTPClient", "LinuxNet", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
@@ -117,9 +118,9 @@ let package = Package(
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
-            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", .product(name: "Logging", package: "swift-log"),
+            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "CloudRoutesTests", dependencies: ["CloudRoutes", "Config", "NetworkTypes"]),
         .testTarget(name: "LabTests", dependencies: ["NetworkTypes", "Lab", "EC2", "VRRP"]),
