@@ -46,14 +46,15 @@ let package = Package(
         .target(name: "Overlay", dependencies: ["NetworkTypes", "Config", "LinuxNet", "VRRP"]),
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
         .target(name: "IPVS", dependencies: ["Config", "LinuxNet"]),
-        // Health checks of real servers: checker policy (pure), HTTP/TCP checks on libcurl multi.
+        // Health checks of real servers: the configuration's checks as a plan, the checkers'
+        // policy and state (pure), HTTP/TCP checks on the engine's sockets and libcurl multi.
         .target(name: "HealthChecks", dependencies: [
-            "CCurl", "HTTPClient", "LinuxNet", .product(name: "Crypto", package: "swift-crypto"),
+            "CCurl", "Config", "HTTPClient", "LinuxNet", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "NetworkTypes", "VRRP", "VRRPAuthentication", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses",
-            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "OvercommitExecutor",
+            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "CloudRoutes", "OvercommitExecutor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -63,6 +64,11 @@ let package = Package(
         // EC2 route-table failover: the Query API over libcurl SigV4, XML answers, IMDSv2,
         // the credential chain, retries, and making a VIP's /32 route point at this node.
         .target(name: "EC2", dependencies: ["HTTPClient"]),
+        // The route worker beside the EC2 client: an instance's `ec2_route_failover` as
+        // settings, and the thread that keeps the VIP routes pointing here while MASTER.
+        .target(name: "CloudRoutes", dependencies: [
+            "Config", "EC2", "LinuxNet", "NetworkTypes", .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
         // `overcast doctor`: checks a real account for what failover needs (pure checks on
         // value facts; a gatherer over EC2Client/IMDS and /proc, /sys; text and JSON).
@@ -85,7 +91,7 @@ let package = Package(
 
         .executableTarget(name: "overcast", dependencies: [
             "VRRP", "VRRPSimulation", "Config", "OvercastDaemon", "Overlay", "Transports", "LinuxNet", "HTTPClient", "PacketCapture",
-            "HealthChecks", "OvercommitExecutor", "Doctor", "InstanceConfiguration", "ClusterCheck", "NetworkTypes",
+            "HealthChecks", "CloudRoutes", "OvercommitExecutor", "Doctor", "InstanceConfiguration", "ClusterCheck", "NetworkTypes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -111,10 +117,11 @@ let package = Package(
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
-            "OvercastDaemon", "VRRP", "EC2", .product(name: "Logging", package: "swift-log"),
+            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"]),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
+        .testTarget(name: "CloudRoutesTests", dependencies: ["CloudRoutes", "Config", "NetworkTypes"]),
         .testTarget(name: "LabTests", dependencies: ["NetworkTypes", "Lab", "EC2", "VRRP"]),
         .testTarget(name: "TransportsTests", dependencies: ["NetworkTypes", "Transports", "VRRP"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),

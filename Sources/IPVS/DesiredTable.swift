@@ -8,19 +8,6 @@ import Config
 ///   `sorry_server` joins the pool (weight 1);
 /// - a `virtual_server group` expands to one service per member (address ranges too).
 public enum DesiredTable {
-    /// A real server of a virtual server, as health checks know it.
-    public struct RealServerID: Hashable, Sendable, CustomStringConvertible {
-        public var virtualServer: Int
-        public var address: String
-        public var port: UInt16
-        public init(virtualServer: Int, address: String, port: UInt16) {
-            self.virtualServer = virtualServer
-            self.address = address
-            self.port = port
-        }
-        public var description: String { "vs\(virtualServer) \(address):\(port)" }
-    }
-
     /// The table, and each virtual server's quorum state to carry to the next call.
     /// `weight` overrides a live server's configured weight (MISC_CHECK's misc_dynamic).
     public static func build(_ config: OvercastConfiguration, alive: (RealServerID) -> Bool,

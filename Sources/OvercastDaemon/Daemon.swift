@@ -218,10 +218,7 @@ public final class Daemon: @unchecked Sendable {
         return DaemonStatus(version: version, pid: getpid(), configFile: configPath,
                                   uptimeSeconds: Date().timeIntervalSince(started), reloads: reloadCount,
                                   instances: list.sorted { $0.name < $1.name },
-                                  realServers: health.states.map {
-                                      RealServerStatus(virtualServer: $0.virtualServer, address: $0.address, port: $0.port,
-                                                       up: $0.up, lastFailure: $0.lastFailure)
-                                  },
+                                  realServers: health.states,
                                   healthChecker: health.checkerStatus, ipvs: loadBalancer.status, metrics: metricsState)
     }
 

@@ -1,4 +1,6 @@
+import CloudRoutes
 import EC2
+import HealthChecks
 import Prometheus
 
 /// The Prometheus view of the daemon (`metrics_listen`). Everything except the EC2 call

@@ -1,3 +1,4 @@
+import CloudRoutes
 import LinuxNet
 import Logging
 import NetworkTypes

@@ -1,3 +1,4 @@
+import CloudRoutes
 import CLinux
 import Config
 import EC2

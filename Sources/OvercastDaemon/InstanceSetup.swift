@@ -1,3 +1,4 @@
+import CloudRoutes
 import Config
 import InstanceConfiguration
 import LinuxNet
@@ -100,13 +101,7 @@ struct InstanceSetup: Sendable, Equatable {
             core: core, interfaceName: interfaceName, interfaceIndex: link.index,
             hardwareAddress: link.hardwareAddress, vipInterfaceHardwareAddresses: vipMACs, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
             virtualAddresses: addresses,
-            routeFailover: instance.ec2RouteFailover.map { ec2 in
-                RouteFailoverSettings(
-                    tables: ec2.routeTables, destinations: router.virtualAddresses.map { "\($0)/32" }, target: ec2.target,
-                    instanceID: ec2.instanceID, region: ec2.region, endpoint: ec2.endpoint,
-                    imdsEndpoint: ec2.imdsEndpoint ?? "http://169.254.169.254", refresh: ec2.refresh, apiTimeout: ec2.apiTimeout,
-                    mac: link.hardwareAddress.map { hexEncode([$0]) }.joined(separator: ":"))
-            },
+            routeFailover: instance.ec2RouteFailover.map { RouteFailoverSettings($0, virtualAddresses: router.virtualAddresses, interfaceMAC: link.hardwareAddress) },
             authenticator: authenticator)
     }
 }

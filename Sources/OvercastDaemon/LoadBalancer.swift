@@ -15,8 +15,8 @@ final class LoadBalancer: @unchecked Sendable {
     private var quorum: [Int: Bool] = [:]
     private var config: OvercastConfiguration?
     // Under `inputs`.
-    private var alive: @Sendable (DesiredTable.RealServerID) -> Bool = { _ in true }
-    private var weight: @Sendable (DesiredTable.RealServerID) -> Int? = { _ in nil }
+    private var alive: @Sendable (RealServerID) -> Bool = { _ in true }
+    private var weight: @Sendable (RealServerID) -> Int? = { _ in nil }
     private let scripts: ScriptRunner
     private var changesApplied = 0
     private var lastError: String?
@@ -56,8 +56,8 @@ final class LoadBalancer: @unchecked Sendable {
     /// thread, once per change, made an overloaded checker slower still: in the emulated
     /// VM, 1,000 servers changing state cost a full reconciliation each and the checks
     /// fell seconds behind.)
-    func update(alive: @escaping @Sendable (DesiredTable.RealServerID) -> Bool,
-                weight: @escaping @Sendable (DesiredTable.RealServerID) -> Int?) {
+    func update(alive: @escaping @Sendable (RealServerID) -> Bool,
+                weight: @escaping @Sendable (RealServerID) -> Int?) {
         let startWorker = inputs.withLock { () -> Bool in
             self.alive = alive
             self.weight = weight

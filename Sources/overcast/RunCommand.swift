@@ -1,4 +1,5 @@
 import ArgumentParser
+import CloudRoutes
 import Foundation
 import Logging
 import OvercastDaemon

@@ -34,17 +34,3 @@ import Testing
         #expect(open.securityProblem(script) == nil)
     }
 }
-
-@Suite struct CheckScheduleTests {
-    /// Quick checks keep the delay_loop cadence from when they were due; a check that
-    /// took more than half the delay rests a whole delay after it finished (backpressure
-    /// when the checker or the network is overloaded); retries count from now.
-    @Test func quickChecksKeepTheCadenceAndSlowOnesBackOff() {
-        let due = 100.0
-        #expect(HealthMonitor.nextRun(due: due, now: 100.4, after: 1, anchor: .previousRun) == 101)
-        #expect(HealthMonitor.nextRun(due: due, now: 100.5, after: 1, anchor: .previousRun) == 101)
-        #expect(HealthMonitor.nextRun(due: due, now: 100.8, after: 1, anchor: .previousRun) == 101.8)
-        #expect(HealthMonitor.nextRun(due: due, now: 103, after: 1, anchor: .previousRun) == 104)
-        #expect(HealthMonitor.nextRun(due: due, now: 100.4, after: 1, anchor: .now) == 101.4)
-    }
-}

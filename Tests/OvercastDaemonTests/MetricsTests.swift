@@ -1,5 +1,7 @@
+import CloudRoutes
 import EC2
 import Foundation
+import HealthChecks
 import Testing
 import VRRP
 @testable import OvercastDaemon

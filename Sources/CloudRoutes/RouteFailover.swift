@@ -1,24 +1,7 @@
-import Config
 import EC2
 import Foundation
 import LinuxNet
 import Logging
-
-/// What an instance's `ec2_route_failover` resolves to on this host.
-struct RouteFailoverSettings: Sendable, Equatable {
-    var tables: [String]
-    /// The VIPs as /32 destinations.
-    var destinations: [String]
-    var target: EC2RouteFailover.Target
-    var instanceID: String?
-    var region: String?
-    var endpoint: String?
-    var imdsEndpoint: String
-    var refresh: Double
-    var apiTimeout: Double
-    /// The VRRP interface's MAC, for finding its ENI through IMDS.
-    var mac: String
-}
 
 /// Keeps an instance's VIP routes pointing at this node while it is MASTER, on a thread
 /// of its own: an EC2 call that is slow, throttled or hanging never delays VRRP.
@@ -30,8 +13,8 @@ struct RouteFailoverSettings: Sendable, Equatable {
 /// moved. A BACKUP never writes, and a write in progress stops retrying the moment the
 /// node stops being MASTER. Failures are counted, logged with AWS's own error code, and
 /// retried with backoff.
-final class RouteFailover: @unchecked Sendable {
-    let settings: RouteFailoverSettings
+public final class RouteFailover: @unchecked Sendable {
+    public let settings: RouteFailoverSettings
     private let logger: Logger
     private let environment: [String: String]
 
@@ -51,8 +34,15 @@ final class RouteFailover: @unchecked Sendable {
     /// Each API call as it finishes (the metrics endpoint's latency histogram).
     private let onCall: @Sendable (EC2Client.Call) -> Void
 
-    init(settings: RouteFailoverSettings, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
-         onCall: @escaping @Sendable (EC2Client.Call) -> Void = { _ in }) {
+    /// `onCall` hears each API call as it finishes (on the worker thread); the credential
+    /// chain and region read the process's environment.
+    public convenience init(settings: RouteFailoverSettings, logger: Logger,
+                            onCall: @escaping @Sendable (EC2Client.Call) -> Void = { _ in }) {
+        self.init(settings: settings, logger: logger, environment: ProcessInfo.processInfo.environment, onCall: onCall)
+    }
+
+    init(settings: RouteFailoverSettings, logger: Logger, environment: [String: String],
+         onCall: @escaping @Sendable (EC2Client.Call) -> Void) {
         self.settings = settings
         self.onCall = onCall
         var logger = logger
@@ -62,14 +52,14 @@ final class RouteFailover: @unchecked Sendable {
         published = RouteFailoverStatus(routeTables: settings.tables, destinations: settings.destinations, refresh: settings.refresh)
     }
 
-    func start() {
+    public func start() {
         let thread = Thread.named("ec2-routes") { [self] in run() }
         thread.stackSize = 1 << 20
         thread.start()
     }
 
     /// Called by the VRRP loop on every transition; never blocks on the network.
-    func setMaster(_ isMaster: Bool) {
+    public func setMaster(_ isMaster: Bool) {
         condition.withLock {
             guard isMaster != master else { return }
             master = isMaster
@@ -79,11 +69,11 @@ final class RouteFailover: @unchecked Sendable {
         }
     }
 
-    func stop() {
+    public func stop() {
         condition.withLock { stopping = true; condition.signal() }
     }
 
-    var status: RouteFailoverStatus { condition.withLock { published } }
+    public var status: RouteFailoverStatus { condition.withLock { published } }
 
     private func update(_ change: (inout RouteFailoverStatus) -> Void) { condition.withLock { change(&published) } }
 
@@ -164,11 +154,16 @@ final class RouteFailover: @unchecked Sendable {
         }
     }
 
-    /// The pause before trying again after consecutive failures: 0.5 s doubling to
-    /// `refresh` (at most 30 s), so a returning API is noticed soon without hammering it.
+    /// Counts a failure and says how long to pause before trying again.
     private func backoff() -> Double {
         failures += 1
-        return min(max(settings.refresh, 1), 30, 0.5 * Double(1 << min(failures - 1, 10)))
+        return Self.backoff(failures: failures, refresh: settings.refresh)
+    }
+
+    /// The pause after `failures` consecutive failures: 0.5 s doubling to `refresh` (at
+    /// least 1 s, at most 30 s), so a returning API is noticed soon without hammering it.
+    static func backoff(failures: Int, refresh: Double) -> Double {
+        min(max(refresh, 1), 30, 0.5 * Double(1 << min(max(failures, 1) - 1, 10)))
     }
 
     private func fail(_ error: Error, doing what: String) {
