@@ -218,19 +218,21 @@ final class InstanceRuntime: @unchecked Sendable {
     private var publishedMaster: (address: IPv4Address?, text: String?) = (nil, nil)
 
     private func publish() {
-        let core = interpreter.core
         // Called after every wake-up: the master's text is rebuilt only when it changes,
         // and the counters are a copy-on-write value (no per-field copy).
-        let masterAddress = core.state == .master ? transport.sourceAddress : core.router.lastHeardFrom
+        let state = interpreter.core.state
+        let masterAddress = state == .master ? transport.sourceAddress : interpreter.core.router.lastHeardFrom
         if masterAddress != publishedMaster.address { publishedMaster = (masterAddress, masterAddress?.description) }
         let master = publishedMaster.text
         lock.withLock {
-            published.state = core.state.rawValue
-            published.effectivePriority = Int(core.priority)
+            published.state = state.rawValue
+            published.effectivePriority = Int(interpreter.core.priority)
             published.masterAddress = master
-            published.counters = core.counters
+            published.counters = interpreter.core.counters
             published.sendErrors = interpreter.sendErrors
-            published.faults = core.faults.sorted()
+            if published.faults.count != interpreter.core.faults.count || Set(published.faults) != interpreter.core.faults {
+                published.faults = interpreter.core.faults.sorted()
+            }
             stateSinceShared = interpreter.stateSince
         }
     }
