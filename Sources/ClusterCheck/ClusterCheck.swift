@@ -105,7 +105,7 @@ struct RouterEntry {
         node.locations.instance(instance.name, "version") ?? node.locations.globalDefs("vrrp_version") ?? instance.location
     }
 
-    var transport: TransportKind { instance.transport ?? (instance.unicastPeers.isEmpty ? .multicast : .unicast) }
+    var transport: TransportKind { instance.effectiveTransport }
 
     /// What chose the transport: `transport`, else the `unicast_peer` block that makes
     /// it unicast, the overlay `interface` that makes it gre, or the block (multicast).

@@ -150,6 +150,13 @@ public struct EC2RouteFailover: Codable, Hashable, Sendable {
     public var location: SourceLocation
 }
 
+extension VRRPInstance {
+    /// The transport the instance runs on: the one it names, else unicast when it lists
+    /// peers (keepalived's rule), else multicast. (The reader fills in `gre` for an
+    /// instance on an overlay.)
+    public var effectiveTransport: TransportKind { transport ?? (unicastPeers.isEmpty ? .multicast : .unicast) }
+}
+
 public struct VRRPInstance: Codable, Hashable, Sendable {
     public enum InitialState: String, Codable, Hashable, Sendable { case master = "MASTER", backup = "BACKUP" }
     public var name: String

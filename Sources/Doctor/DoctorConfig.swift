@@ -57,7 +57,7 @@ public struct DoctorConfig: Sendable, Hashable {
             Instance(name: i.name, interface: i.interface, vips: i.virtualIPAddresses.map(\.address.description),
                      vipInterfaces: i.virtualIPAddresses.compactMap { $0.device ?? i.interface },
                      sourceIP: i.unicastSrcIP?.description, peers: i.unicastPeers.map(\.description),
-                     transport: i.transport ?? (i.unicastPeers.isEmpty ? .multicast : .unicast), routeFailover: i.ec2RouteFailover,
+                     transport: i.effectiveTransport, routeFailover: i.ec2RouteFailover,
                      replicateMode: i.replicateMode)
         }
         overlays = configuration.overlays.map { Overlay(name: $0.name, local: $0.local?.description, peers: $0.peers.map(\.description)) }

@@ -29,7 +29,7 @@ extension InstanceCore.Configuration {
             preemptDelay: Self.duration(seconds: instance.preemptDelay))
         let peers = instance.unicastPeers
         let vips = instance.virtualIPAddresses.map(\.address)
-        let transport = Self.transport(of: instance)
+        let transport = instance.effectiveTransport
         let usesPassword = version == .v2 && instance.authType == .password
         let router = VirtualRouter.Configuration(
             virtualRouterID: UInt8(clamping: vrid), stateMachine: machine, virtualAddresses: vips,
@@ -38,11 +38,6 @@ extension InstanceCore.Configuration {
         self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
                   garp: Self.garpSchedule(instance, config.globalDefs), notify: Self.notifyScripts(instance.notify),
                   tracked: Self.trackedItems(instance, interfaceName: interfaceName, scripts: config.vrrpScripts))
-    }
-
-    /// The transport the instance asks for; without one, unicast when it lists peers.
-    public static func transport(of instance: VRRPInstance) -> TransportKind {
-        instance.transport ?? (instance.unicastPeers.isEmpty ? .multicast : .unicast)
     }
 
     static func duration(seconds: Double) -> Duration {

@@ -69,7 +69,7 @@ struct InstanceSetup: Sendable, Equatable {
             }
             source = primary.address
         }
-        let transport = InstanceCore.Configuration.transport(of: instance)
+        let transport = instance.effectiveTransport
         var authenticator: HMACAuthenticator?
         if instance.authType == .hmacSHA256, let file = instance.authKeyFile {
             do {

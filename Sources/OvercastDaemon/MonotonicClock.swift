@@ -11,12 +11,6 @@ enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
-
-    static func nanoseconds(_ d: Duration) -> UInt64 {
-        let (seconds, attoseconds) = d.components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-    }
 }
 
 /// A pipe that wakes an event loop blocked in poll when another thread posts to it.

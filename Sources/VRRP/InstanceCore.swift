@@ -97,7 +97,8 @@ public struct InstanceCore: Sendable {
             return expand(router.handle(.shutdown))
         case .received(let packet, let wallClock):
             let (effects, rejection) = router.receive(packet, now: wallClock)
-            return (rejection.map { [.log(.rejected($0, from: packet.source))] } ?? []) + expand(effects)
+            if let rejection { return [.log(.rejected(rejection, from: packet.source))] + expand(effects) }
+            return expand(effects)
         case .malformed(let error):
             router.countRejection(error.reason)
             return [.log(.rejected(error, from: nil))]
@@ -164,7 +165,10 @@ public struct InstanceCore: Sendable {
     private func announce(_ rounds: Int) -> InstanceEffect { .announceVirtualAddresses(count: max(1, rounds)) }
 
     /// The protocol's effects, each transition followed by what it means on this host.
+    /// Most events (an advertisement heard, a timer) carry no transition: returned as
+    /// they are, with no new array on the advertisement path.
     private func expand(_ effects: [InstanceEffect]) -> [InstanceEffect] {
+        guard effects.contains(where: { if case .transition = $0 { true } else { false } }) else { return effects }
         var expanded: [InstanceEffect] = []
         for effect in effects {
             expanded.append(effect)

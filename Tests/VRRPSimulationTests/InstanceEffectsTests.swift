@@ -178,16 +178,6 @@ import VRRP
         #expect(c.core("lvs1").faults == ["interface eth1 down"])
     }
 
-    @Test func aMasterWhoseTrackedInterfaceFailsHandsOver() {
-        let c = SimulatedCluster.make(priorities: [200, 150])
-        c.startAll()
-        c.run(for: .seconds(5))
-        c.fault("lvs1", true)
-        #expect(c.state("lvs1") == .fault)
-        c.run(for: .seconds(5))
-        #expect(c.masters == ["lvs2"])
-    }
-
     /// A reload that changes notify scripts, the GARP schedule or tracking weights is
     /// adopted by the running instance: no transition, no priority 0, no flap; the new
     /// settings act from then on. One that changes the protocol is refused (restart).
