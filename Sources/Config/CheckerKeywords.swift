@@ -1,0 +1,61 @@
+/// The blocks inside a `real_server`: the health checkers and HTTP_GET's `url`.
+extension VirtualServerKeywords {
+    static let checkerSchema: Schema<HealthChecker> = {
+        var s = Schema<HealthChecker>("health checker")
+        s.block("url") { c, st, r in
+            var url = HTTPURL()
+            urlSchema.apply(st.block ?? [], to: &url, &r)
+            c.urls.append(url)
+        }
+        s.value("connect_ip") { c, st, r in
+            guard let token = r.arguments(st, 1...1)?[0] else { return }
+            if isAddress(token.text) { c.connectIP = token.text } else { r.error(token.location, "connect_ip: '\(token.text)' is not an address") }
+        }
+        s.value("connect_port") { c, st, r in c.connectPort = r.int(st, 1...65535) }
+        s.value("bindto") { c, st, r in
+            guard let token = r.arguments(st, 1...1)?[0] else { return }
+            if isAddress(token.text) { c.bindTo = token.text } else { r.error(token.location, "bindto: '\(token.text)' is not an address") }
+        }
+        s.value("connect_timeout") { c, st, r in c.connectTimeout = r.seconds(st, 0.001...3600) ?? c.connectTimeout }
+        s.value("retry", "nb_get_retry") { c, st, r in c.retry = r.int(st, 0...1_000_000) }
+        s.value("delay_before_retry") { c, st, r in c.delayBeforeRetry = r.seconds(st, 0...86400) }
+        s.value("delay_loop") { c, st, r in c.delayLoop = r.seconds(st, 0.001...86400) }
+        s.value("warmup") { c, st, r in c.warmup = r.seconds(st, 0...86400) }
+        s.value("virtualhost") { c, st, r in c.virtualhost = r.string(st) }
+        s.value("misc_path") { c, st, r in c.miscPath = r.command(st) }
+        s.value("misc_timeout") { c, st, r in c.miscTimeout = r.seconds(st, 0.001...86400) }
+        s.value("misc_dynamic") { c, st, r in c.miscDynamic = r.flag(st) }
+        s.value("user") { c, st, r in c.user = r.arguments(st, 1...2)?[0].text }
+        s.ignore(["bind_port", "bind_if", "fwmark", "http_protocol", "enable_sni", "tls_compliant", "alpha", "log_all_failures",
+                  "dynamic"], "a checker option with no Overcast equivalent yet")
+        return s
+    }()
+
+    static let urlSchema: Schema<HTTPURL> = {
+        var s = Schema<HTTPURL>("url")
+        s.value("path") { u, st, r in u.path = r.string(st) ?? u.path }
+        s.value("digest") { u, st, r in
+            guard let token = r.arguments(st, 1...1)?[0] else { return }
+            let hex = token.text.lowercased()
+            if hex.count == 32 && hex.allSatisfy(\.isHexDigit) { u.digest = hex } else {
+                r.error(token.location, "digest: '\(token.text)' is not an MD5 digest (32 hex digits; see overcast genhash)")
+            }
+        }
+        s.value("status_code") { u, st, r in
+            guard let args = r.arguments(st, 1...Int.max) else { return }
+            for token in args {
+                let bounds = token.text.split(separator: "-", maxSplits: 1).map(String.init)
+                if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), (100...599).contains(low),
+                   (low...599).contains(high) {
+                    u.statusCodes += Array(low...high)
+                } else if let code = r.int(token, 100...599, what: "status_code") {
+                    u.statusCodes.append(code)
+                }
+            }
+        }
+        s.value("virtualhost") { u, st, r in u.virtualhost = r.string(st) }
+        s.ignore(["regex", "regex_no_match", "regex_options", "regex_stack", "regex_min_offset", "regex_max_offset"],
+                 "body regular expressions are not implemented")
+        return s
+    }()
+}
