@@ -27,7 +27,7 @@ extension VirtualServerKeywords {
         s.value("misc_dynamic") { c, st, r in c.miscDynamic = r.flag(st) }
         s.value("user") { c, st, r in c.user = r.arguments(st, 1...2)?[0].text }
         s.ignore(["bind_port", "bind_if", "fwmark", "http_protocol", "enable_sni", "tls_compliant", "alpha", "log_all_failures",
-                  "dynamic"], "a checker option with no Overcast equivalent yet")
+                  "dynamic", "fast_recovery"], "a checker option with no Overcast equivalent yet")
         return s
     }()
 

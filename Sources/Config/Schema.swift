@@ -101,6 +101,15 @@ public struct ValueReader {
         return address
     }
 
+    /// Statements read and not acted on: `dump-config` lists them as not in effect.
+    public private(set) var ignored: [IgnoredStatement] = []
+
+    /// Warns about a statement that has no effect and records it as ignored.
+    mutating func ignore(_ statement: Statement, _ message: String, reason: String) {
+        warning(statement.location, message)
+        ignored.append(IgnoredStatement(keyword: statement.keyword.text, location: statement.location, reason: reason))
+    }
+
     mutating func error(_ at: SourceLocation, _ message: String) { diagnostics.error(at, message) }
     mutating func warning(_ at: SourceLocation, _ message: String) { diagnostics.warning(at, message) }
 }
@@ -121,9 +130,12 @@ extension Double {
     var formatted: String { self == rounded() ? String(Int(self)) : String(self) }
 }
 
-/// keepalived's `install_keyword`: for one kind of block, what each keyword does.
-/// Keywords keepalived knows but Overcast does not act on are warnings naming them;
-/// anything else is an error with a suggestion.
+/// keepalived's `install_keyword`: for one kind of block, what each keyword does. Every
+/// name here has a fate (`KeywordFate`) that `KeywordRegistry` lists: implemented
+/// (`value`, `block`), or accepted and warned (`ignore`). A name with neither is unknown:
+/// a warning with a "did you mean", as keepalived logs and goes on, so a keyword from a
+/// newer keepalived never keeps a node from starting (`check-config --strict` makes it
+/// an error).
 struct Schema<Model>: Sendable {
     enum Shape: Sendable { case value, block, valueOrBlock }
     struct Keyword: Sendable {
@@ -135,6 +147,11 @@ struct Schema<Model>: Sendable {
     var keywords: [String: Keyword] = [:]
     /// keepalived keywords ignored with a warning, with what to know about each.
     var unsupported: [String: String] = [:]
+    /// For an implemented keyword whose behaviour needs a word in the registry (for
+    /// example one that is always on in Overcast).
+    var notes: [String: String] = [:]
+    /// keepalived keywords that exist only inside an ignored block: they share its fate.
+    var nested: [String: [String]] = [:]
     /// Handles a statement no keyword matched; returns false to report it as unknown.
     var fallback: (@Sendable (inout Model, Statement, inout ValueReader) -> Bool)?
 
@@ -148,8 +165,22 @@ struct Schema<Model>: Sendable {
         for name in names { keywords[name] = Keyword(shape: .block, apply: apply) }
     }
 
-    mutating func ignore(_ names: [String], _ note: String) {
-        for name in names { unsupported[name] = note }
+    mutating func ignore(_ names: [String], _ note: String, containing inner: [String] = []) {
+        for name in names {
+            unsupported[name] = note
+            if !inner.isEmpty { nested[name] = inner }
+        }
+    }
+
+    mutating func note(_ name: String, _ text: String) { notes[name] = text }
+
+    /// The fate of every name this block knows, for the registry.
+    var entries: [KeywordEntry] {
+        keywords.keys.map { KeywordEntry(keyword: $0, block: context, fate: .implemented(notes[$0])) }
+            + unsupported.map { KeywordEntry(keyword: $0.key, block: context, fate: .ignored($0.value)) }
+            + nested.flatMap { block, inner in
+                inner.map { KeywordEntry(keyword: $0, block: "\(block) (in \(context))", fate: .ignoredWithBlock(block)) }
+            }
     }
 
     func apply(_ statements: [Statement], to model: inout Model, _ reader: inout ValueReader) {
@@ -169,11 +200,11 @@ struct Schema<Model>: Sendable {
             } else if let fallback, fallback(&model, statement, &reader) {
                 continue
             } else if let note = unsupported[name] {
-                reader.warning(statement.location, "keepalived keyword '\(name)' is not supported by Overcast; ignored (\(note))")
+                reader.ignore(statement, "keepalived keyword '\(name)' is not supported by Overcast; ignored (\(note))", reason: note)
             } else {
-                var message = "unknown keyword '\(name)' in \(context)"
+                var message = "unknown keyword '\(name)' in \(context); ignored"
                 if let suggestion = suggestion(for: name) { message += "; did you mean '\(suggestion)'?" }
-                reader.error(statement.location, message)
+                reader.ignore(statement, message, reason: "unknown keyword")
             }
         }
     }

@@ -40,9 +40,22 @@ enum TopLevelKeywords {
         s.ignore(["static_ipaddress", "static_routes", "static_rules"], "Overcast manages only the addresses of VRRP instances")
         s.ignore(["net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance"],
                  "run one Overcast per network namespace instead")
-        s.ignore(["vrrp_track_file", "track_file", "vrrp_track_process", "track_process", "track_bfd", "bfd_instance"],
-                 "only track_interface and track_script are supported")
-        s.ignore(["garp_group", "linkbeat_use_polling", "child_wait_time", "use_pid_dir"], "not needed by Overcast")
+        s.ignore(["vrrp_track_file", "track_file", "track_bfd"], "only track_interface and track_script are supported")
+        s.ignore(["vrrp_track_process", "track_process"], "process tracking: use a vrrp_script that runs pidof or systemctl is-active",
+                 containing: ["process", "param_match", "full_command", "quorum", "quorum_max", "delay", "terminate_delay",
+                              "fork_delay", "weight"])
+        s.ignore(["bfd_instance"], "Overcast has no BFD; detect a dead peer with VRRP's own timers (advert_int)",
+                 containing: ["neighbor_ip", "neighbour_ip", "source_ip", "min_rx", "min_tx", "idle_tx", "multiplier",
+                              "passive", "ttl", "hoplimit", "max_hops", "multihop", "vrrp", "checker", "weight"])
+        s.ignore(["garp_group"], "gratuitous ARPs go out on each VIP's interface, paced by vrrp_garp_interval",
+                 containing: ["garp_interval", "gna_interval", "interface", "interfaces"])
+        s.ignore(["track_group"], "track_group limits which instances an interface's failure affects; use track_interface per instance",
+                 containing: ["group"])
+        s.ignore(["linkbeat_interfaces", "linkbeat_use_polling"], "Overcast follows link state through netlink events only")
+        s.ignore(["interface_up_down_delays"], "link changes take effect at once; use a vrrp_script with rise/fall to damp them")
+        s.ignore(["SSL"], "SSL_GET connects without a client certificate and does not verify the server's, as keepalived without this block",
+                 containing: ["ca", "certificate", "key", "password"])
+        s.ignore(["child_wait_time", "use_pid_dir"], "not needed by Overcast")
         return s
     }()
 }
@@ -84,6 +97,26 @@ enum GlobalKeywords {
                  "SNMP and D-Bus: Overcast has `overcast status` and metrics")
         s.ignore(["lvs_sync_daemon", "lvs_timeouts", "lvs_flush", "lvs_flush_onstop", "lvs_id", "lvs_sync_daemon_interface"],
                  "IPVS connection sync and global IPVS settings")
+        s.ignore(["lvs_flush_on_stop", "nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark"],
+                 "IPVS: Overcast changes only the services it configures and never flushes the table")
+        s.ignore(["bfd_cpu_affinity", "bfd_no_swap", "bfd_process_name", "bfd_rlimit_rtime", "bfd_rlimit_rttime", "bfd_rt_priority",
+                  "bfd_priority"], "Overcast has no BFD process")
+        s.ignore(["checker_rlimit_rtime", "checker_rlimit_rttime", "vrrp_rlimit_rtime", "vrrp_rlimit_rttime", "lvs_process_name",
+                  "process_monitor_rcv_bufs", "process_monitor_rcv_bufs_force", "vrrp_netlink_cmd_rcv_bufs_force",
+                  "vrrp_netlink_monitor_rcv_bufs_force", "lvs_netlink_cmd_rcv_bufs_force", "lvs_netlink_monitor_rcv_bufs_force"],
+                 "keepalived's per-process tuning; Overcast is one process with its own buffer sizing")
+        s.ignore(["json_dump_file", "json_version", "state_dump_file", "stats_dump_file"],
+                 "keepalived's dump files: use `overcast status --json` and the metrics endpoint")
+        s.ignore(["config_save_dir", "iproute_etc_dir", "iproute_usr_dir", "use_symlink_paths"], "not needed by Overcast")
+        s.ignore(["vmac_prefix", "vmac_addr_prefix", "vrrp_vmac_garp_intvl"], "VMAC interfaces do not exist on cloud networks")
+        s.ignore(["dbus_no_interface_name"], "SNMP and D-Bus: Overcast has `overcast status` and metrics")
+        s.ignore(["snmp_rs_stats_update_interval", "snmp_vs_stats_update_interval"], "SNMP: Overcast has `overcast status` and metrics")
+        s.ignore(["no_checker_emails", "no_email_faults"], "e-mail alerts: use notify scripts")
+        s.ignore(["checker_log_all_failures", "log_unknown_vrids", "rs_init_notifies"],
+                 "Overcast logs each change of state, and counts advertisements for other VRIDs in status and metrics")
+        s.ignore(["disable_local_igmp"], "Overcast joins 224.0.0.18 only for the multicast transport")
+        s.ignore(["vrrp_down_timer_adverts", "vrrp_owner_ignore_adverts", "v3_checksum_as_v2", "fifo_write_vrrp_states_on_reload",
+                  "vrrp_notify_priority_changes"], "a keepalived tuning knob with no Overcast equivalent")
         s.ignore(["vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_gna_interval", "vrrp_lower_prio_no_advert",
                   "vrrp_higher_prio_send_advert", "vrrp_min_garp", "vrrp_garp_lower_prio_delay",
                   "vrrp_garp_lower_prio_repeat", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority",

@@ -74,12 +74,19 @@ enum VRRPInstanceKeywords {
             i.ec2RouteFailover = ec2
         }
         s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
-        s.ignore(["use_vmac", "vmac_xmit_base", "native_ipv6"], "VMAC interfaces do not exist on cloud networks")
+        s.ignore(["use_vmac", "vmac_xmit_base", "native_ipv6", "use_vmac_addr", "vmac_garp_intvl", "use_ipvlan"],
+                 "VMAC interfaces do not exist on cloud networks")
+        s.ignore(["vrf"], "run Overcast in the VRF's context (ip vrf exec) instead")
+        s.ignore(["mcast_dst_ip"], "the multicast transport uses 224.0.0.18 (RFC 5798); other groups are not supported")
+        s.ignore(["promote_secondaries"], "not yet supported: removing a VIP may remove secondary addresses of the same subnet")
+        s.ignore(["notify_priority_changes"], "notify scripts run on changes of state only")
+        s.ignore(["old_unicast_checksum", "v3_checksum_as_v2", "track_src_ip", "owner_ignore_adverts", "thread_timer_expired",
+                  "timer_expired_backup", "garp_extra_if"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["virtual_rules"], "policy routing rules")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")
         s.ignore(["strict_mode", "skip_check_adv_addr", "check_unicast_src", "unicast_fault_no_peer", "debug",
                   "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert", "higher_prio_send_advert",
-                  "kernel_rx_buf_size", "linkbeat_use_polling", "down_timer_adverts", "vrrp_garp_extra_if",
+                  "kernel_rx_buf_size", "linkbeat_use_polling", "down_timer_adverts",
                   "mcast_src_ip6", "unicast_src_ip6"], "a keepalived tuning knob with no Overcast equivalent")
         s.ignore(["track_file", "track_process", "track_bfd"], "only track_interface and track_script are supported")
         return s

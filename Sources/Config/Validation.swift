@@ -178,7 +178,17 @@ public struct ConfigurationReport: Sendable {
     public var configuration: OvercastConfiguration
     public var diagnostics: [Diagnostic]
     public var files: [String]
+    /// Statements read and not acted on (ignored and unknown keywords), in file order.
+    public var ignored: [IgnoredStatement] = []
     public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
+
+    /// `check-config --strict`: every warning counts as an error (for CI of users' files,
+    /// where a line Overcast does not act on should stop the change).
+    public func strict() -> ConfigurationReport {
+        var report = self
+        report.diagnostics = diagnostics.map { Diagnostic(.error, $0.location, $0.message) }
+        return report
+    }
 }
 
 public enum ConfigurationLoader {
@@ -216,6 +226,7 @@ public enum ConfigurationLoader {
         var validator = Validator(config: config, reader: reader, hostInterfaces: hostInterfaces)
         validator.run()
         let diagnostics = (source.diagnostics.all + validator.reader.diagnostics.all).sorted { $0.location < $1.location }
-        return ConfigurationReport(configuration: validator.config, diagnostics: diagnostics, files: source.files)
+        return ConfigurationReport(configuration: validator.config, diagnostics: diagnostics, files: source.files,
+                                   ignored: validator.reader.ignored.sorted { $0.location < $1.location })
     }
 }

@@ -60,7 +60,8 @@ enum VirtualServerKeywords {
         s.ignore(["ops", "one_packet_scheduler", "persistence_engine", "sorry_server_inhibit", "sorry_server_lvs_method",
                   "lvs_sync_daemon_interface", "smtp_alert", "retry", "delay_before_retry", "warmup", "connect_timeout",
                   "inhibit_on_failure", "ip_family", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3", "sh-port",
-                  "sh-fallback"], "a keepalived option with no Overcast equivalent yet")
+                  "sh-fallback", "hashed"], "a keepalived option with no Overcast equivalent yet")
+        s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
         return s
     }()
 
@@ -93,8 +94,13 @@ enum VirtualServerKeywords {
                 v.checkers.append(checker)
             }
         }
-        s.ignore(["SMTP_CHECK", "UDP_CHECK", "PING_CHECK", "DNS_CHECK", "BFD_CHECK", "FILE_CHECK"],
-                 "only HTTP_GET, SSL_GET, TCP_CHECK and MISC_CHECK are implemented")
+        let checkers = "only HTTP_GET, SSL_GET, TCP_CHECK and MISC_CHECK are implemented"
+        s.ignore(["SMTP_CHECK"], checkers, containing: ["helo_name", "host"])
+        s.ignore(["UDP_CHECK"], checkers, containing: ["payload", "require_reply", "min_reply_length", "max_reply_length"])
+        s.ignore(["DNS_CHECK"], checkers, containing: ["type", "name"])
+        s.ignore(["BFD_CHECK"], "Overcast has no BFD", containing: ["name"])
+        s.ignore(["PING_CHECK", "FILE_CHECK"], checkers)
+        s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
         s.ignore(["smtp_alert", "virtualhost", "delay_loop", "retry", "delay_before_retry", "warmup", "connect_timeout"],
                  "set it in the checker block")
         return s

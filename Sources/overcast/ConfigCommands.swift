@@ -24,15 +24,18 @@ func printDiagnostics(_ report: ConfigurationReport) {
     }
 }
 
-/// `overcast check-config -f FILE`: exit 0 when valid, 1 with one line per problem.
+/// `overcast check-config -f FILE [--strict]`: exit 0 when valid, 1 with one line per problem.
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check-config",
         abstract: "Check a configuration file; print FILE:LINE:COL: error|warning: ... for each problem.")
 
     @OptionGroup var options: ConfigOptions
 
+    @Flag(help: "Treat every warning as an error: an ignored or unknown keyword fails the check (for CI of configuration files).")
+    var strict = false
+
     func run() throws {
-        let report = options.load()
+        let report = strict ? options.load().strict() : options.load()
         printDiagnostics(report)
         let c = report.configuration
         let errors = report.diagnostics.filter { $0.severity == .error }.count
@@ -69,10 +72,27 @@ struct DumpConfig: ParsableCommand {
             for index in shown.instances.indices where shown.instances[index].authPass != nil {
                 shown.instances[index].authPass = "(redacted)"
             }
-            let data = try encoder.encode(shown)
-            print(String(decoding: data, as: UTF8.self))
+            print(String(decoding: try encoder.encode(DumpDocument(configuration: shown, ignored: report.ignored)), as: UTF8.self))
         } else {
             print(ConfigurationSummary.text(report.configuration))
+            for line in report.ignored {
+                print("ignored, not in effect: \(line.location) \(line.keyword) (\(line.reason))")
+            }
         }
+    }
+}
+
+/// `dump-config --json`: the effective configuration's fields at the top level, as
+/// before, and `ignored`, the lines read and not in effect.
+private struct DumpDocument: Encodable {
+    var configuration: OvercastConfiguration
+    var ignored: [IgnoredStatement]
+
+    private enum Key: String, CodingKey { case ignored }
+
+    func encode(to encoder: any Encoder) throws {
+        try configuration.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(ignored, forKey: .ignored)
     }
 }

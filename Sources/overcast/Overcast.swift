@@ -14,7 +14,7 @@ struct Overcast: AsyncParsableCommand {
             to the MASTER. It reads keepalived.conf syntax.
             """,
         version: overcastVersion,
-        subcommands: [Run.self, Status.self, OverlayCommand.self, Replicate.self, Genhash.self, Demo.self, CheckConfig.self, DumpConfig.self, DoctorCommand.self, Simulate.self, DecodePacket.self, LibraryVersions.self]
+        subcommands: [Run.self, Status.self, OverlayCommand.self, Replicate.self, Genhash.self, Demo.self, CheckConfig.self, DumpConfig.self, Keywords.self, DoctorCommand.self, Simulate.self, DecodePacket.self, LibraryVersions.self]
     )
 
     /// ArgumentParser's entry point, after making a serial dispatch queue Swift

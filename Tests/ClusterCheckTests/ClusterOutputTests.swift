@@ -49,9 +49,9 @@ import Testing
     }
 
     @Test func aFileThatDoesNotReadHasItsDiagnostics() {
-        let loaded = ClusterNodeLoader.load(text: "vrrp_instance X {\n  interface eth0\n  priorty 5\n}\n", file: "/cluster/bad.conf")
+        let loaded = ClusterNodeLoader.load(text: "vrrp_instance X {\n  interface eth0\n  priority 500\n}\n", file: "/cluster/bad.conf")
         #expect(!loaded.isValid)
-        #expect(loaded.diagnostics.contains { "\($0)" == "/cluster/bad.conf:3:3: error: unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'?" })
+        #expect(loaded.diagnostics.contains { "\($0)" == "/cluster/bad.conf:3:12: error: priority 500 is out of range 1-255" })
     }
 
     /// Key files are read as the daemon reads them (owner and mode checked); one that the

@@ -49,9 +49,51 @@ import Lab
         let result = try overcast(["check-config", "-f", path])
         #expect(result.status == 1)
         #expect(result.output.contains("\(path):3:21: error: virtual_router_id 300 is out of range 1-255"))
-        #expect(result.output.contains("\(path):4:3: error: unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'?"))
+        #expect(result.output.contains("\(path):4:3: warning: unknown keyword 'priorty' in vrrp_instance; ignored; did you mean 'priority'?"))
         #expect(result.output.contains("\(path):1:17: error: '{' is never closed"))
         #expect(try overcast(["check-config", "-f", "/nonexistent.conf"]).status == 1)
+    }
+
+    /// An ignored keepalived keyword and an unknown one are warnings: the file passes, and
+    /// fails under `--strict`; `dump-config` lists both lines as not in effect.
+    @Test func strictChecksFailOnIgnoredLinesAndDumpConfigShowsThem() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-cli-\(UUID().uuidString).conf").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            global_defs {
+              enable_snmp_vrrp
+            }
+            vrrp_instance X {
+              interface eth0
+              virtual_router_id 7
+              frobnicate 3 { deep }
+              virtual_ipaddress {
+                10.0.0.7/32
+              }
+            }
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let plain = try overcast(["check-config", "-f", path])
+        #expect(plain.status == 0, "\(plain.output)")
+        #expect(plain.output.contains("\(path):2:3: warning: keepalived keyword 'enable_snmp_vrrp' is not supported by Overcast; ignored (SNMP"))
+        #expect(plain.output.contains("\(path):7:3: warning: unknown keyword 'frobnicate' in vrrp_instance; ignored"))
+        let strict = try overcast(["check-config", "--strict", "-f", path])
+        #expect(strict.status == 1)
+        #expect(strict.output.contains("\(path):2:3: error: keepalived keyword 'enable_snmp_vrrp'"), "\(strict.output)")
+        #expect(strict.output.contains("\(path):7:3: error: unknown keyword 'frobnicate'"), "\(strict.output)")
+
+        let text = try overcast(["dump-config", "-f", path])
+        #expect(text.status == 0)
+        #expect(text.output.contains("ignored, not in effect: \(path):2:3 enable_snmp_vrrp (SNMP"), "\(text.output)")
+        #expect(text.output.contains("ignored, not in effect: \(path):7:3 frobnicate (unknown keyword)"), "\(text.output)")
+        let json = try overcast(["dump-config", "--json", "-f", path])
+        // The warnings come first (standard error); the document starts at the first line that opens it.
+        let start = json.output.range(of: "\n{")?.upperBound ?? json.output.startIndex
+        let body = json.output.hasPrefix("{") ? json.output : "{" + json.output[start...]
+        let document = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let ignored = document?["ignored"] as? [[String: Any]] ?? []
+        #expect(ignored.map { $0["keyword"] as? String } == ["enable_snmp_vrrp", "frobnicate"])
+        #expect((document?["instances"] as? [[String: Any]])?.count == 1)
     }
 
     @Test func dumpConfigPrintsTheEffectiveConfigurationAsJSON() throws {
@@ -96,10 +138,10 @@ import Lab
         #expect(places == [["\(lvs1):18", "\(lvs2):18"], ["\(lvs1):14", "\(lvs2):14"]])
         #expect(!result.output.contains("2222"))
 
-        try "vrrp_instance X {\n  priorty 5\n}\n".write(toFile: lvs2, atomically: true, encoding: .utf8)
+        try "vrrp_instance X {\n  priority 500\n}\n".write(toFile: lvs2, atomically: true, encoding: .utf8)
         let invalid = try overcast(["simulate", "-f", lvs1, "-f", lvs2])
         #expect(invalid.status == 2)
-        #expect(invalid.output.contains("\(lvs2):2:3: error: unknown keyword 'priorty'"), "\(invalid.output)")
+        #expect(invalid.output.contains("\(lvs2):2:12: error: priority 500 is out of range 1-255"), "\(invalid.output)")
         #expect(try overcast(["simulate", "-f", lvs1]).status != 0)
     }
 
