@@ -7,6 +7,19 @@ extension VirtualServerKeywords {
             urlSchema.apply(st.block ?? [], to: &url, &r)
             c.urls.append(url)
         }
+        connectionOptions(&s)
+        s.value("virtualhost") { c, st, r in c.virtualhost = r.string(st) }
+        s.value("misc_path") { c, st, r in c.miscPath = r.command(st) }
+        s.value("misc_timeout") { c, st, r in c.miscTimeout = r.seconds(st, 0.001...86400) }
+        s.value("misc_dynamic") { c, st, r in c.miscDynamic = r.flag(st) }
+        s.value("user") { c, st, r in c.user = r.arguments(st, 1...2)?[0].text }
+        s.ignore(["http_protocol", "enable_sni", "tls_compliant", "dynamic"], "a checker option with no Overcast equivalent yet")
+        return s
+    }()
+
+    /// The options every checker takes (keepalived's `install_checker_common_keywords`):
+    /// where to connect and from where, the timeout, and the retry policy.
+    static func connectionOptions(_ s: inout Schema<HealthChecker>) {
         s.value("connect_ip") { c, st, r in
             guard let token = r.arguments(st, 1...1)?[0] else { return }
             if isAddress(token.text) { c.connectIP = token.text } else { r.error(token.location, "connect_ip: '\(token.text)' is not an address") }
@@ -21,15 +34,8 @@ extension VirtualServerKeywords {
         s.value("delay_before_retry") { c, st, r in c.delayBeforeRetry = r.seconds(st, 0...86400) }
         s.value("delay_loop") { c, st, r in c.delayLoop = r.seconds(st, 0.001...86400) }
         s.value("warmup") { c, st, r in c.warmup = r.seconds(st, 0...86400) }
-        s.value("virtualhost") { c, st, r in c.virtualhost = r.string(st) }
-        s.value("misc_path") { c, st, r in c.miscPath = r.command(st) }
-        s.value("misc_timeout") { c, st, r in c.miscTimeout = r.seconds(st, 0.001...86400) }
-        s.value("misc_dynamic") { c, st, r in c.miscDynamic = r.flag(st) }
-        s.value("user") { c, st, r in c.user = r.arguments(st, 1...2)?[0].text }
-        s.ignore(["bind_port", "bind_if", "fwmark", "http_protocol", "enable_sni", "tls_compliant", "alpha", "log_all_failures",
-                  "dynamic"], "a checker option with no Overcast equivalent yet")
-        return s
-    }()
+        s.ignore(["bind_port", "bind_if", "fwmark", "alpha", "log_all_failures"], "a checker option with no Overcast equivalent yet")
+    }
 
     static let urlSchema: Schema<HTTPURL> = {
         var s = Schema<HTTPURL>("url")
