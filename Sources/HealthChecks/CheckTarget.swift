@@ -5,6 +5,22 @@ public struct CheckTarget: Sendable, Hashable {
         case http(expectedStatus: Set<Int>, digest: String?)
         /// TCP_CHECK: the TCP connection is made.
         case tcpConnect
+        /// PING_CHECK: an ICMP echo reply comes back (`icmp://ADDR`).
+        case ping
+        /// UDP_CHECK: the datagram draws no ICMP error, or the reply it requires (`udp://ADDR:PORT`).
+        case udp(UDPProbe)
+        /// DNS_CHECK: an answer with rcode 0 to a query of `type` for `name` (`dns://ADDR:PORT`).
+        case dns(type: UInt16, name: String)
+        /// SMTP_CHECK: greeting 220, HELO answered 250, QUIT (`smtp://ADDR:PORT`).
+        case smtp(helo: String)
+
+        /// Whether only the engine's own sockets run it (libcurl has no such check).
+        var isEngineOnly: Bool {
+            switch self {
+            case .http, .tcpConnect: false
+            case .ping, .udp, .dns, .smtp: true
+            }
+        }
     }
     public var id: String
     /// `http://ADDR:PORT/PATH`, `https://...`, or `tcp://ADDR:PORT` for a TCP check.
