@@ -73,8 +73,13 @@ extension VirtualServerKeywords {
         }
     }
 
-    /// What keepalived's end-of-block handlers check.
-    static func finishChecker(_ checker: HealthChecker, _ st: Statement, _ r: inout ValueReader) {
+    /// What keepalived's end-of-block handlers check, and that `bindto` can reach the
+    /// address checked (connect_ip, else the real server's).
+    static func finishChecker(_ checker: HealthChecker, server: String, _ st: Statement, _ r: inout ValueReader) {
+        let destination = checker.connectIP ?? server
+        if let bind = checker.bindTo, IPText.isIPv6(bind) != IPText.isIPv6(destination) {
+            r.error(st.location, "\(checker.kind.rawValue): bindto \(bind) cannot reach \(destination): one is IPv4, the other IPv6")
+        }
         switch checker.kind {
         case .miscCheck where checker.miscPath == nil:
             r.error(st.location, "MISC_CHECK needs misc_path")

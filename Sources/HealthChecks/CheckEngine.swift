@@ -315,6 +315,8 @@ public final class CheckEngine {
         // environment (for the EC2 API, say) must not carry the checks. It also spares
         // libcurl five environment lookups per check.
         overcast_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
+        // bindto: "host!" makes libcurl take the address as the local one to bind.
+        if let bind = target.bindTo { overcast_curl_setopt_string(easy, CURLOPT_INTERFACE, "host!" + bind) }
         switch target.kind {
         case .tcpConnect:
             let address = target.url.hasPrefix("tcp://") ? "http://" + target.url.dropFirst(6) : target.url

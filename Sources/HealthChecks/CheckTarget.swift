@@ -24,23 +24,28 @@ public struct CheckTarget: Sendable, Hashable {
     }
     public var id: String
     /// `http://ADDR:PORT/PATH`, `https://...`, or `tcp://ADDR:PORT` for a TCP check.
-    public var url: String { didSet { plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind) } }
-    public var virtualHost: String? { didSet { plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind) } }
+    public var url: String { didSet { plain = endpoint() } }
+    public var virtualHost: String? { didSet { plain = endpoint() } }
     public var connectTimeout: Double
-    public var kind: Kind { didSet { plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind) } }
+    public var kind: Kind { didSet { plain = endpoint() } }
+    /// The checker's `bindto`: the local address its connections come from.
+    public var bindTo: String? { didSet { plain = endpoint() } }
     /// The endpoint and request when the engine runs this check on its own socket (plain
     /// HTTP or TCP to an address); nil when libcurl runs it. Worked out here, once per
     /// checker, rather than at each of its checks.
     public private(set) var plain: PlainEndpoint?
 
-    public init(id: String, url: String, virtualHost: String? = nil, connectTimeout: Double, kind: Kind) {
+    public init(id: String, url: String, virtualHost: String? = nil, connectTimeout: Double, kind: Kind, bindTo: String? = nil) {
         self.id = id
         self.url = url
         self.virtualHost = virtualHost
         self.connectTimeout = connectTimeout
         self.kind = kind
-        plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind)
+        self.bindTo = bindTo
+        plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind, bindTo: bindTo)
     }
+
+    private func endpoint() -> PlainEndpoint? { PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind, bindTo: bindTo) }
 
     /// The result of an answer that came whole: its status against the accepted ones
     /// (any 2xx when none are listed), then its body's MD5 against the digest. libcurl's

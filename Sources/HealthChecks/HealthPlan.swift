@@ -137,26 +137,29 @@ public struct HealthPlan: Sendable, Hashable {
                 CheckTarget(id: "\(key)#\(n)", url: "\(scheme)://\(authority)\(url.path)",
                             virtualHost: url.virtualhost ?? checker.virtualhost ?? vs.virtualhost,
                             connectTimeout: checker.connectTimeout,
-                            kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest))
+                            kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest), bindTo: checker.bindTo)
             }
         case .tcpCheck:
-            return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: checker.connectTimeout, kind: .tcpConnect)]
+            return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: checker.connectTimeout, kind: .tcpConnect,
+                                bindTo: checker.bindTo)]
         case .miscCheck:
             return []
         case .pingCheck:
-            return [CheckTarget(id: "\(key)#0", url: "icmp://\(hostPart)", connectTimeout: checker.connectTimeout, kind: .ping)]
+            return [CheckTarget(id: "\(key)#0", url: "icmp://\(hostPart)", connectTimeout: checker.connectTimeout, kind: .ping,
+                                bindTo: checker.bindTo)]
         case .udpCheck:
             let probe = UDPProbe(payload: checker.payload, requireReply: checker.requireReply, replyData: checker.replyData,
                                  replyMask: checker.replyMask, minReplyLength: checker.minReplyLength ?? 0,
                                  maxReplyLength: checker.maxReplyLength ?? 255)
-            return [CheckTarget(id: "\(key)#0", url: "udp://\(authority)", connectTimeout: checker.connectTimeout, kind: .udp(probe))]
+            return [CheckTarget(id: "\(key)#0", url: "udp://\(authority)", connectTimeout: checker.connectTimeout, kind: .udp(probe),
+                                bindTo: checker.bindTo)]
         case .dnsCheck:
             let type = DNSMessage.types[checker.dnsType ?? "SOA"] ?? 6
             return [CheckTarget(id: "\(key)#0", url: "dns://\(authority)", connectTimeout: checker.connectTimeout,
-                                kind: .dns(type: type, name: checker.dnsName ?? "."))]
+                                kind: .dns(type: type, name: checker.dnsName ?? "."), bindTo: checker.bindTo)]
         case .smtpCheck:
             return [CheckTarget(id: "\(key)#0", url: "smtp://\(authority)", connectTimeout: checker.connectTimeout,
-                                kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo))]
+                                kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), bindTo: checker.bindTo)]
         }
     }
 

@@ -55,6 +55,16 @@ final class PlainCheck: @unchecked Sendable {
             throw SystemCallError("query", errno: EINVAL, context: "checking \(endpoint.name): the request cannot be encoded")
         }
         self.conversation = conversation
+        if let source = endpoint.source {
+            let bound = PlainEndpoint.withSocketAddress(source, port: 0, ipv6: endpoint.ipv6) { address, length in
+                Glibc.bind(socket, address, length)
+            }
+            if bound < 0 {
+                let code = errno
+                close()
+                throw SystemCallError("bind", errno: code, context: "checking \(endpoint.name) from bindto \(endpoint.sourceName ?? "")")
+            }
+        }
         let started = endpoint.withSocketAddress { address, length in Glibc.connect(socket, address, length) }
         let code = errno
         // EINTR: the connect goes on in the background (POSIX), as for EINPROGRESS.

@@ -23,10 +23,16 @@ public struct PlainEndpoint: Sendable, Hashable {
     public var request: [UInt8]?
     /// `ADDR:PORT` (`[ADDR]:PORT` for IPv6), for messages.
     public var name: String
+    /// The local address to bind before connecting (`bindto`), in network byte order.
+    public var source: [UInt8]?
+    /// `bindto` as written, for messages.
+    public var sourceName: String?
 
     /// nil when the URL is not plain (https, a host name, or bytes that have no place in
     /// a request line): libcurl takes those, and its error says what is wrong.
-    public init?(url: String, virtualHost: String?, kind: CheckTarget.Kind) {
+    /// A `bindto` that is not an address of the destination's family gives nil too: the
+    /// configuration reader refuses one, and libcurl reports the bind it cannot make.
+    public init?(url: String, virtualHost: String?, kind: CheckTarget.Kind, bindTo: String? = nil) {
         var rest: Substring
         let schemes: [String]
         switch kind {
@@ -64,6 +70,13 @@ public struct PlainEndpoint: Sendable, Hashable {
         guard let bytes = Self.addressBytes(String(host)) else { return nil }
         ipv6 = bytes.count == 16
         address = bytes
+        if let bindTo {
+            guard let local = Self.addressBytes(bindTo), local.count == bytes.count else { return nil }
+            source = local
+        } else {
+            source = nil
+        }
+        sourceName = bindTo
         self.port = UInt16(port)
         let shown = ipv6 ? "[\(host)]" : String(host)
         if case .ping = kind { name = String(host) } else { name = "\(shown):\(port)" }
@@ -96,6 +109,11 @@ public struct PlainEndpoint: Sendable, Hashable {
 
     /// Calls `body` with this endpoint as a `sockaddr` and its length.
     func withSocketAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        Self.withSocketAddress(address, port: port, ipv6: ipv6, body)
+    }
+
+    /// Calls `body` with `address` and `port` as a `sockaddr` and its length.
+    static func withSocketAddress<T>(_ address: [UInt8], port: UInt16, ipv6: Bool, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         if ipv6 {
             var a = sockaddr_in6()
             a.sin6_family = sa_family_t(AF_INET6)

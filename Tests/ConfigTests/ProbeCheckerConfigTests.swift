@@ -88,6 +88,12 @@ import Testing
         #expect(all("SMTP_CHECK {\n  type A\n}").first?.contains("unknown keyword 'type'") == true)
     }
 
+    @Test func bindtoMustBeOfTheCheckedAddresssFamily() {
+        let errors = Self.load("SMTP_CHECK {\n  bindto fd00::9\n}").diagnostics.map(\.description)
+        #expect(errors == ["/etc/overcast/p.conf:5:1: error: SMTP_CHECK: bindto fd00::9 cannot reach 10.0.1.1: one is IPv4, the other IPv6"])
+        #expect(Self.load("SMTP_CHECK {\n  bindto fd00::9\n  connect_ip fd00::25\n}").diagnostics.isEmpty)
+    }
+
     @Test func minAboveMaxIsAWarningAsInKeepalived() {
         let report = Self.load("UDP_CHECK {\n  require_reply 01\n  min_reply_length 300\n}")
         #expect(report.diagnostics.map(\.description)

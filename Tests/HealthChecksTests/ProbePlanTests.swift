@@ -61,3 +61,31 @@ import Testing
         #expect(PlainEndpoint(url: "icmp://[::1]", virtualHost: nil, kind: .ping)?.ipv6 == true)
     }
 }
+
+extension ProbePlanTests {
+    @Test func bindtoGoesWithEveryTarget() throws {
+        let plan = try HealthPlanTests.plan("""
+            virtual_server 10.0.0.1 80 {
+              real_server 10.0.1.1 80 {
+                TCP_CHECK {
+                  bindto 10.0.0.9
+                }
+                HTTP_GET {
+                  url {
+                    path /
+                  }
+                  bindto 10.0.0.9
+                }
+                PING_CHECK {
+                  bindto 10.0.0.9
+                }
+              }
+            }
+            """)
+        let targets = plan.checkers.flatMap(\.targets)
+        #expect(targets.map(\.bindTo) == ["10.0.0.9", "10.0.0.9", "10.0.0.9"])
+        #expect(targets.map { $0.plain?.source } == Array(repeating: [10, 0, 0, 9], count: 3))
+        // A source of the other family has no plain endpoint (the reader refuses it).
+        #expect(PlainEndpoint(url: "tcp://10.0.0.1:80", virtualHost: nil, kind: .tcpConnect, bindTo: "fd00::1") == nil)
+    }
+}

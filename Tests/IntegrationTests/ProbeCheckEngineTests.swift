@@ -10,12 +10,13 @@ import HealthChecks
 /// on a thread inside the checker's namespace, as the daemon's would.
 @Suite(.serialized) struct ProbeCheckEngineTests {
     /// Small servers for what no real one does: `echo` (UDP echo), `garbage` (answers every
-    /// datagram with b"garbage"), `silent` (reads, never answers), `badbanner` (a TCP
+    /// datagram with b"garbage"), `whoami` (answers with the sender's address), `silent`
+    /// (reads, never answers), `badbanner` (a TCP
     /// server whose greeting is not SMTP), `badhelo` (greets 220, refuses HELO with 502).
     static let helper = """
         import socket, sys
         mode, port = sys.argv[1], int(sys.argv[2])
-        if mode in ("echo", "garbage", "silent"):
+        if mode in ("echo", "garbage", "silent", "whoami"):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.bind(("0.0.0.0", port))
             print("ready", flush=True)
@@ -23,6 +24,7 @@ import HealthChecks
                 data, peer = s.recvfrom(65535)
                 if mode == "echo": s.sendto(data, peer)
                 if mode == "garbage": s.sendto(b"garbage", peer)
+                if mode == "whoami": s.sendto(peer[0].encode(), peer)
         else:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,10 +59,13 @@ import HealthChecks
     }
 
     static let servicesAddress = "10.77.0.2", silentAddress = "10.77.0.3"
+    /// A second address of the checker's, for `bindto`.
+    static let bindAddress = "10.77.0.5"
 
     static func bed() throws -> Bed {
         let lab = try NetworkLab()
         let checker = try lab.addNode("chk", address: "10.77.0.1/24")
+        try lab.exec(checker, ["ip", "address", "add", "\(bindAddress)/24", "dev", "eth0"])
         let services = try lab.addNode("svc", address: "\(servicesAddress)/24")
         let silent = try lab.addNode("quiet", address: "\(silentAddress)/24")
         try lab.exec(silent, ["sysctl", "-q", "-w", "net.ipv4.icmp_echo_ignore_all=1"])
@@ -68,7 +73,7 @@ import HealthChecks
         try helper.write(toFile: script, atomically: true, encoding: .utf8)
         var bed = Bed(lab: lab, checker: checker, services: services, silent: silent)
         func log(_ name: String) -> String { (try? String(contentsOfFile: lab.path(name + ".log"), encoding: .utf8)) ?? "" }
-        let helpers = [("echo", 7), ("garbage", 5300), ("silent", 9999), ("badbanner", 2525), ("badhelo", 2526)]
+        let helpers = [("echo", 7), ("garbage", 5300), ("whoami", 7070), ("silent", 9999), ("badbanner", 2525), ("badhelo", 2526)]
         for (mode, port) in helpers {
             bed.processes[mode] = try lab.spawn(services, ["python3", script, mode, "\(port)"], log: "\(mode).log")
         }
@@ -166,6 +171,34 @@ import HealthChecks
         // And up again: ping answered once more.
         try bed.lab.exec(bed.services, ["sysctl", "-q", "-w", "net.ipv4.icmp_echo_ignore_all=0"])
         #expect(bed.waitFor(Self.ping("ping", svc)))
+    }
+
+    /// bindto: the checks leave from the address given (the server sees it), on every
+    /// kind of the engine's sockets; an address the host does not have fails the bind.
+    @Test(.enabled(if: Prerequisites.available(commands: needed, pythonModules: ["aiosmtpd"], test: "probe checkers bindto")))
+    func bindtoChoosesTheSourceAddress() throws {
+        let bed = try Self.bed()
+        defer { bed.lab.teardown() }
+        func whoami(_ id: String, expect: String, bindTo: String?) -> CheckTarget {
+            var target = Self.udp(id, 7070, UDPProbe(requireReply: true, replyData: Array(expect.utf8)))
+            target.bindTo = bindTo
+            return target
+        }
+        var ping = Self.ping("ping-bound", Self.servicesAddress)
+        ping.bindTo = Self.bindAddress
+        var smtp = Self.smtp("smtp-bound", 25)
+        smtp.bindTo = Self.bindAddress
+        var nowhere = Self.smtp("smtp-nowhere", 25)
+        nowhere.bindTo = "10.77.0.77"
+        let results = try bed.run([
+            whoami("bound", expect: Self.bindAddress, bindTo: Self.bindAddress),
+            whoami("unbound", expect: Self.bindAddress, bindTo: nil),
+            ping, smtp, nowhere,
+        ])
+        #expect(results["bound"] == .success, "\(String(describing: results["bound"]))")
+        #expect(results["unbound"] == .failure("\(Self.servicesAddress):7070: reply octet 8 is 0x31, expected 0x35"))
+        #expect(results["ping-bound"] == .success && results["smtp-bound"] == .success, "\(results)")
+        #expect(results["smtp-nowhere"].map { "\($0)".contains("bind: Cannot assign requested address") } == true, "\(results)")
     }
 
     @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "ping over IPv6 loopback")))
