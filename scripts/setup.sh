@@ -13,6 +13,8 @@ APT_PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static
   # a real DNS server for DNS_CHECK's integration tests (the binary only, no service)
   dnsmasq-base
+  # PCRE2, behind HTTP_GET regex (the CPCRE2 system-library target), as keepalived uses it
+  libpcre2-dev
 )
 # moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked;
 # aiosmtpd: a real SMTP server for SMTP_CHECK's integration tests

@@ -4,6 +4,11 @@ public struct HTTPURL: Codable, Hashable, Sendable {
     public var digest: String?
     public var statusCodes: [Int] = []
     public var virtualhost: String?
+    /// `regex`: a PCRE2 pattern the body must match (must not, with `regex_no_match`),
+    /// compiled with keepalived's `regex_options`; checked when the configuration is read.
+    public var regex: String?
+    public var regexNoMatch = false
+    public var regexOptions: [String] = []
 }
 
 public struct HealthChecker: Codable, Hashable, Sendable {

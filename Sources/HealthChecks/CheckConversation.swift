@@ -32,9 +32,9 @@ enum CheckConversation {
     /// when the check cannot be asked (a DNS name that does not encode).
     init?(target: CheckTarget, endpoint: PlainEndpoint, rawICMP: Bool) {
         switch target.kind {
-        case .http(_, let digest):
+        case .http(_, let digest, let regex):
             guard let request = endpoint.request else { return nil }
-            self = .http(HTTPAnswerReader(keepBody: !(digest ?? "").isEmpty), request: request)
+            self = .http(HTTPAnswerReader(keepBody: !(digest ?? "").isEmpty || regex != nil), request: request)
         case .tcpConnect:
             self = .tcpConnect
         case .smtp(let helo):

@@ -1,8 +1,9 @@
 /// What one check asks of a real server.
 public struct CheckTarget: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
-        /// HTTP_GET or SSL_GET: status (any 2xx when empty) and optional MD5 digest of the body.
-        case http(expectedStatus: Set<Int>, digest: String?)
+        /// HTTP_GET or SSL_GET: status (any 2xx when empty), optional MD5 digest of the
+        /// body, optional regular expression the body must (or, `noMatch`, must not) match.
+        case http(expectedStatus: Set<Int>, digest: String?, regex: BodyRegex? = nil)
         /// TCP_CHECK: the TCP connection is made.
         case tcpConnect
         /// PING_CHECK: an ICMP echo reply comes back (`icmp://ADDR`).
@@ -51,14 +52,14 @@ public struct CheckTarget: Sendable, Hashable {
     /// (any 2xx when none are listed), then its body's MD5 against the digest. libcurl's
     /// checks and plain ones are judged alike.
     func judge(status: Int, body: [UInt8]) -> CheckResult {
-        guard case .http(let expected, let digest) = kind else { return .success }
+        guard case .http(let expected, let digest, let regex) = kind else { return .success }
         let statusOK = expected.isEmpty ? (200...299).contains(status) : expected.contains(status)
         guard statusOK else { return .failure("HTTP status \(status)") }
         if let digest {
             let actual = BodyDigest.md5Hex(body)
             guard actual == digest.lowercased() else { return .failure("digest \(actual), expected \(digest)") }
         }
-        return .success
+        return regex?.judge(body) ?? .success
     }
 }
 

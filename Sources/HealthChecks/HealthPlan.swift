@@ -1,4 +1,5 @@
 import Config
+import PCRE
 
 /// The health checks a configuration asks for, as values: every real server of every
 /// `virtual_server`, each of its checkers with keepalived's defaults applied (delay_loop,
@@ -137,7 +138,8 @@ public struct HealthPlan: Sendable, Hashable {
                 CheckTarget(id: "\(key)#\(n)", url: "\(scheme)://\(authority)\(url.path)",
                             virtualHost: url.virtualhost ?? checker.virtualhost ?? vs.virtualhost,
                             connectTimeout: checker.connectTimeout,
-                            kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest), bindTo: checker.bindTo)
+                            kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest, regex: bodyRegex(of: url)),
+                            bindTo: checker.bindTo)
             }
         case .tcpCheck:
             return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: checker.connectTimeout, kind: .tcpConnect,
@@ -161,6 +163,15 @@ public struct HealthPlan: Sendable, Hashable {
             return [CheckTarget(id: "\(key)#0", url: "smtp://\(authority)", connectTimeout: checker.connectTimeout,
                                 kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), bindTo: checker.bindTo)]
         }
+    }
+
+    /// A url's regex, compiled once for all its checks. The reader has compiled it
+    /// already; one that does not compile (a model built by other means) gets a pattern
+    /// that never matches, so the check fails rather than passing unchecked.
+    static func bodyRegex(of url: HTTPURL) -> BodyRegex? {
+        guard let text = url.regex else { return nil }
+        let pattern = (try? RegexPattern(text, options: url.regexOptions)) ?? (try? RegexPattern("(*FAIL)"))
+        return pattern.map { BodyRegex(pattern: $0, noMatch: url.regexNoMatch && text == $0.pattern) }
     }
 
     /// MISC_CHECK's script; misc_timeout defaults to the virtual server's delay_loop.

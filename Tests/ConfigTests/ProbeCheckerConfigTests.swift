@@ -104,4 +104,25 @@ import Testing
         let report = Self.load("BFD_CHECK {\n  name x\n}")
         #expect(report.diagnostics.allSatisfy { $0.severity != .error }, "\(report.diagnostics)")
     }
+
+    static func url(_ lines: String) -> ConfigurationReport {
+        load("HTTP_GET {\n  url {\n    path /\n\(lines)\n  }\n}")
+    }
+
+    @Test func httpGetRegexIsReadAndCompiled() throws {
+        let report = Self.url("    regex \"status: (ok|ready)\"\n    regex_no_match\n    regex_options caseless multiline")
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        let url = try #require(report.configuration.virtualServers.first?.realServers.first?.checkers.first?.urls.first)
+        #expect(url.regex == "status: (ok|ready)" && url.regexNoMatch && url.regexOptions == ["caseless", "multiline"])
+    }
+
+    @Test func aBadRegexIsAnErrorAtThePattern() {
+        // The url's lines start at line 8 of the file: regex on 8, its pattern at column 11.
+        #expect(Self.url("    regex \"ab[c\"").diagnostics.map(\.description)
+                == ["/etc/overcast/p.conf:8:11: error: regex: 'ab[c' does not compile at offset 4: missing terminating ] for character class"])
+        #expect(Self.url("    regex x\n    regex_options caseless loud").diagnostics.first?.description.hasPrefix(
+            "/etc/overcast/p.conf:9:28: error: regex_options: 'loud' is not one of allow_empty_class") == true)
+        #expect(Self.url("    regex_no_match").diagnostics.map(\.severity) == [.warning])
+        #expect(Self.url("    regex x\n    regex_min_offset 3").diagnostics.map(\.severity) != [.error])
+    }
 }

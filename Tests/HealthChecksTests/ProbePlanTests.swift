@@ -89,3 +89,30 @@ extension ProbePlanTests {
         #expect(PlainEndpoint(url: "tcp://10.0.0.1:80", virtualHost: nil, kind: .tcpConnect, bindTo: "fd00::1") == nil)
     }
 }
+
+extension ProbePlanTests {
+    @Test func aURLsRegexIsCompiledOnceIntoItsTarget() throws {
+        let plan = try HealthPlanTests.plan("""
+            virtual_server 10.0.0.1 80 {
+              real_server 10.0.1.1 80 {
+                HTTP_GET {
+                  url {
+                    path /
+                    regex "ok|ready"
+                    regex_no_match
+                    regex_options caseless
+                  }
+                }
+              }
+            }
+            """)
+        let kind = try #require(plan.checkers.first?.targets.first?.kind)
+        guard case .http(_, _, let regex?) = kind else { Issue.record("no regex in \(kind)"); return }
+        #expect(regex.pattern.pattern == "ok|ready" && regex.pattern.options == ["caseless"] && regex.noMatch)
+        // A model the reader did not check: a pattern that does not compile never passes.
+        var url = HTTPURL()
+        url.regex = "ab[c"
+        url.regexNoMatch = true
+        #expect(HealthPlan.bodyRegex(of: url)?.judge(Array("anything".utf8)).succeeded == false)
+    }
+}
