@@ -212,4 +212,32 @@ import HealthChecks
         }
         #expect(results == ["v4": .success, "v6": .success, "self": .success])
     }
+
+    /// Without CAP_NET_RAW there is no raw socket, and PING_CHECK takes an ICMP datagram
+    /// socket, which the namespace's ping_group_range must allow: refused first (the error
+    /// says so), then allowed, for IPv4 and IPv6.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "sysctl"], test: "ping without CAP_NET_RAW")))
+    func pingWithoutRawSocketsUsesADatagramSocket() throws {
+        let lab = try NetworkLab()
+        defer { lab.teardown() }
+        let node = try lab.addNode("p4", address: "10.79.0.1/24")
+        let peer = try lab.addNode("p5", address: "10.79.0.2/24")
+        try lab.exec(node, ["ip", "link", "set", "lo", "up"])
+        func unprivileged() throws -> [String: CheckResult] {
+            try inNetworkNamespace(node.namespace) {
+                try dropThreadCapability(capabilityNetRaw)
+                return CheckEngine().run([Self.ping("v4", "10.79.0.2"), Self.ping("v6", "::1")])
+            }
+        }
+        try lab.exec(node, ["sysctl", "-q", "-w", "net.ipv4.ping_group_range=1 0"])   // nobody may
+        let refused = try unprivileged()
+        #expect(refused.values.allSatisfy { "\($0)".contains("socket: Permission denied") }, "\(refused)")
+        try lab.exec(node, ["sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 0"])   // root's group may
+        #expect(try unprivileged() == ["v4": .success, "v6": .success])
+        // The peer ignoring echo: the datagram socket times out like the raw one.
+        try lab.exec(peer, ["sysctl", "-q", "-w", "net.ipv4.icmp_echo_ignore_all=1"])
+        #expect(try unprivileged()["v4"] == .failure("Timeout: no echo reply from 10.79.0.2 within connect_timeout (1.0 s)"))
+        // And the test process itself still has its raw sockets.
+        #expect(try inNetworkNamespace(node.namespace) { CheckEngine().run([Self.ping("raw", "::1")]) } == ["raw": .success])
+    }
 }
