@@ -181,7 +181,10 @@ final class PlainCheck: @unchecked Sendable {
                 : conversation.consume(UnsafeRawBufferPointer(rebasing: scratch[0..<count]), from: endpoint.name)
             switch outcome {
             case .needMore:
-                got = true
+                // Part of a stream's answer earns a new connect_timeout; a datagram that was
+                // not the answer (another socket's echo reply) does not, so a stream of
+                // unrelated ICMP cannot hold a ping past its timeout.
+                got = got || endpoint.transport == .stream
             case .send(let message):
                 outgoing = message
                 stage = .sending(0)
