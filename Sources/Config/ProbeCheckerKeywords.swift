@@ -73,9 +73,13 @@ extension VirtualServerKeywords {
         }
     }
 
-    /// What keepalived's end-of-block handlers check, and that `bindto` can reach the
-    /// address checked (connect_ip, else the real server's).
-    static func finishChecker(_ checker: HealthChecker, server: String, _ st: Statement, _ r: inout ValueReader) {
+    /// What keepalived's end-of-block handlers check, that a checker that needs a port has
+    /// one, and that `bindto` can reach the address checked (connect_ip, else the real
+    /// server's).
+    static func finishChecker(_ checker: HealthChecker, server: String, port: Int?, _ st: Statement, _ r: inout ValueReader) {
+        if [.udpCheck, .dnsCheck, .smtpCheck].contains(checker.kind) && checker.connectPort == nil && (port ?? 0) == 0 {
+            r.error(st.location, "\(checker.kind.rawValue) needs connect_port when its real_server has no port")
+        }
         let destination = checker.connectIP ?? server
         if let bind = checker.bindTo, IPText.isIPv6(bind) != IPText.isIPv6(destination) {
             r.error(st.location, "\(checker.kind.rawValue): bindto \(bind) cannot reach \(destination): one is IPv4, the other IPv6")

@@ -89,7 +89,7 @@ enum VirtualServerKeywords {
                 _ = r.arguments(st, 0...0)
                 var checker = HealthChecker(kind: kind, location: st.location)
                 VirtualServerKeywords.checkerSchema(of: kind).apply(st.block ?? [], to: &checker, &r)
-                VirtualServerKeywords.finishChecker(checker, server: v.address, st, &r)
+                VirtualServerKeywords.finishChecker(checker, server: v.address, port: v.port, st, &r)
                 v.checkers.append(checker)
             }
         }

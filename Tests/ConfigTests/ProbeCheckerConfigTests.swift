@@ -94,6 +94,14 @@ import Testing
         #expect(Self.load("SMTP_CHECK {\n  bindto fd00::9\n  connect_ip fd00::25\n}").diagnostics.isEmpty)
     }
 
+    @Test func aCheckerThatNeedsAPortHasOne() {
+        let text = "virtual_server 10.0.0.1 53 {\n  real_server 10.0.1.1 {\n    DNS_CHECK {\n    }\n    PING_CHECK {\n    }\n  }\n}"
+        #expect(ConfigurationLoader.load(text: text, file: "/etc/overcast/p.conf").diagnostics.map(\.description)
+                == ["/etc/overcast/p.conf:3:5: error: DNS_CHECK needs connect_port when its real_server has no port"])
+        let withPort = text.replacingOccurrences(of: "DNS_CHECK {", with: "DNS_CHECK {\n connect_port 53")
+        #expect(ConfigurationLoader.load(text: withPort).diagnostics.isEmpty)
+    }
+
     @Test func minAboveMaxIsAWarningAsInKeepalived() {
         let report = Self.load("UDP_CHECK {\n  require_reply 01\n  min_reply_length 300\n}")
         #expect(report.diagnostics.map(\.description)
