@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
 
         // Values every layer shares (addresses, transport kinds): below VRRP, LinuxNet and Config.
         .target(name: "NetworkTypes"),
@@ -35,7 +36,10 @@ let package = Package(
         // Deterministic clusters of VRRP routers on an in-memory network with a virtual clock.
         .target(name: "VRRPSimulation", dependencies: ["NetworkTypes", "VRRP"]),
         // keepalived.conf: lexer, parser, keyword registry, typed model, validation.
-        .target(name: "Config", dependencies: ["NetworkTypes"]),
+        // HTTP_GET's body `regex`, on libpcre2 as in keepalived: compiled when the
+        // configuration is read (errors at the pattern), matched by the checker.
+        .target(name: "PCRE", dependencies: ["CPCRE2"]),
+        .target(name: "Config", dependencies: ["NetworkTypes", "PCRE"]),
         // A vrrp_instance of the configuration as the instance core's settings (no host needed).
         .target(name: "InstanceConfiguration", dependencies: ["NetworkTypes", "Config", "VRRP"]),
         // Typed Swift over the C libraries (one small wrapper each).
@@ -49,7 +53,7 @@ let package = Package(
         // Health checks of real servers: the configuration's checks as a plan, the checkers'
         // policy and state (pure), HTTP/TCP checks on the engine's sockets and libcurl multi.
         .target(name: "HealthChecks", dependencies: [
-            "CCurl", "Config", "HTTPClient", "LinuxNet", .product(name: "Crypto", package: "swift-crypto"),
+            "CCurl", "Config", "HTTPClient", "LinuxNet", "PCRE", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
@@ -119,7 +123,7 @@ let package = Package(
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config"]),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config", "PCRE"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "CloudRoutesTests", dependencies: ["CloudRoutes", "Config", "NetworkTypes"]),
         .testTarget(name: "LabTests", dependencies: ["NetworkTypes", "Lab", "EC2", "VRRP"]),

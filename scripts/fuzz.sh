@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes what Overcast reads from outside with libFuzzer, each target for a bounded time:
-#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s; advert config ec2 http-answer)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s; advert config ec2 http-answer dns-answer smtp-reply)
 # Builds overcast-fuzz with -sanitize=fuzzer in .build-fuzz, starts from the seeds in
 # Fuzz/corpus/TARGET (plus keepalived's shipped sample configurations for `config`),
 # and keeps what it learns in .build-fuzz/corpus (not in the repo). A crash is written to
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(advert config ec2 http-answer)
+[ ${#targets[@]} -gt 0 ] || targets=(advert config ec2 http-answer dns-answer smtp-reply)
 
 echo "building overcast-fuzz with libFuzzer..."
 swift build --build-path .build-fuzz --product overcast-fuzz \

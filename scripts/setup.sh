@@ -11,9 +11,14 @@ APT_PACKAGES=(
   # the VPC fabric of the labs: bridge filtering, stateful security groups, ARP replies
   nftables ebtables iptables
   qemu-system-x86 linux-image-amd64 busybox-static
+  # a real DNS server for DNS_CHECK's integration tests (the binary only, no service)
+  dnsmasq-base
+  # PCRE2, behind HTTP_GET regex (the CPCRE2 system-library target), as keepalived uses it
+  libpcre2-dev
 )
-# moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked
-PIP_PACKAGES=(virtme-ng "moto[server]" awscli)
+# moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked;
+# aiosmtpd: a real SMTP server for SMTP_CHECK's integration tests
+PIP_PACKAGES=(virtme-ng "moto[server]" awscli aiosmtpd)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -38,7 +43,7 @@ else
 fi
 
 need_pip=0
-python3 -c 'import moto.server, flask_cors' 2>/dev/null || need_pip=1
+python3 -c 'import moto.server, flask_cors, aiosmtpd' 2>/dev/null || need_pip=1
 command -v vng >/dev/null 2>&1 || need_pip=1
 command -v aws >/dev/null 2>&1 || need_pip=1
 if [ $need_pip = 1 ]; then

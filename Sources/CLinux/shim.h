@@ -52,4 +52,18 @@ static inline int overcast_pipe2(int fds[2], int flags) { return pipe2(fds, flag
 /// Names the calling thread (PR_SET_NAME; prctl is variadic, so not callable from Swift).
 /// The kernel keeps at most 15 bytes and cuts a longer name.
 static inline int overcast_set_thread_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+// Drops one capability from the calling thread only (capset acts per thread): a lab test
+// runs a check as an unprivileged daemon would, without touching the test process.
+#include <linux/capability.h>
+static inline int overcast_drop_thread_capability(int capability) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    if (capability < 0 || capability >= 64 || syscall(SYS_capget, &header, data) != 0) return -1;
+    unsigned bit = 1u << (capability % 32);
+    data[capability / 32].effective &= ~bit;
+    data[capability / 32].permitted &= ~bit;
+    data[capability / 32].inheritable &= ~bit;
+    return (int)syscall(SYS_capset, &header, data);
+}
+
 #endif

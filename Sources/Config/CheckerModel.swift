@@ -4,11 +4,17 @@ public struct HTTPURL: Codable, Hashable, Sendable {
     public var digest: String?
     public var statusCodes: [Int] = []
     public var virtualhost: String?
+    /// `regex`: a PCRE2 pattern the body must match (must not, with `regex_no_match`),
+    /// compiled with keepalived's `regex_options`; checked when the configuration is read.
+    public var regex: String?
+    public var regexNoMatch = false
+    public var regexOptions: [String] = []
 }
 
 public struct HealthChecker: Codable, Hashable, Sendable {
     public enum Kind: String, Codable, Hashable, Sendable {
         case httpGet = "HTTP_GET", sslGet = "SSL_GET", tcpCheck = "TCP_CHECK", miscCheck = "MISC_CHECK"
+        case pingCheck = "PING_CHECK", udpCheck = "UDP_CHECK", dnsCheck = "DNS_CHECK", smtpCheck = "SMTP_CHECK"
     }
     public var kind: Kind
     public var urls: [HTTPURL] = []
@@ -25,5 +31,21 @@ public struct HealthChecker: Codable, Hashable, Sendable {
     public var miscTimeout: Double?
     public var miscDynamic = false
     public var user: String?
+    /// UDP_CHECK: the datagram sent (keepalived's 32-byte filler when nil), whether an
+    /// answer is required, the bytes it must start with (`replyMask` bits set are
+    /// wildcards, keepalived's `X` nibbles) and its length bounds, which keepalived applies
+    /// only when reply bytes are given.
+    public var payload: [UInt8]?
+    public var requireReply = false
+    public var replyData: [UInt8]?
+    public var replyMask: [UInt8]?
+    public var minReplyLength: Int?
+    public var maxReplyLength: Int?
+    /// DNS_CHECK: the query's type (A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG, DNSKEY;
+    /// keepalived's default SOA) and name (default the root).
+    public var dnsType: String?
+    public var dnsName: String?
+    /// SMTP_CHECK: the name sent with HELO.
+    public var heloName: String?
     public var location: SourceLocation
 }

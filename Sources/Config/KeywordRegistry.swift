@@ -7,6 +7,8 @@ public enum KeywordRegistry {
             + SyncGroupKeywords.schema.entries + VRRPInstanceKeywords.schema.entries + AuthenticationKeywords.schema.entries
             + VirtualServerKeywords.schema.entries + VirtualServerKeywords.realServerSchema.entries
             + VirtualServerKeywords.checkerSchema.entries + VirtualServerKeywords.urlSchema.entries
+            + VirtualServerKeywords.pingSchema.entries + VirtualServerKeywords.udpSchema.entries
+            + VirtualServerKeywords.dnsSchema.entries + VirtualServerKeywords.smtpSchema.entries
             + OverlayKeywords.schema.entries + EC2Keywords.schema.entries + ParserKeywords.entries
         return all.sorted { ($0.keyword, $0.block) < ($1.keyword, $1.block) }
     }()

@@ -85,21 +85,17 @@ enum VirtualServerKeywords {
         s.value("uthreshold") { v, st, r in v.upperThreshold = r.int(st, 0...Int(Int32.max)) }
         s.value("lthreshold") { v, st, r in v.lowerThreshold = r.int(st, 0...Int(Int32.max)) }
         s.value("lb_kind", "lvs_method") { v, st, r in v.forwardingMethod = r.choice(st, forwardingMethods) }
-        for kind in [HealthChecker.Kind.httpGet, .sslGet, .tcpCheck, .miscCheck] {
+        for kind in [HealthChecker.Kind.httpGet, .sslGet, .tcpCheck, .miscCheck, .pingCheck, .udpCheck, .dnsCheck, .smtpCheck] {
             s.block(kind.rawValue) { v, st, r in
                 _ = r.arguments(st, 0...0)
                 var checker = HealthChecker(kind: kind, location: st.location)
-                checkerSchema.apply(st.block ?? [], to: &checker, &r)
-                if kind == .miscCheck && checker.miscPath == nil { r.error(st.location, "MISC_CHECK needs misc_path") }
+                VirtualServerKeywords.checkerSchema(of: kind).apply(st.block ?? [], to: &checker, &r)
+                VirtualServerKeywords.finishChecker(checker, server: v.address, port: v.port, st, &r)
                 v.checkers.append(checker)
             }
         }
-        let checkers = "only HTTP_GET, SSL_GET, TCP_CHECK and MISC_CHECK are implemented"
-        s.ignore(["SMTP_CHECK"], checkers, containing: ["helo_name", "host"])
-        s.ignore(["UDP_CHECK"], checkers, containing: ["payload", "require_reply", "min_reply_length", "max_reply_length"])
-        s.ignore(["DNS_CHECK"], checkers, containing: ["type", "name"])
-        s.ignore(["BFD_CHECK"], "Overcast has no BFD", containing: ["name"])
-        s.ignore(["PING_CHECK", "FILE_CHECK"], checkers)
+        s.ignore(["FILE_CHECK"], "not implemented: use MISC_CHECK with a script that tests the same thing")
+        s.ignore(["BFD_CHECK"], "Overcast has no BFD; use MISC_CHECK with a script that tests the same thing", containing: ["name"])
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
         s.ignore(["smtp_alert", "virtualhost", "delay_loop", "retry", "delay_before_retry", "warmup", "connect_timeout"],
                  "set it in the checker block")

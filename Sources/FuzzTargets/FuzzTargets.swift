@@ -19,6 +19,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case ec2
     /// A real server's answer to an HTTP_GET check, as the plain checker reads it.
     case httpAnswer = "http-answer"
+    /// A DNS server's answer to DNS_CHECK's query.
+    case dnsAnswer = "dns-answer"
+    /// An SMTP server's replies to SMTP_CHECK, whole or in pieces.
+    case smtpReply = "smtp-reply"
 
     public func run(_ bytes: [UInt8]) {
         switch self {
@@ -26,6 +30,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .config: Self.config(bytes)
         case .ec2: Self.ec2(bytes)
         case .httpAnswer: Self.httpAnswer(bytes)
+        case .dnsAnswer: Self.dnsAnswer(bytes)
+        case .smtpReply: Self.smtpReply(bytes)
         }
     }
 
@@ -120,5 +126,40 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 precondition(body.count < answer.count && (keepBody || body.isEmpty), "the body is part of what came")
             }
         }
+    }
+
+    static func dnsAnswer(_ bytes: [UInt8]) {
+        // The answer's own first two octets as the query id, so most inputs get past it.
+        let id = bytes.count >= 2 ? UInt16(bytes[0]) << 8 | UInt16(bytes[1]) : 0
+        if case .success(let answer) = DNSMessage.parse(bytes, id: id) {
+            precondition(answer.answerTypes.count == answer.answerCount, "every answer record counted is read")
+            precondition(DNSMessage.judge(bytes, id: id).succeeded == (answer.rcode == 0), "rcode 0 passes, any other fails")
+        } else {
+            precondition(!DNSMessage.judge(bytes, id: id).succeeded, "a malformed answer fails")
+        }
+        for type: UInt16 in [1, 6] { _ = ICMPEcho.classify(bytes, ipv6: type == 1, hasIPHeader: type == 6, identifier: id, sequence: id) }
+    }
+
+    static func smtpReply(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let replies = Array(bytes.dropFirst())
+        let size = 1 + Int(first % 16)
+        /// What the server's bytes make of the dialogue: the commands sent, and the end.
+        func run(_ pieces: [ArraySlice<UInt8>]) -> ([UInt8], CheckResult?) {
+            var dialogue = SMTPDialogue(helo: "fuzz")
+            var sent: [UInt8] = []
+            for piece in pieces {
+                switch dialogue.consume(piece) {
+                case .needMore: continue
+                case .send(let command): sent += command
+                case .finished(let result): return (sent, result)
+                }
+            }
+            return (sent, nil)
+        }
+        let whole = run([replies[...]])
+        let split = run(stride(from: 0, to: replies.count, by: size).map { replies[$0..<min(replies.count, $0 + size)] })
+        precondition(whole.1 == split.1, "pieces of \(size) end as the whole: \(String(describing: split.1)) against \(String(describing: whole.1))")
+        if whole.1 == nil { precondition(whole.0 == split.0, "pieces of \(size) send what the whole sends") }
     }
 }

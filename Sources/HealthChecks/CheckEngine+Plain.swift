@@ -60,6 +60,12 @@ extension CheckEngine {
 
     /// A plain check's deadline passed before this pass began and its socket had nothing.
     func timeOut(_ check: PlainCheck, into finished: inout [FinishedCheck]) {
+        if let result = check.silenceResult, check.deadline < check.backstop {
+            end(check)
+            finished.append(FinishedCheck(id: check.target.id, tag: check.tag, result: result))
+            if !result.succeeded { timeouts += 1 }
+            return
+        }
         let reason = check.stage == .connecting
             ? "Timeout: no connection to \(check.endpoint.name) within connect_timeout (\(check.target.connectTimeout) s)"
             : check.deadline >= check.backstop

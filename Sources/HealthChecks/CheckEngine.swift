@@ -132,6 +132,11 @@ public final class CheckEngine {
     /// Starts a check; its result comes out of `perform` when it finishes, with `tag`.
     public func start(_ target: CheckTarget, tag: Int = 0) -> CheckResult? {
         if let endpoint = target.plain { return startPlain(target, endpoint, tag: tag) }
+        if target.kind.isEngineOnly {
+            finishedCount += 1
+            failedCount += 1
+            return .failure("\(target.url): not an address and port this check can reach")
+        }
         guard let easy = spare.popLast() ?? curl_easy_init() else { return .failure("curl_easy_init failed") }
         serial &+= 1
         let transfer = Transfer(target: target, tag: tag, key: DeadlineKey(easy: Int(bitPattern: easy), serial: serial),
@@ -310,11 +315,15 @@ public final class CheckEngine {
         // environment (for the EC2 API, say) must not carry the checks. It also spares
         // libcurl five environment lookups per check.
         overcast_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
+        // bindto: "host!" makes libcurl take the address as the local one to bind.
+        if let bind = target.bindTo { overcast_curl_setopt_string(easy, CURLOPT_INTERFACE, "host!" + bind) }
         switch target.kind {
         case .tcpConnect:
             let address = target.url.hasPrefix("tcp://") ? "http://" + target.url.dropFirst(6) : target.url
             overcast_curl_setopt_string(easy, CURLOPT_URL, address)
             overcast_curl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
+        case .ping, .udp, .dns, .smtp:
+            break   // never here: `start` runs them on the engine's sockets
         case .http:
             overcast_curl_setopt_string(easy, CURLOPT_URL, target.url)
             overcast_curl_setopt_pointer(easy, CURLOPT_PREREQDATA, context.toOpaque())

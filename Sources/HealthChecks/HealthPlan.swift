@@ -1,4 +1,5 @@
 import Config
+import PCRE
 
 /// The health checks a configuration asks for, as values: every real server of every
 /// `virtual_server`, each of its checkers with keepalived's defaults applied (delay_loop,
@@ -112,16 +113,19 @@ public struct HealthPlan: Sendable, Hashable {
     /// keepalived's defaults: delay_loop from the virtual server, one retry a second later,
     /// and a warmup of one delay_loop, so that first checks spread over one interval instead
     /// of every server being asked in the same instant.
+    /// DNS_CHECK has keepalived's own defaults (check_dns.c): three retries, a delay_loop apart.
     static func settings(of checker: HealthChecker, in vs: VirtualServer) -> CheckerPolicy.Settings {
         let delayLoop = checker.delayLoop ?? vs.delayLoop
+        let dns = checker.kind == .dnsCheck
         return CheckerPolicy.Settings(
-            delayLoop: milliseconds(delayLoop), retry: checker.retry ?? 1,
-            delayBeforeRetry: milliseconds(checker.delayBeforeRetry ?? 1),
+            delayLoop: milliseconds(delayLoop), retry: checker.retry ?? (dns ? 3 : 1),
+            delayBeforeRetry: milliseconds(checker.delayBeforeRetry ?? (dns ? delayLoop : 1)),
             warmup: milliseconds(checker.warmup ?? delayLoop), alpha: vs.alpha)
     }
 
-    /// HTTP_GET and SSL_GET ask each `url` of the checker, TCP_CHECK connects once; both go
-    /// to connect_ip and connect_port when set, else to the real server itself.
+    /// HTTP_GET and SSL_GET ask each `url` of the checker; TCP_CHECK, SMTP_CHECK, UDP_CHECK,
+    /// DNS_CHECK and PING_CHECK ask once. All go to connect_ip and connect_port when set,
+    /// else to the real server itself (PING_CHECK has no port).
     static func targets(of checker: HealthChecker, key: String, server real: RealServer, port: UInt16,
                         in vs: VirtualServer) -> [CheckTarget] {
         let host = checker.connectIP ?? real.address
@@ -134,13 +138,40 @@ public struct HealthPlan: Sendable, Hashable {
                 CheckTarget(id: "\(key)#\(n)", url: "\(scheme)://\(authority)\(url.path)",
                             virtualHost: url.virtualhost ?? checker.virtualhost ?? vs.virtualhost,
                             connectTimeout: checker.connectTimeout,
-                            kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest))
+                            kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest, regex: bodyRegex(of: url)),
+                            bindTo: checker.bindTo)
             }
         case .tcpCheck:
-            return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: checker.connectTimeout, kind: .tcpConnect)]
+            return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: checker.connectTimeout, kind: .tcpConnect,
+                                bindTo: checker.bindTo)]
         case .miscCheck:
             return []
+        case .pingCheck:
+            return [CheckTarget(id: "\(key)#0", url: "icmp://\(hostPart)", connectTimeout: checker.connectTimeout, kind: .ping,
+                                bindTo: checker.bindTo)]
+        case .udpCheck:
+            let probe = UDPProbe(payload: checker.payload, requireReply: checker.requireReply, replyData: checker.replyData,
+                                 replyMask: checker.replyMask, minReplyLength: checker.minReplyLength ?? 0,
+                                 maxReplyLength: checker.maxReplyLength ?? 255)
+            return [CheckTarget(id: "\(key)#0", url: "udp://\(authority)", connectTimeout: checker.connectTimeout, kind: .udp(probe),
+                                bindTo: checker.bindTo)]
+        case .dnsCheck:
+            let type = DNSMessage.types[checker.dnsType ?? "SOA"] ?? 6
+            return [CheckTarget(id: "\(key)#0", url: "dns://\(authority)", connectTimeout: checker.connectTimeout,
+                                kind: .dns(type: type, name: checker.dnsName ?? "."), bindTo: checker.bindTo)]
+        case .smtpCheck:
+            return [CheckTarget(id: "\(key)#0", url: "smtp://\(authority)", connectTimeout: checker.connectTimeout,
+                                kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), bindTo: checker.bindTo)]
         }
+    }
+
+    /// A url's regex, compiled once for all its checks. The reader has compiled it
+    /// already; one that does not compile (a model built by other means) gets a pattern
+    /// that never matches, so the check fails rather than passing unchecked.
+    static func bodyRegex(of url: HTTPURL) -> BodyRegex? {
+        guard let text = url.regex else { return nil }
+        let pattern = (try? RegexPattern(text, options: url.regexOptions)) ?? (try? RegexPattern("(*FAIL)"))
+        return pattern.map { BodyRegex(pattern: $0, noMatch: url.regexNoMatch && text == $0.pattern) }
     }
 
     /// MISC_CHECK's script; misc_timeout defaults to the virtual server's delay_loop.

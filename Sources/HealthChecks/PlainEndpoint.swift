@@ -12,6 +12,9 @@ import Glibc
 /// put the checker above keepalived's in CPU; a plain check needs a socket, a connect,
 /// one write and a read or two.
 public struct PlainEndpoint: Sendable, Hashable {
+    /// How the check talks: a TCP stream, UDP datagrams, or ICMP echo.
+    public enum Transport: Sendable, Hashable { case stream, datagram, icmp }
+    public var transport: Transport
     public var ipv6: Bool
     /// The address in network byte order: 4 bytes, or 16 for IPv6.
     public var address: [UInt8]
@@ -20,19 +23,28 @@ public struct PlainEndpoint: Sendable, Hashable {
     public var request: [UInt8]?
     /// `ADDR:PORT` (`[ADDR]:PORT` for IPv6), for messages.
     public var name: String
+    /// The local address to bind before connecting (`bindto`), in network byte order.
+    public var source: [UInt8]?
+    /// `bindto` as written, for messages.
+    public var sourceName: String?
 
     /// nil when the URL is not plain (https, a host name, or bytes that have no place in
     /// a request line): libcurl takes those, and its error says what is wrong.
-    public init?(url: String, virtualHost: String?, kind: CheckTarget.Kind) {
+    /// A `bindto` that is not an address of the destination's family gives nil too: the
+    /// configuration reader refuses one, and libcurl reports the bind it cannot make.
+    public init?(url: String, virtualHost: String?, kind: CheckTarget.Kind, bindTo: String? = nil) {
         var rest: Substring
+        let schemes: [String]
         switch kind {
-        case .http:
-            guard url.hasPrefix("http://") else { return nil }
-            rest = url.dropFirst(7)
-        case .tcpConnect:
-            guard url.hasPrefix("tcp://") || url.hasPrefix("http://") else { return nil }
-            rest = url.dropFirst(url.hasPrefix("tcp://") ? 6 : 7)
+        case .http: (schemes, transport) = (["http://"], .stream)
+        case .tcpConnect: (schemes, transport) = (["tcp://", "http://"], .stream)
+        case .smtp: (schemes, transport) = (["smtp://"], .stream)
+        case .udp: (schemes, transport) = (["udp://"], .datagram)
+        case .dns: (schemes, transport) = (["dns://"], .datagram)
+        case .ping: (schemes, transport) = (["icmp://"], .icmp)
         }
+        guard let scheme = schemes.first(where: { url.hasPrefix($0) }) else { return nil }
+        rest = url.dropFirst(scheme.count)
         let host: Substring
         if rest.first == "[" {
             guard let close = rest.firstIndex(of: "]") else { return nil }
@@ -49,16 +61,30 @@ public struct PlainEndpoint: Sendable, Hashable {
             guard !digits.isEmpty, digits.count <= 5, let value = Int(digits), (1...65535).contains(value) else { return nil }
             port = value
             rest = rest.dropFirst(1 + digits.count)
-        } else if case .tcpConnect = kind {
-            return nil
+        } else if case .http = kind {
+        } else if case .ping = kind {
+            port = 0
+        } else {
+            return nil   // every other check names its port
         }
         guard let bytes = Self.addressBytes(String(host)) else { return nil }
         ipv6 = bytes.count == 16
         address = bytes
+        if let bindTo {
+            guard let local = Self.addressBytes(bindTo), local.count == bytes.count else { return nil }
+            source = local
+        } else {
+            source = nil
+        }
+        sourceName = bindTo
         self.port = UInt16(port)
         let shown = ipv6 ? "[\(host)]" : String(host)
-        name = "\(shown):\(port)"
-        guard case .http = kind else { request = nil; return }
+        if case .ping = kind { name = String(host) } else { name = "\(shown):\(port)" }
+        guard case .http = kind else {
+            guard rest.isEmpty else { return nil }
+            request = nil
+            return
+        }
         var path = rest.prefix { $0 != "#" }   // a fragment is not sent, as libcurl does not send it
         if path.isEmpty { path = "/" }
         guard path.first == "/" else { return nil }
@@ -83,6 +109,11 @@ public struct PlainEndpoint: Sendable, Hashable {
 
     /// Calls `body` with this endpoint as a `sockaddr` and its length.
     func withSocketAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        Self.withSocketAddress(address, port: port, ipv6: ipv6, body)
+    }
+
+    /// Calls `body` with `address` and `port` as a `sockaddr` and its length.
+    static func withSocketAddress<T>(_ address: [UInt8], port: UInt16, ipv6: Bool, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         if ipv6 {
             var a = sockaddr_in6()
             a.sin6_family = sa_family_t(AF_INET6)
