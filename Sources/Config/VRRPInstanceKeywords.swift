@@ -20,12 +20,9 @@ enum VRRPInstanceKeywords {
         s.block("virtual_ipaddress_excluded") { i, st, r in
             i.virtualIPAddressesExcluded += (st.block ?? []).compactMap { vip($0, &r) }
         }
-        s.block("virtual_routes") { i, st, r in
-            for line in st.block ?? [] {
-                if line.block != nil { r.error(line.location, "a route takes no { } block") }
-                i.virtualRoutes.append(line.words.map(\.text))
-            }
-        }
+        s.block("virtual_routes") { i, st, r in i.virtualRoutes += RoutingKeywords.routes(st, &r) }
+        s.block("virtual_rules") { i, st, r in i.virtualRules += RoutingKeywords.rules(st, &r) }
+        s.value("promote_secondaries") { i, st, r in i.promoteSecondaries = r.flag(st) }
         s.value("unicast_src_ip") { i, st, r in
             if let token = r.arguments(st, 1...1)?[0] { i.unicastSrcIP = r.ipv4(token, what: "unicast_src_ip") }
         }
@@ -75,7 +72,6 @@ enum VRRPInstanceKeywords {
         }
         s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
         s.ignore(["use_vmac", "vmac_xmit_base", "native_ipv6"], "VMAC interfaces do not exist on cloud networks")
-        s.ignore(["virtual_rules"], "policy routing rules")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")
         s.ignore(["strict_mode", "skip_check_adv_addr", "check_unicast_src", "unicast_fault_no_peer", "debug",
                   "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert", "higher_prio_send_advert",

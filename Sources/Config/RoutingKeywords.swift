@@ -1,0 +1,255 @@
+import NetworkTypes
+
+/// The lines of `virtual_routes`/`static_routes` and `virtual_rules`/`static_rules`, in
+/// keepalived's syntax (that of `ip route add` / `ip rule add`, full option names only).
+/// The common subset is read into typed values; options that only tune a route (mtu,
+/// window, ...) are warned about and left out; anything that would change which packets
+/// go where and that Overcast cannot do (multipath, IPv6, VRFs, encapsulation) is an
+/// error at its word, so no line is half-applied without a word said.
+enum RoutingKeywords {
+    /// Route options whose value tunes the route without changing where packets go.
+    static let ignoredRouteOptions: Set<String> = [
+        "tos", "dsfield", "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd", "initcwnd",
+        "initrwnd", "ssthresh", "realms", "rto_min", "features", "quickack", "congctl", "fastopen_no_cookie", "pref",
+        "ttl-propagate", "expires",
+    ]
+    /// Route options Overcast cannot carry out; the line is refused.
+    static let refusedRouteOptions: Set<String> = ["nexthop", "encap", "vrf", "as", "nhid", "inet6"]
+
+    /// All the statements of a routes block.
+    static func routes(_ st: Statement, _ r: inout ValueReader) -> [VirtualRoute] {
+        (st.block ?? []).compactMap { route($0, &r) }
+    }
+
+    static func rules(_ st: Statement, _ r: inout ValueReader) -> [VirtualRule] {
+        (st.block ?? []).compactMap { rule($0, &r) }
+    }
+
+    /// `[TYPE] [src ADDR] [to] DEST[/LEN] [via|gw ADDR] [dev IF] [scope S] [table T]
+    /// [metric|priority|preference N] [proto P] [onlink] [no_track]`.
+    static func route(_ line: Statement, _ r: inout ValueReader) -> VirtualRoute? {
+        if line.block != nil { r.error(line.location, "a route takes no { } block") }
+        let text = line.words.map(\.text).joined(separator: " ")
+        var words = line.words.makeIterator()
+        var type: RouteType?
+        var destination: IPv4Network?
+        var route = VirtualRoute(destination: IPv4Network(IPv4Address(0), prefixLength: 0)!, text: text, location: line.location)
+        var failed = false
+        func fail(_ at: SourceLocation, _ message: String) {
+            r.error(at, message)
+            failed = true
+        }
+        while let word = words.next() {
+            func value() -> Token? {
+                guard let next = words.next() else {
+                    fail(word.location, "route option '\(word.text)' needs a value")
+                    return nil
+                }
+                return next
+            }
+            func setDestination(_ token: Token) {
+                guard destination == nil else { return fail(token.location, "route has a second destination '\(token.text)'") }
+                destination = network(token, what: "route destination", &r)
+                if destination == nil { failed = true }
+            }
+            switch word.text {
+            case "unicast", "local", "blackhole", "unreachable", "prohibit", "throw":
+                guard type == nil, destination == nil else { fail(word.location, "route type '\(word.text)' must come first"); continue }
+                type = RouteType(rawValue: word.text)
+            case "to":
+                if let token = value() { setDestination(token) }
+            case "src":
+                guard let token = value() else { continue }
+                route.source = address(token, what: "route src", &r)
+                if route.source == nil { failed = true }
+            case "via", "gw":
+                guard let token = value() else { continue }
+                route.gateway = address(token, what: "route \(word.text)", &r)
+                if route.gateway == nil { failed = true }
+            case "dev", "oif":
+                route.device = value()?.text
+            case "scope":
+                guard let token = value() else { continue }
+                guard let scope = RoutingNames.scope(token.text) else {
+                    fail(token.location, "scope '\(token.text)' is not global, site, link, host, nowhere or 0-255"); continue
+                }
+                route.scope = scope
+            case "table":
+                guard let token = value() else { continue }
+                guard let table = table(token, &r) else { failed = true; continue }
+                route.table = table
+            case "metric", "priority", "preference":
+                guard let token = value() else { continue }
+                guard let metric = UInt32(token.text) else {
+                    fail(token.location, "route \(word.text): '\(token.text)' is not a number 0-4294967295"); continue
+                }
+                route.metric = metric
+            case "proto", "protocol":
+                guard let token = value() else { continue }
+                guard let number = RoutingNames.routeProtocol(token.text) else {
+                    fail(token.location, "route \(word.text): '\(token.text)' is not a protocol name or 0-255"); continue
+                }
+                route.protocolNumber = number
+            case "onlink": route.onLink = true
+            case "no_track": route.noTrack = true
+            case "inet": break
+            case "or":
+                // keepalived's alternative gateway makes a multipath route; Overcast adds one path.
+                guard let token = value() else { continue }
+                if address(token, what: "route or", &r) == nil { failed = true; continue }
+                r.warning(word.location, "route option 'or' (a second gateway) is not supported by Overcast; only the first gateway is used")
+            case "append":
+                r.warning(word.location, "route option 'append' is not supported by Overcast; the route is added before any matching one")
+            case "track_group":
+                _ = value()
+                r.warning(word.location, "route option 'track_group' is not supported by Overcast (no instance tracks this route); ignored")
+            default:
+                if ignoredRouteOptions.contains(word.text) {
+                    if let token = value(), token.text == "lock" { _ = words.next() }
+                    r.warning(word.location, "route option '\(word.text)' is not supported by Overcast; ignored (the route is added without it)")
+                } else if refusedRouteOptions.contains(word.text) {
+                    fail(word.location, "route option '\(word.text)' is not supported by Overcast")
+                    return nil
+                } else if destination == nil, word.text.first?.isNumber == true || word.text == "default" {
+                    setDestination(word)
+                } else {
+                    fail(word.location, "unknown route option '\(word.text)'")
+                    return nil  // what follows an unknown word cannot be read with any certainty
+                }
+            }
+        }
+        guard !failed else { return nil }
+        guard let destination else {
+            r.error(line.location, "route has no destination")
+            return nil
+        }
+        route.destination = destination
+        route.type = type ?? .unicast
+        if !route.type.hasNextHop && (route.gateway != nil || route.device != nil) {
+            r.error(line.location, "a \(route.type.rawValue) route takes no via or dev")
+            return nil
+        }
+        return route
+    }
+
+    /// `[from ADDR[/LEN]] [to ADDR[/LEN]] [iif IF] [oif IF] [fwmark N[/MASK]]
+    /// [priority|preference|pref N] [table T | goto N | blackhole | unreachable | prohibit] [no_track]`.
+    static func rule(_ line: Statement, _ r: inout ValueReader) -> VirtualRule? {
+        if line.block != nil { r.error(line.location, "a rule takes no { } block") }
+        let text = line.words.map(\.text).joined(separator: " ")
+        var rule = PolicyRule()
+        var noTrack = false
+        var action: PolicyRule.Action?
+        var failed = false
+        func fail(_ at: SourceLocation, _ message: String) {
+            r.error(at, message)
+            failed = true
+        }
+        var words = line.words.makeIterator()
+        while let word = words.next() {
+            func value() -> Token? {
+                guard let next = words.next() else {
+                    fail(word.location, "rule option '\(word.text)' needs a value")
+                    return nil
+                }
+                return next
+            }
+            func setAction(_ new: PolicyRule.Action) {
+                if action != nil { fail(word.location, "rule has a second action '\(word.text)'") } else { action = new }
+            }
+            switch word.text {
+            case "from":
+                guard let token = value() else { continue }
+                if token.text == "all" { continue }
+                rule.from = network(token, what: "rule from", &r)
+                if rule.from == nil { failed = true }
+            case "to":
+                guard let token = value() else { continue }
+                if token.text == "all" { continue }
+                rule.to = network(token, what: "rule to", &r)
+                if rule.to == nil { failed = true }
+            case "iif", "dev": rule.inputInterface = value()?.text
+            case "oif": rule.outputInterface = value()?.text
+            case "fwmark":
+                guard let token = value() else { continue }
+                let parts = token.text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let mark = number(parts[0]), parts.count == 1 || number(parts[1]) != nil else {
+                    fail(token.location, "rule fwmark: '\(token.text)' is not N or N/MASK (decimal or 0x hex)"); continue
+                }
+                rule.fwmark = mark
+                rule.fwmask = parts.count == 2 ? number(parts[1]) : nil
+            case "priority", "preference", "pref", "order":
+                guard let token = value() else { continue }
+                guard let priority = UInt32(token.text) else {
+                    fail(token.location, "rule \(word.text): '\(token.text)' is not a number 0-4294967295"); continue
+                }
+                rule.priority = priority
+            case "table", "lookup":
+                guard let token = value() else { continue }
+                if let table = table(token, &r) { setAction(.table(table)) } else { failed = true }
+            case "goto":
+                guard let token = value() else { continue }
+                guard let target = UInt32(token.text) else { fail(token.location, "rule goto: '\(token.text)' is not a rule priority"); continue }
+                setAction(.goto(target))
+            case "blackhole": setAction(.blackhole)
+            case "unreachable": setAction(.unreachable)
+            case "prohibit": setAction(.prohibit)
+            case "no_track": noTrack = true
+            case "inet": break
+            case "track_group":
+                _ = value()
+                r.warning(word.location, "rule option 'track_group' is not supported by Overcast (no instance tracks this rule); ignored")
+            case "tos", "dsfield", "realms", "protocol", "suppress_prefixlength", "suppress_ifgroup":
+                _ = value()
+                r.warning(word.location, "rule option '\(word.text)' is not supported by Overcast; ignored (the rule is added without it)")
+            default:
+                fail(word.location, ["not", "inet6", "uidrange", "ip_proto", "sport", "dport", "l3mdev", "nat", "map-to", "tun_id"]
+                    .contains(word.text) ? "rule option '\(word.text)' is not supported by Overcast" : "unknown rule option '\(word.text)'")
+                return nil  // what follows cannot be read with any certainty
+            }
+        }
+        guard !failed else { return nil }
+        // `ip rule add` without an action looks up the main table.
+        rule.action = action ?? .table(254)
+        var result = VirtualRule(rule: rule, text: text, location: line.location)
+        result.noTrack = noTrack
+        return result
+    }
+
+    private static func number(_ text: Substring) -> UInt32? {
+        text.hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
+    }
+
+    private static func address(_ token: Token, what: String, _ r: inout ValueReader) -> IPv4Address? {
+        if token.text.contains(":") {
+            r.error(token.location, "\(what): IPv6 '\(token.text)' is not supported by Overcast")
+            return nil
+        }
+        return r.ipv4(token, what: what)
+    }
+
+    private static func network(_ token: Token, what: String, _ r: inout ValueReader) -> IPv4Network? {
+        if token.text == "default" { return IPv4Network(IPv4Address(0), prefixLength: 0) }
+        if token.text.contains(":") {
+            r.error(token.location, "\(what): IPv6 '\(token.text)' is not supported by Overcast")
+            return nil
+        }
+        guard let network = IPv4Network(token.text) else {
+            r.error(token.location, "\(what): '\(token.text)' is not an IPv4 address or ADDRESS/LENGTH (0-32)")
+            return nil
+        }
+        if network.address != IPv4Address(token.text.split(separator: "/")[0]) {
+            r.error(token.location, "\(what): '\(token.text)' has host bits set (the network is \(network))")
+            return nil
+        }
+        return network
+    }
+
+    private static func table(_ token: Token, _ r: inout ValueReader) -> UInt32? {
+        guard let table = RoutingNames.table(token.text) else {
+            r.error(token.location, "table '\(token.text)' is not main, local, default or 1-4294967295 (names from rt_tables are not read)")
+            return nil
+        }
+        return table
+    }
+}

@@ -1,0 +1,50 @@
+import NetworkTypes
+
+/// One line of `virtual_routes` or `static_routes`: an IPv4 route as `ip route add` takes
+/// it. `device` nil means the default keepalived gives (the instance's interface for a
+/// virtual route, `default_interface` for a static one) when the type has a next hop.
+public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var type = RouteType.unicast
+    public var destination: IPv4Network
+    public var source: IPv4Address?
+    public var gateway: IPv4Address?
+    public var device: String?
+    /// RT_SCOPE_*; nil lets the kernel's rule apply (link for a direct route, else global).
+    public var scope: UInt8?
+    public var table: UInt32 = 254
+    public var metric: UInt32?
+    /// RTPROT_*; keepalived's own (18) unless `proto` says otherwise.
+    public var protocolNumber: UInt8 = RoutingNames.keepalivedProtocol
+    /// `onlink`: the gateway is on the link even if no address of it says so.
+    public var onLink = false
+    /// keepalived's `no_track`: deleting the route does not take the instance out of
+    /// MASTER. Overcast does not watch routes at all, so every route is no_track in effect.
+    public var noTrack = false
+    /// The words as written, for log lines.
+    public var text: String
+    public var location: SourceLocation
+
+    public init(destination: IPv4Network, text: String, location: SourceLocation) {
+        self.destination = destination
+        self.text = text
+        self.location = location
+    }
+
+    public var description: String { text }
+}
+
+/// One line of `virtual_rules` or `static_rules`.
+public struct VirtualRule: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var rule: PolicyRule
+    public var noTrack = false
+    public var text: String
+    public var location: SourceLocation
+
+    public init(rule: PolicyRule, text: String, location: SourceLocation) {
+        self.rule = rule
+        self.text = text
+        self.location = location
+    }
+
+    public var description: String { text }
+}

@@ -1,0 +1,189 @@
+import NetworkTypes
+import Testing
+@testable import Config
+
+/// `virtual_routes`, `virtual_rules`, `virtual_ipaddress_excluded`, `promote_secondaries`
+/// and the static blocks: typed values for the common subset, and every word Overcast
+/// cannot act on named at its place.
+@Suite struct RoutingKeywordTests {
+    static func instance(_ body: String) -> String {
+        """
+        vrrp_instance VI_1 {
+          interface eth0
+          virtual_router_id 51
+        \(body)
+        }
+        """
+    }
+
+    static func network(_ text: String) -> IPv4Network? { IPv4Network(text) }
+
+    @Test func routesReadWithKeepalivedsOptions() throws {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1
+                192.168.110.0/24 via 192.168.200.254 metric 7 table 100 proto static scope global
+                192.168.111.0/24 dev eth2 no_track
+                blackhole 192.168.114.0/24
+                default gw 192.168.0.1 table main onlink
+                unreachable 10.9.0.0/16 preference 3
+              }
+            """))
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        let routes = try #require(report.configuration.instances.first?.virtualRoutes)
+        #expect(routes.count == 6)
+        #expect(routes[0].source?.description == "192.168.100.1" && routes[0].destination == Self.network("192.168.109.0/24")
+                && routes[0].gateway?.description == "192.168.200.254" && routes[0].device == "eth1"
+                && routes[0].table == 254 && routes[0].protocolNumber == 18 && routes[0].type == .unicast)
+        #expect(routes[0].text == "src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1")
+        #expect(routes[1].metric == 7 && routes[1].table == 100 && routes[1].protocolNumber == 4 && routes[1].scope == 0
+                && routes[1].device == nil)
+        #expect(routes[2].device == "eth2" && routes[2].noTrack && routes[2].gateway == nil)
+        #expect(routes[3].type == .blackhole && routes[3].destination == Self.network("192.168.114.0/24"))
+        #expect(routes[4].destination == Self.network("0.0.0.0/0") && routes[4].onLink && routes[4].table == 254)
+        #expect(routes[5].type == .unreachable && routes[5].metric == 3)
+        #expect(routes[2].location.line == 7 && routes[2].location.column == 5)
+    }
+
+    @Test func badRoutesAreErrorsAtTheirWord() {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                192.168.110.0/24 via 192.168.200.300
+                192.168.110.1/24 dev eth1
+                192.168.111.0/24 table sometable
+                192.168.112.0/24 nexthop via 10.0.0.1
+                192.168.113.0/24 bogus 1
+                via 10.0.0.1
+                blackhole 10.1.0.0/16 dev eth0
+                2001:db8::/64 dev eth0
+                192.168.115.0/24 metric
+              }
+            """), file: "r.conf")
+        let errors = report.diagnostics.filter { $0.severity == .error }.map(\.description)
+        #expect(errors == [
+            "r.conf:5:26: error: route via: '192.168.200.300' is not an IPv4 address",
+            "r.conf:6:5: error: route destination: '192.168.110.1/24' has host bits set (the network is 192.168.110.0/24)",
+            "r.conf:7:28: error: table 'sometable' is not main, local, default or 1-4294967295 (names from rt_tables are not read)",
+            "r.conf:8:22: error: route option 'nexthop' is not supported by Overcast",
+            "r.conf:9:22: error: unknown route option 'bogus'",
+            "r.conf:10:5: error: route has no destination",
+            "r.conf:11:5: error: a blackhole route takes no via or dev",
+            "r.conf:12:5: error: route destination: IPv6 '2001:db8::/64' is not supported by Overcast",
+            "r.conf:13:22: error: route option 'metric' needs a value",
+        ], "\(errors)")
+        #expect(report.configuration.instances.first?.virtualRoutes.isEmpty == true)
+    }
+
+    @Test func tuningOptionsAreWarnedAndTheRouteKept() throws {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                192.168.200.0/24 dev eth0 mtu lock 1000 advmss 101 append
+              }
+            """), file: "w.conf")
+        #expect(report.diagnostics.map(\.description) == [
+            "w.conf:5:31: warning: route option 'mtu' is not supported by Overcast; ignored (the route is added without it)",
+            "w.conf:5:45: warning: route option 'advmss' is not supported by Overcast; ignored (the route is added without it)",
+            "w.conf:5:56: warning: route option 'append' is not supported by Overcast; the route is added before any matching one",
+        ], "\(report.diagnostics)")
+        #expect(report.configuration.instances.first?.virtualRoutes.first?.device == "eth0")
+    }
+
+    @Test func rulesReadWithEveryAction() throws {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              virtual_rules {
+                from 192.168.2.0/24 table 1
+                to 192.168.2.0/24 table 1 no_track
+                from 192.168.28.0/24 to 192.168.29.0/26 table 100 iif eth0 oif eth1 fwmark 24/0xff preference 39
+                from all fwmark 0x10 priority 40 goto 100
+                from 10.0.0.0/8 pref 41 blackhole
+                to 10.1.0.0/16 unreachable
+                to 10.2.0.0/16 prohibit
+                from 10.3.0.0/16
+              }
+            """))
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        let rules = try #require(report.configuration.instances.first?.virtualRules).map(\.rule)
+        #expect(rules.count == 8)
+        #expect(rules[0] == PolicyRule(from: Self.network("192.168.2.0/24"), action: .table(1)))
+        #expect(report.configuration.instances.first?.virtualRules[1].noTrack == true)
+        #expect(rules[2] == PolicyRule(from: Self.network("192.168.28.0/24"), to: Self.network("192.168.29.0/26"),
+                                       inputInterface: "eth0", outputInterface: "eth1", fwmark: 24, fwmask: 255,
+                                       priority: 39, action: .table(100)))
+        #expect(rules[3] == PolicyRule(fwmark: 16, priority: 40, action: .goto(100)))
+        #expect(rules[4].action == .blackhole && rules[4].priority == 41)
+        #expect(rules[5].action == .unreachable && rules[6].action == .prohibit)
+        #expect(rules[7].action == .table(254), "ip rule's default: the main table")
+    }
+
+    @Test func badRulesAreErrorsAtTheirWord() {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              virtual_rules {
+                from 192.168.2.0/33 table 1
+                to 192.168.2.0/24 table 1 goto 3
+                not from 10.0.0.0/8 table 2
+                fwmark 0xzz table 2
+                from 10.0.0.0/8 table 2 uidrange 1-2
+                from 10.0.0.0/8 priority -1
+                from 10.0.0.0/8 table
+              }
+            """), file: "q.conf")
+        let errors = report.diagnostics.filter { $0.severity == .error }.map(\.description)
+        #expect(errors == [
+            "q.conf:5:10: error: rule from: '192.168.2.0/33' is not an IPv4 address or ADDRESS/LENGTH (0-32)",
+            "q.conf:6:31: error: rule has a second action 'goto'",
+            "q.conf:7:5: error: rule option 'not' is not supported by Overcast",
+            "q.conf:8:12: error: rule fwmark: '0xzz' is not N or N/MASK (decimal or 0x hex)",
+            "q.conf:9:29: error: rule option 'uidrange' is not supported by Overcast",
+            "q.conf:10:30: error: rule priority: '-1' is not a number 0-4294967295",
+            "q.conf:11:21: error: rule option 'table' needs a value",
+        ], "\(errors)")
+        #expect(report.configuration.instances.first?.virtualRules.isEmpty == true)
+    }
+
+    @Test func excludedAddressesAndNoDADAndPromoteSecondariesAreKept() throws {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              promote_secondaries
+              virtual_ipaddress {
+                10.0.0.10/24 -nodad
+              }
+              virtual_ipaddress_excluded {
+                10.0.0.11/24 dev eth1 nodad
+                10.0.0.12
+              }
+            """))
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        let i = try #require(report.configuration.instances.first)
+        #expect(i.promoteSecondaries && i.virtualIPAddresses.first?.noDAD == true)
+        #expect(i.virtualIPAddressesExcluded.map(\.address.description) == ["10.0.0.11", "10.0.0.12"])
+        #expect(i.virtualIPAddressesExcluded[0].device == "eth1" && i.virtualIPAddressesExcluded[0].noDAD)
+        #expect(!i.virtualIPAddressesExcluded[1].noDAD && i.virtualIPAddressesExcluded[1].prefixLength == 32)
+    }
+
+    @Test func staticBlocksReadAtTheTopLevel() throws {
+        let report = ConfigurationLoader.load(text: """
+            global_defs {
+              default_interface eth9
+            }
+            static_ipaddress {
+              192.168.1.1/24 dev eth0 scope global
+              192.168.1.2/24
+            }
+            static_routes {
+              192.168.2.0/24 via 192.168.1.100 dev eth0 track_group GROUP1
+            }
+            static_rules {
+              from 192.168.2.0/24 table 1 track_group GROUP1
+            }
+            """, file: "s.conf")
+        #expect(report.diagnostics.map(\.description) == [
+            "s.conf:9:45: warning: route option 'track_group' is not supported by Overcast (no instance tracks this route); ignored",
+            "s.conf:12:31: warning: rule option 'track_group' is not supported by Overcast (no instance tracks this rule); ignored",
+        ], "\(report.diagnostics)")
+        let c = report.configuration
+        #expect(c.globalDefs.defaultInterface == "eth9")
+        #expect(c.staticAddresses.map(\.address.description) == ["192.168.1.1", "192.168.1.2"])
+        #expect(c.staticRoutes.first?.gateway?.description == "192.168.1.100")
+        #expect(c.staticRules.first?.rule == PolicyRule(from: Self.network("192.168.2.0/24"), action: .table(1)))
+        #expect(ConfigurationLoader.load(text: "").configuration.globalDefs.defaultInterface == "eth0")
+    }
+}
