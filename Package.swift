@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["NetworkTypes", "Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["Transports", "NetworkTypes", "LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "LinuxNet", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

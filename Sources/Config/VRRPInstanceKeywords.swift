@@ -121,7 +121,11 @@ enum VRRPInstanceKeywords {
             case "brd", "broadcast":
                 guard let brd = value() else { break }
                 vip.broadcast = r.ipv4(brd, what: "brd")
-            case "-nodad", "nodad": vip.noDAD = true
+            case "-nodad", "nodad":
+                // keepalived passes IFA_F_NODAD; the kernel honours it for IPv6 only (`ip` says
+                // "nodad option can be set only for IPv6 addresses"), and these are IPv4.
+                vip.noDAD = true
+                r.warning(option.location, "'\(option.text)' has no effect on an IPv4 address (the kernel runs duplicate address detection for IPv6 only); ignored")
             case "peer", "track_group":
                 _ = value()
                 r.warning(option.location, "virtual_ipaddress option '\(option.text)' is not supported by Overcast; ignored")

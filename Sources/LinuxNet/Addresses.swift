@@ -13,13 +13,9 @@ public struct InterfaceAddress: Sendable, Hashable, CustomStringConvertible {
     /// RT_SCOPE_*: 0 global, 200 site, 253 link, 254 host.
     public var scope: UInt8
     public var broadcast: IPv4Address?
-    /// `-nodad`: IFA_F_NODAD, no duplicate address detection (meaningful for IPv6; the
-    /// kernel keeps the flag on an IPv4 address too).
-    public var noDAD: Bool
 
     public init(address: IPv4Address, prefixLength: Int, interfaceIndex: Int32, label: String? = nil,
-                scope: UInt8 = 0, broadcast: IPv4Address? = nil, noDAD: Bool = false) {
-        self.noDAD = noDAD
+                scope: UInt8 = 0, broadcast: IPv4Address? = nil) {
         self.address = address
         self.prefixLength = prefixLength
         self.interfaceIndex = interfaceIndex
@@ -96,7 +92,6 @@ extension NetlinkSocket {
         if rc < 0 { return rc }
         rtnl_addr_set_prefixlen(object, Int32(a.prefixLength))
         rtnl_addr_set_scope(object, Int32(a.scope))
-        if a.noDAD { rtnl_addr_set_flags(object, UInt32(IFA_F_NODAD)) }
         if let label = a.label {
             rc = rtnl_addr_set_label(object, label)
             if rc < 0 { return rc }

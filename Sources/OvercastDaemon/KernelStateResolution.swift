@@ -41,6 +41,6 @@ extension InterfaceAddress {
     /// A configured address on the interface it resolved to.
     init(_ vip: VirtualAddress, interfaceIndex: Int32) {
         self.init(address: vip.address, prefixLength: vip.prefixLength, interfaceIndex: interfaceIndex, label: vip.label,
-                  scope: vip.scope.flatMap(InterfaceAddress.scope(named:)) ?? 0, broadcast: vip.broadcast, noDAD: vip.noDAD)
+                  scope: vip.scope.flatMap(InterfaceAddress.scope(named:)) ?? 0, broadcast: vip.broadcast)
     }
 }

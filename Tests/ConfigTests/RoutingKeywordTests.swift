@@ -140,7 +140,7 @@ import Testing
         #expect(report.configuration.instances.first?.virtualRules.isEmpty == true)
     }
 
-    @Test func excludedAddressesAndNoDADAndPromoteSecondariesAreKept() throws {
+    @Test func excludedAddressesAndPromoteSecondariesAreKeptAndNoDADIsWarned() throws {
         let report = ConfigurationLoader.load(text: Self.instance("""
               promote_secondaries
               virtual_ipaddress {
@@ -150,8 +150,11 @@ import Testing
                 10.0.0.11/24 dev eth1 nodad
                 10.0.0.12
               }
-            """))
-        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+            """), file: "x.conf")
+        #expect(report.diagnostics.map(\.description) == [
+            "x.conf:6:18: warning: '-nodad' has no effect on an IPv4 address (the kernel runs duplicate address detection for IPv6 only); ignored",
+            "x.conf:9:27: warning: 'nodad' has no effect on an IPv4 address (the kernel runs duplicate address detection for IPv6 only); ignored",
+        ], "\(report.diagnostics)")
         let i = try #require(report.configuration.instances.first)
         #expect(i.promoteSecondaries && i.virtualIPAddresses.first?.noDAD == true)
         #expect(i.virtualIPAddressesExcluded.map(\.address.description) == ["10.0.0.11", "10.0.0.12"])
