@@ -190,3 +190,49 @@ import Testing
         #expect(ConfigurationLoader.load(text: "").configuration.globalDefs.defaultInterface == "eth0")
     }
 }
+
+extension RoutingKeywordTests {
+    @Test func anAddressOwnedTwiceIsAnErrorAndAMissingInterfaceAWarning() {
+        let text = """
+            static_ipaddress {
+              10.0.0.10/32 dev eth0
+            }
+            static_routes {
+              10.5.0.0/16 via 10.0.0.1
+            }
+            vrrp_instance VI_1 {
+              interface eth0
+              virtual_router_id 51
+              virtual_ipaddress {
+                10.0.0.10
+              }
+              virtual_ipaddress_excluded {
+                10.0.0.11 dev eth7
+              }
+              virtual_routes {
+                10.6.0.0/16 dev eth8
+              }
+            }
+            vrrp_instance VI_2 {
+              interface eth0
+              virtual_router_id 52
+              virtual_ipaddress_excluded {
+                10.0.0.11
+              }
+            }
+            """
+        let report = ConfigurationLoader.load(text: text, file: "o.conf", hostInterfaces: ["eth0", "lo"])
+        #expect(report.diagnostics.map(\.description) == [
+            "o.conf:2:3: error: static address 10.0.0.10 is also managed by vrrp_instance VI_1 (a static address is never removed, so it would stay on every node)",
+            "o.conf:14:5: warning: virtual_ipaddress_excluded 10.0.0.11: interface eth7 does not exist on this host",
+            "o.conf:17:5: warning: route 10.6.0.0/16 dev eth8: interface eth8 does not exist on this host",
+            "o.conf:24:5: error: excluded address 10.0.0.11 is also managed by vrrp_instance VI_1",
+        ], "\(report.diagnostics)")
+        let elsewhere = ConfigurationLoader.load(text: "global_defs {\n  default_interface ens5\n}\n" + text.replacingOccurrences(of: "10.0.0.10/32 dev eth0", with: "10.0.0.20/32"),
+                                                 file: "p.conf", hostInterfaces: ["eth0"])
+        #expect(elsewhere.diagnostics.map(\.description).filter { $0.contains("ens5") } == [
+            "p.conf:5:3: warning: static_ipaddress 10.0.0.20: interface ens5 does not exist on this host",
+            "p.conf:8:3: warning: static route 10.5.0.0/16 via 10.0.0.1: interface ens5 does not exist on this host",
+        ])
+    }
+}
