@@ -117,7 +117,8 @@ let package = Package(
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
-            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", .product(name: "Logging", package: "swift-log"),
+            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", "Config", "LinuxNet", "NetworkTypes",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
