@@ -36,8 +36,8 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     /// Overcast's `metrics_listen ADDRESS:PORT`: where the Prometheus endpoint listens.
     /// Off (nil) unless configured, so a node exposes nothing it was not asked to.
     public var metricsListen: ListenAddress?
-    /// `default_interface`: where a static address or direct static route without `dev`
-    /// goes (keepalived's default, eth0).
+    /// `default_interface`: where a static address without `dev` goes (keepalived's
+    /// default, eth0).
     public var defaultInterface = "eth0"
     public init() {}
 }

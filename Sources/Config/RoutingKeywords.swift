@@ -33,7 +33,8 @@ enum RoutingKeywords {
         var words = line.words.makeIterator()
         var type: RouteType?
         var destination: IPv4Network?
-        var route = VirtualRoute(destination: IPv4Network(IPv4Address(0), prefixLength: 0)!, text: text, location: line.location)
+        var route = VirtualRoute(destination: IPv4Network(host: IPv4Address(0)), text: text, location: line.location)
+        var givenProtocol: (number: UInt8, token: Token)?
         var failed = false
         func fail(_ at: SourceLocation, _ message: String) {
             r.error(at, message)
@@ -89,7 +90,7 @@ enum RoutingKeywords {
                 guard let number = RoutingNames.routeProtocol(token.text) else {
                     fail(token.location, "route \(word.text): '\(token.text)' is not a protocol name or 0-255"); continue
                 }
-                route.protocolNumber = number
+                givenProtocol = (number, token)
             case "onlink": route.onLink = true
             case "no_track": route.noTrack = true
             case "inet": break
@@ -125,6 +126,7 @@ enum RoutingKeywords {
         }
         route.destination = destination
         route.type = type ?? .unicast
+        route.protocolNumber = protocolNumber(givenProtocol, noTrack: route.noTrack, what: "route", &r) ?? 3
         if !route.type.hasNextHop && (route.gateway != nil || route.device != nil) {
             r.error(line.location, "a \(route.type.rawValue) route takes no via or dev")
             return nil
@@ -140,6 +142,7 @@ enum RoutingKeywords {
         var rule = PolicyRule()
         var noTrack = false
         var action: PolicyRule.Action?
+        var givenProtocol: (number: UInt8, token: Token)?
         var failed = false
         func fail(_ at: SourceLocation, _ message: String) {
             r.error(at, message)
@@ -199,7 +202,13 @@ enum RoutingKeywords {
             case "track_group":
                 _ = value()
                 r.warning(word.location, "rule option 'track_group' is not supported by Overcast (no instance tracks this rule); ignored")
-            case "tos", "dsfield", "realms", "protocol", "suppress_prefixlength", "suppress_ifgroup":
+            case "protocol", "proto":
+                guard let token = value() else { continue }
+                guard let number = RoutingNames.routeProtocol(token.text) else {
+                    fail(token.location, "rule \(word.text): '\(token.text)' is not a protocol name or 0-255"); continue
+                }
+                givenProtocol = (number, token)
+            case "tos", "dsfield", "realms", "suppress_prefixlength", "suppress_ifgroup":
                 _ = value()
                 r.warning(word.location, "rule option '\(word.text)' is not supported by Overcast; ignored (the rule is added without it)")
             default:
@@ -211,9 +220,36 @@ enum RoutingKeywords {
         guard !failed else { return nil }
         // `ip rule add` without an action looks up the main table.
         rule.action = action ?? .table(254)
+        rule.protocolNumber = protocolNumber(givenProtocol, noTrack: noTrack, what: "rule", &r)
         var result = VirtualRule(rule: rule, text: text, location: line.location)
         result.noTrack = noTrack
         return result
+    }
+
+    /// keepalived marks what it tracks with its own protocol (18) and resets any other
+    /// with a message; `no_track` keeps the one given (a route then defaults to boot, as
+    /// `ip route add` does; a rule to none).
+    private static func protocolNumber(_ given: (number: UInt8, token: Token)?, noTrack: Bool, what: String,
+                                       _ r: inout ValueReader) -> UInt8? {
+        if noTrack { return given?.number ?? (what == "route" ? 3 : nil) }
+        if let given, given.number != RoutingNames.keepalivedProtocol {
+            r.warning(given.token.location, "\(what) protocol '\(given.token.text)' is reset to keepalived (18), as keepalived does for a \(what) without no_track")
+        }
+        return RoutingNames.keepalivedProtocol
+    }
+
+    /// keepalived gives a rule without a priority the next one down from 16384, in the
+    /// order the rules are read, and warns: without one, the order rules are added in
+    /// (MASTER transitions) would decide their order.
+    static func assignPriorities(_ rules: inout [VirtualRule], in config: OvercastConfiguration, _ r: inout ValueReader) {
+        var used = (config.staticRules + config.instances.flatMap(\.virtualRules)).count { $0.assignedPriority }
+        for index in rules.indices where rules[index].rule.priority == nil {
+            let priority = UInt32(max(0, 16384 - used))
+            used += 1
+            rules[index].rule.priority = priority
+            rules[index].assignedPriority = true
+            r.warning(rules[index].location, "rule has no priority; set to \(priority), as keepalived does (give each rule its own priority)")
+        }
     }
 
     private static func number(_ text: Substring) -> UInt32? {

@@ -1,8 +1,8 @@
 import NetworkTypes
 
 /// One line of `virtual_routes` or `static_routes`: an IPv4 route as `ip route add` takes
-/// it. `device` nil means the default keepalived gives (the instance's interface for a
-/// virtual route, `default_interface` for a static one) when the type has a next hop.
+/// it. `device` nil means none, as with keepalived: the kernel finds the interface from
+/// the gateway.
 public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible {
     public var type = RouteType.unicast
     public var destination: IPv4Network
@@ -13,7 +13,7 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
     public var scope: UInt8?
     public var table: UInt32 = 254
     public var metric: UInt32?
-    /// RTPROT_*; keepalived's own (18) unless `proto` says otherwise.
+    /// RTPROT_*: keepalived's own (18), or with `no_track` the `proto` given (else boot).
     public var protocolNumber: UInt8 = RoutingNames.keepalivedProtocol
     /// `onlink`: the gateway is on the link even if no address of it says so.
     public var onLink = false
@@ -37,6 +37,8 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
 public struct VirtualRule: Codable, Hashable, Sendable, CustomStringConvertible {
     public var rule: PolicyRule
     public var noTrack = false
+    /// The line gave no priority and the reader gave one (`RoutingKeywords.assignPriorities`).
+    public var assignedPriority = false
     public var text: String
     public var location: SourceLocation
 

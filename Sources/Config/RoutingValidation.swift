@@ -28,8 +28,7 @@ extension Validator {
             checkDevice(address.device ?? config.globalDefs.defaultInterface, at: address.location, what: "static_ipaddress \(address.address)")
         }
         for route in config.staticRoutes {
-            checkDevice(route.device ?? (route.type.hasNextHop ? config.globalDefs.defaultInterface : nil),
-                        at: route.location, what: "static route \(route.text)")
+            checkDevice(route.device, at: route.location, what: "static route \(route.text)")
         }
     }
 

@@ -22,6 +22,7 @@ enum TopLevelKeywords {
             guard let name = reader.string(statement) else { return }
             var instance = VRRPInstance(name: name, location: statement.location)
             VRRPInstanceKeywords.schema.apply(statement.block ?? [], to: &instance, &reader)
+            RoutingKeywords.assignPriorities(&instance.virtualRules, in: config, &reader)
             config.instances.append(instance)
         }
         s.block("virtual_server_group") { config, statement, reader in
@@ -41,7 +42,11 @@ enum TopLevelKeywords {
             config.staticAddresses += (statement.block ?? []).compactMap { VRRPInstanceKeywords.vip($0, &reader) }
         }
         s.block("static_routes") { config, statement, reader in config.staticRoutes += RoutingKeywords.routes(statement, &reader) }
-        s.block("static_rules") { config, statement, reader in config.staticRules += RoutingKeywords.rules(statement, &reader) }
+        s.block("static_rules") { config, statement, reader in
+            var rules = RoutingKeywords.rules(statement, &reader)
+            RoutingKeywords.assignPriorities(&rules, in: config, &reader)
+            config.staticRules += rules
+        }
         s.ignore(["net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance"],
                  "run one Overcast per network namespace instead")
         s.ignore(["vrrp_track_file", "track_file", "vrrp_track_process", "track_process", "track_bfd", "bfd_instance"],

@@ -45,6 +45,8 @@ extension NetlinkSocket {
             default: continue
             }
             var rule = PolicyRule(priority: rtnl_rule_get_prio(current), action: action)
+            var protocolNumber: UInt8 = 0
+            if rtnl_rule_get_protocol(current, &protocolNumber) == 0 && protocolNumber != 0 { rule.protocolNumber = protocolNumber }
             rule.from = rtnl_rule_get_src(current).flatMap(Self.network)
             rule.to = rtnl_rule_get_dst(current).flatMap(Self.network)
             rule.inputInterface = rtnl_rule_get_iif(current).map { String(cString: $0) }
@@ -82,6 +84,10 @@ extension NetlinkSocket {
         }
         if let name = rule.outputInterface {
             rc = rtnl_rule_set_oif(object, name)
+            if rc < 0 { return rc }
+        }
+        if let protocolNumber = rule.protocolNumber {
+            rc = rtnl_rule_set_protocol(object, protocolNumber)
             if rc < 0 { return rc }
         }
         rtnl_rule_set_action(object, rule.action.kernelValue)

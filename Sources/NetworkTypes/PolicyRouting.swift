@@ -59,9 +59,13 @@ public struct PolicyRule: Codable, Hashable, Sendable, CustomStringConvertible {
     /// nil lets the kernel choose (one below the first rule after 0), as `ip rule` does.
     public var priority: UInt32?
     public var action: Action
+    /// FRA_PROTOCOL (RTPROT_*): keepalived marks its rules 18; nil leaves it unset.
+    public var protocolNumber: UInt8?
 
     public init(from: IPv4Network? = nil, to: IPv4Network? = nil, inputInterface: String? = nil, outputInterface: String? = nil,
-                fwmark: UInt32? = nil, fwmask: UInt32? = nil, priority: UInt32? = nil, action: Action = .table(254)) {
+                fwmark: UInt32? = nil, fwmask: UInt32? = nil, priority: UInt32? = nil, action: Action = .table(254),
+                protocolNumber: UInt8? = nil) {
+        self.protocolNumber = protocolNumber
         self.from = from
         self.to = to
         self.inputInterface = inputInterface
@@ -88,6 +92,7 @@ public struct PolicyRule: Codable, Hashable, Sendable, CustomStringConvertible {
         case .unreachable: words.append("unreachable")
         case .prohibit: words.append("prohibit")
         }
+        if let protocolNumber { words.append("proto \(protocolNumber)") }
         return words.joined(separator: " ")
     }
 }

@@ -3,9 +3,9 @@ import LinuxNet
 import NetworkTypes
 
 /// The configuration's addresses, routes and rules resolved against this host's
-/// interfaces. An entry without `dev` goes to `defaultDevice`, as keepalived does: the
-/// instance's interface for a MASTER's state, `default_interface` for static state. A
-/// route type without a next hop (blackhole, unreachable, prohibit, throw) takes none.
+/// interfaces. An address without `dev` goes to `defaultDevice`, as keepalived does: the
+/// instance's interface for a MASTER's, `default_interface` for a static one. A route
+/// without `dev` gets none, as keepalived does (the kernel picks it from the gateway).
 extension KernelState {
     struct ResolutionError: Error, CustomStringConvertible {
         var description: String
@@ -28,9 +28,7 @@ extension KernelState {
             var kernel = KernelRoute(type: route.type, destination: route.destination, source: route.source,
                                      gateway: route.gateway, scope: route.scope, table: route.table, metric: route.metric,
                                      protocolNumber: route.protocolNumber, onLink: route.onLink)
-            if route.type.hasNextHop {
-                kernel.interfaceIndex = try index(route.device ?? defaultDevice, route.location, route.text).index
-            }
+            if let device = route.device { kernel.interfaceIndex = try index(device, route.location, route.text).index }
             self.routes.append(Entry(value: kernel, text: route.text))
         }
         self.rules = rules.map { Entry(value: $0.rule, text: $0.text) }

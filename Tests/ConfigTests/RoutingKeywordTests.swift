@@ -22,7 +22,7 @@ import Testing
         let report = ConfigurationLoader.load(text: Self.instance("""
               virtual_routes {
                 src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1
-                192.168.110.0/24 via 192.168.200.254 metric 7 table 100 proto static scope global
+                192.168.110.0/24 via 192.168.200.254 metric 7 table 100 proto static scope global no_track
                 192.168.111.0/24 dev eth2 no_track
                 blackhole 192.168.114.0/24
                 default gw 192.168.0.1 table main onlink
@@ -38,7 +38,8 @@ import Testing
         #expect(routes[0].text == "src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1")
         #expect(routes[1].metric == 7 && routes[1].table == 100 && routes[1].protocolNumber == 4 && routes[1].scope == 0
                 && routes[1].device == nil)
-        #expect(routes[2].device == "eth2" && routes[2].noTrack && routes[2].gateway == nil)
+        #expect(routes[2].device == "eth2" && routes[2].noTrack && routes[2].gateway == nil && routes[2].protocolNumber == 3,
+                "no_track without proto: boot, as ip route add")
         #expect(routes[3].type == .blackhole && routes[3].destination == Self.network("192.168.114.0/24"))
         #expect(routes[4].destination == Self.network("0.0.0.0/0") && routes[4].onLink && routes[4].table == 254)
         #expect(routes[5].type == .unreachable && routes[5].metric == 3)
@@ -78,12 +79,15 @@ import Testing
         let report = ConfigurationLoader.load(text: Self.instance("""
               virtual_routes {
                 192.168.200.0/24 dev eth0 mtu lock 1000 advmss 101 append
+                192.168.201.0/24 via 10.0.0.1 proto bird
               }
             """), file: "w.conf")
+        #expect(report.configuration.instances.first?.virtualRoutes.last?.protocolNumber == 18)
         #expect(report.diagnostics.map(\.description) == [
             "w.conf:5:31: warning: route option 'mtu' is not supported by Overcast; ignored (the route is added without it)",
             "w.conf:5:45: warning: route option 'advmss' is not supported by Overcast; ignored (the route is added without it)",
             "w.conf:5:56: warning: route option 'append' is not supported by Overcast; the route is added before any matching one",
+            "w.conf:6:41: warning: route protocol 'bird' is reset to keepalived (18), as keepalived does for a route without no_track",
         ], "\(report.diagnostics)")
         #expect(report.configuration.instances.first?.virtualRoutes.first?.device == "eth0")
     }
@@ -91,28 +95,31 @@ import Testing
     @Test func rulesReadWithEveryAction() throws {
         let report = ConfigurationLoader.load(text: Self.instance("""
               virtual_rules {
-                from 192.168.2.0/24 table 1
-                to 192.168.2.0/24 table 1 no_track
+                from 192.168.2.0/24 table 1 priority 10
+                to 192.168.2.0/24 table 1 no_track protocol static pref 11
                 from 192.168.28.0/24 to 192.168.29.0/26 table 100 iif eth0 oif eth1 fwmark 24/0xff preference 39
                 from all fwmark 0x10 priority 40 goto 100
                 from 10.0.0.0/8 pref 41 blackhole
                 to 10.1.0.0/16 unreachable
-                to 10.2.0.0/16 prohibit
+                to 10.2.0.0/16 prohibit order 43
                 from 10.3.0.0/16
               }
-            """))
-        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+            """), file: "u.conf")
+        #expect(report.diagnostics.map(\.description) == [
+            "u.conf:10:5: warning: rule has no priority; set to 16384, as keepalived does (give each rule its own priority)",
+            "u.conf:12:5: warning: rule has no priority; set to 16383, as keepalived does (give each rule its own priority)",
+        ], "\(report.diagnostics)")
         let rules = try #require(report.configuration.instances.first?.virtualRules).map(\.rule)
         #expect(rules.count == 8)
-        #expect(rules[0] == PolicyRule(from: Self.network("192.168.2.0/24"), action: .table(1)))
-        #expect(report.configuration.instances.first?.virtualRules[1].noTrack == true)
+        #expect(rules[0] == PolicyRule(from: Self.network("192.168.2.0/24"), priority: 10, action: .table(1), protocolNumber: 18))
+        #expect(report.configuration.instances.first?.virtualRules[1].noTrack == true && rules[1].protocolNumber == 4)
         #expect(rules[2] == PolicyRule(from: Self.network("192.168.28.0/24"), to: Self.network("192.168.29.0/26"),
                                        inputInterface: "eth0", outputInterface: "eth1", fwmark: 24, fwmask: 255,
-                                       priority: 39, action: .table(100)))
-        #expect(rules[3] == PolicyRule(fwmark: 16, priority: 40, action: .goto(100)))
+                                       priority: 39, action: .table(100), protocolNumber: 18))
+        #expect(rules[3] == PolicyRule(fwmark: 16, priority: 40, action: .goto(100), protocolNumber: 18))
         #expect(rules[4].action == .blackhole && rules[4].priority == 41)
-        #expect(rules[5].action == .unreachable && rules[6].action == .prohibit)
-        #expect(rules[7].action == .table(254), "ip rule's default: the main table")
+        #expect(rules[5].action == .unreachable && rules[5].priority == 16384 && rules[6].action == .prohibit && rules[6].priority == 43)
+        #expect(rules[7].action == .table(254) && rules[7].priority == 16383, "ip rule's default: the main table")
     }
 
     @Test func badRulesAreErrorsAtTheirWord() {
@@ -180,13 +187,15 @@ import Testing
             """, file: "s.conf")
         #expect(report.diagnostics.map(\.description) == [
             "s.conf:9:45: warning: route option 'track_group' is not supported by Overcast (no instance tracks this route); ignored",
+            "s.conf:12:3: warning: rule has no priority; set to 16384, as keepalived does (give each rule its own priority)",
             "s.conf:12:31: warning: rule option 'track_group' is not supported by Overcast (no instance tracks this rule); ignored",
         ], "\(report.diagnostics)")
         let c = report.configuration
         #expect(c.globalDefs.defaultInterface == "eth9")
         #expect(c.staticAddresses.map(\.address.description) == ["192.168.1.1", "192.168.1.2"])
         #expect(c.staticRoutes.first?.gateway?.description == "192.168.1.100")
-        #expect(c.staticRules.first?.rule == PolicyRule(from: Self.network("192.168.2.0/24"), action: .table(1)))
+        #expect(c.staticRules.first?.rule == PolicyRule(from: Self.network("192.168.2.0/24"), priority: 16384, action: .table(1),
+                                                        protocolNumber: 18))
         #expect(ConfigurationLoader.load(text: "").configuration.globalDefs.defaultInterface == "eth0")
     }
 }
@@ -232,7 +241,6 @@ extension RoutingKeywordTests {
                                                  file: "p.conf", hostInterfaces: ["eth0"])
         #expect(elsewhere.diagnostics.map(\.description).filter { $0.contains("ens5") } == [
             "p.conf:5:3: warning: static_ipaddress 10.0.0.20: interface ens5 does not exist on this host",
-            "p.conf:8:3: warning: static route 10.5.0.0/16 via 10.0.0.1: interface ens5 does not exist on this host",
         ])
     }
 }

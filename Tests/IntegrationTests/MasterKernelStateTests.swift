@@ -63,11 +63,11 @@ import Testing
     ]
     static let staticRoutes: Set<String> = ["10.90.0.0/16 via 172.31.18.1 table 254", "10.91.0.0/16 via 172.31.18.1 table 254"]
     static let virtualRules: Set<PolicyRule> = [
-        PolicyRule(from: IPv4Network("192.168.30.0/24"), priority: 1000, action: .table(100)),
-        PolicyRule(fwmark: 7, priority: 1001, action: .table(100)),
-        PolicyRule(to: IPv4Network("10.81.0.0/16"), priority: 1002, action: .blackhole),
+        PolicyRule(from: IPv4Network("192.168.30.0/24"), priority: 1000, action: .table(100), protocolNumber: 18),
+        PolicyRule(fwmark: 7, priority: 1001, action: .table(100), protocolNumber: 18),
+        PolicyRule(to: IPv4Network("10.81.0.0/16"), priority: 1002, action: .blackhole, protocolNumber: 18),
     ]
-    static let staticRule = PolicyRule(from: IPv4Network("192.168.40.0/24"), priority: 2000, action: .table(200))
+    static let staticRule = PolicyRule(from: IPv4Network("192.168.40.0/24"), priority: 2000, action: .table(200), protocolNumber: 18)
 
     /// What `ip` says of the same state, to check the wrapper against the tool.
     static func ipSays(_ lab: NetworkLab, _ node: NetworkLab.Node) -> (routes: String, rules: String) {
@@ -103,8 +103,8 @@ import Testing
                      "10.90.0.0/16 via 172.31.18.1 dev eth0 proto keepalived"] {
             #expect(routes.contains(line), "ip route show table all lacks '\(line)':\n\(routes)")
         }
-        for line in ["1000:\tfrom 192.168.30.0/24 lookup 100", "1001:\tfrom all fwmark 0x7 lookup 100",
-                     "1002:\tfrom all to 10.81.0.0/16 blackhole", "2000:\tfrom 192.168.40.0/24 lookup 200"] {
+        for line in ["1000:\tfrom 192.168.30.0/24 lookup 100 proto keepalived", "1001:\tfrom all fwmark 0x7 lookup 100 proto keepalived",
+                     "1002:\tfrom all to 10.81.0.0/16 blackhole proto keepalived", "2000:\tfrom 192.168.40.0/24 lookup 200 proto keepalived"] {
             #expect(rules.contains(line), "ip rule lacks '\(line)':\n\(rules)")
         }
         let (backupRoutes, backupRules) = Self.ipSays(lab, n2)
@@ -138,8 +138,9 @@ import Testing
         let afterReload = Self.virtualRoutes.subtracting(["10.77.0.0/16 via 172.31.18.1 table 254 metric 5"])
             .union(["10.91.0.0/16 via 172.31.18.1 table 254"])
         #expect(waitUntil(timeout: 3) { Self.ownRoutes(lab, n2) == afterReload }, "\(Self.ownRoutes(lab, n2))\n\(lab.log(n2))")
-        #expect(!Self.rules(lab, n2).contains(PolicyRule(fwmark: 7, priority: 1001, action: .table(100))))
-        #expect(Self.rules(lab, n2).contains(PolicyRule(from: IPv4Network("192.168.30.0/24"), priority: 1000, action: .table(100))))
+        #expect(!Self.rules(lab, n2).contains(PolicyRule(fwmark: 7, priority: 1001, action: .table(100), protocolNumber: 18)))
+        #expect(Self.rules(lab, n2).contains(PolicyRule(from: IPv4Network("192.168.30.0/24"), priority: 1000, action: .table(100),
+                                                        protocolNumber: 18)))
         #expect(!(try lab.exec(n2, ["ip", "route", "show", "table", "all"])).contains("10.77.0.0/16"))
         #expect(lab.state(n2) == "MASTER" && lab.instance(n2)?["transitions"] as? Int == transitions)
 
