@@ -18,6 +18,32 @@ import Testing
 
     static func network(_ text: String) -> IPv4Network? { IPv4Network(text) }
 
+    /// The diagnostics but the once-per-block note that nothing is watched (its own test).
+    static func lines(_ report: ConfigurationReport) -> [String] {
+        report.diagnostics.map(\.description).filter { !$0.contains("watching the kernel") }
+    }
+
+    @Test func aBlockWithTrackedEntriesSaysOnceThatNothingIsWatched() {
+        let tracked = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                10.1.0.0/16 dev eth0
+                10.2.0.0/16 dev eth0
+              }
+            """), file: "t.conf")
+        #expect(tracked.diagnostics.map(\.description) == [
+            "t.conf:4:3: warning: virtual_routes: watching the kernel for a deleted route is not supported by Overcast; every route behaves as no_track (deleting one does not take the instance out of MASTER)",
+        ])
+        let untracked = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                10.1.0.0/16 dev eth0 no_track
+              }
+              virtual_rules {
+                from 10.1.0.0/16 table 5 priority 9 no_track
+              }
+            """))
+        #expect(untracked.diagnostics.isEmpty, "\(untracked.diagnostics)")
+    }
+
     @Test func routesReadWithKeepalivedsOptions() throws {
         let report = ConfigurationLoader.load(text: Self.instance("""
               virtual_routes {
@@ -29,7 +55,7 @@ import Testing
                 unreachable 10.9.0.0/16 preference 3
               }
             """))
-        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        #expect(Self.lines(report).isEmpty, "\(report.diagnostics)")
         let routes = try #require(report.configuration.instances.first?.virtualRoutes)
         #expect(routes.count == 6)
         #expect(routes[0].source?.description == "192.168.100.1" && routes[0].destination == Self.network("192.168.109.0/24")
@@ -83,7 +109,7 @@ import Testing
               }
             """), file: "w.conf")
         #expect(report.configuration.instances.first?.virtualRoutes.last?.protocolNumber == 18)
-        #expect(report.diagnostics.map(\.description) == [
+        #expect(Self.lines(report) == [
             "w.conf:5:31: warning: route option 'mtu' is not supported by Overcast; ignored (the route is added without it)",
             "w.conf:5:45: warning: route option 'advmss' is not supported by Overcast; ignored (the route is added without it)",
             "w.conf:5:56: warning: route option 'append' is not supported by Overcast; the route is added before any matching one",
@@ -105,7 +131,7 @@ import Testing
                 from 10.3.0.0/16
               }
             """), file: "u.conf")
-        #expect(report.diagnostics.map(\.description) == [
+        #expect(Self.lines(report) == [
             "u.conf:10:5: warning: rule has no priority; set to 16384, as keepalived does (give each rule its own priority)",
             "u.conf:12:5: warning: rule has no priority; set to 16383, as keepalived does (give each rule its own priority)",
         ], "\(report.diagnostics)")
@@ -185,7 +211,7 @@ import Testing
               from 192.168.2.0/24 table 1 track_group GROUP1
             }
             """, file: "s.conf")
-        #expect(report.diagnostics.map(\.description) == [
+        #expect(Self.lines(report) == [
             "s.conf:9:45: warning: route option 'track_group' is not supported by Overcast (no instance tracks this route); ignored",
             "s.conf:12:3: warning: rule has no priority; set to 16384, as keepalived does (give each rule its own priority)",
             "s.conf:12:31: warning: rule option 'track_group' is not supported by Overcast (no instance tracks this rule); ignored",
@@ -231,7 +257,7 @@ extension RoutingKeywordTests {
             }
             """
         let report = ConfigurationLoader.load(text: text, file: "o.conf", hostInterfaces: ["eth0", "lo"])
-        #expect(report.diagnostics.map(\.description) == [
+        #expect(Self.lines(report) == [
             "o.conf:2:3: error: static address 10.0.0.10 is also managed by vrrp_instance VI_1 (a static address is never removed, so it would stay on every node)",
             "o.conf:14:5: warning: virtual_ipaddress_excluded 10.0.0.11: interface eth7 does not exist on this host",
             "o.conf:17:5: warning: route 10.6.0.0/16 dev eth8: interface eth8 does not exist on this host",
