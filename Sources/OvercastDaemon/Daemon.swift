@@ -37,6 +37,8 @@ public final class Daemon: @unchecked Sendable {
     private var syncGroups: [SyncGroup] = []
     /// The static addresses, routes and rules last put into the kernel.
     private var staticState = KernelState()
+    /// Interfaces whose `promote_secondaries` the daemon set, with the value it found.
+    private var promotedInterfaces: [String: Bool] = [:]
     let metrics = DaemonMetrics()
     /// The Prometheus endpoint while `metrics_listen` is set, and what status says of it.
     private var metricsServer: (listen: ListenAddress, server: SocketServer?, state: String)?
@@ -99,12 +101,7 @@ public final class Daemon: @unchecked Sendable {
         let siblings = all.filter { $0.name != setup.name && $0.interfaceName == setup.interfaceName }
             .map(\.router.virtualRouterID).filter { $0 != own }
         let logger = self.logger
-        if setup.promoteSecondaries {
-            do { try PromoteSecondaries.enable(on: setup.interfaceName) } catch {
-                logger.error("promote_secondaries: cannot set the sysctl", metadata: ["vrrp.instance": "\(setup.name)",
-                                                                                   "error": "\(error)"])
-            }
-        }
+        if setup.promoteSecondaries { promoteSecondaries(on: setup.interfaceName, instance: setup.name) }
         let transport = try TransportSettings(
             kind: setup.transportKind, interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
             source: setup.source, peers: setup.router.unicastPeers ?? [], unicastTTL: setup.unicastTTL,
@@ -116,6 +113,27 @@ public final class Daemon: @unchecked Sendable {
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onSyncGroupNotice = { [weak self] notice in self?.tellSyncGroups(notice) }
         return runtime
+    }
+
+    /// Sets `promote_secondaries` on `interface`, remembering the value found there the
+    /// first time so that `restorePromoteSecondaries` can put it back at stop.
+    func promoteSecondaries(on interface: String, instance: String) {
+        let original = PromoteSecondaries.isEnabled(on: interface)
+        do {
+            try PromoteSecondaries.set(true, on: interface)
+            lock.withLock { if promotedInterfaces[interface] == nil { promotedInterfaces[interface] = original } }
+        } catch {
+            logger.error("promote_secondaries: cannot set the sysctl", metadata: ["vrrp.instance": "\(instance)", "error": "\(error)"])
+        }
+    }
+
+    func restorePromoteSecondaries() {
+        let changed = lock.withLock { () -> [String: Bool] in defer { promotedInterfaces = [:] }; return promotedInterfaces }
+        for (interface, original) in changed where !original {
+            do { try PromoteSecondaries.set(false, on: interface) } catch {
+                logger.warning("promote_secondaries: cannot restore the sysctl", metadata: ["interface": "\(interface)", "error": "\(error)"])
+            }
+        }
     }
 
     /// keepalived's `vrrp_sync_group`: its instances move together. The daemon only
@@ -166,6 +184,7 @@ public final class Daemon: @unchecked Sendable {
         lock.withLock { self.group = group }
         logger.info("overcast \(version) running", metadata: ["config": "\(configPath)", "instances": "\(setups.count)"])
         SystemdNotify.send("READY=1\nSTATUS=\(setups.count) VRRP instance(s)")
+        defer { restorePromoteSecondaries() }
         try await group.run()
         SystemdNotify.send("STOPPING=1")
         logger.info("overcast stopped")

@@ -3,17 +3,17 @@ import Foundation
 /// keepalived's `promote_secondaries`: sets net.ipv4.conf.IF.promote_secondaries, so that
 /// removing the primary address of a subnet (a VIP in the interface's own subnet, when
 /// the MASTER steps down) promotes the next one instead of deleting every secondary
-/// address of that subnet with it. Set when the instance starts and left set: the
-/// setting only ever keeps addresses, so leaving it on at stop is harmless.
+/// address of that subnet with it. As keepalived, the daemon sets it when the instance
+/// starts and puts the interface's own value back when it stops.
 enum PromoteSecondaries {
-    static func enable(on interface: String) throws {
-        // Interface names cannot contain '/', and this one was resolved against the kernel's links.
-        let path = "/proc/sys/net/ipv4/conf/\(interface)/promote_secondaries"
-        try Data("1\n".utf8).write(to: URL(fileURLWithPath: path))
+    /// Interface names cannot contain '/', and the name was resolved against the kernel's links.
+    static func path(_ interface: String) -> String { "/proc/sys/net/ipv4/conf/\(interface)/promote_secondaries" }
+
+    static func set(_ enabled: Bool, on interface: String) throws {
+        try Data((enabled ? "1\n" : "0\n").utf8).write(to: URL(fileURLWithPath: path(interface)))
     }
 
     static func isEnabled(on interface: String) -> Bool {
-        let path = "/proc/sys/net/ipv4/conf/\(interface)/promote_secondaries"
-        return (try? String(contentsOfFile: path, encoding: .utf8))?.hasPrefix("1") == true
+        (try? String(contentsOfFile: path(interface), encoding: .utf8))?.hasPrefix("1") == true
     }
 }

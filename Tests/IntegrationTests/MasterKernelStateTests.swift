@@ -152,7 +152,8 @@ import Testing
         #expect(!Self.excluded.contains { lab.holds(n2, $0) })
     }
 
-    /// promote_secondaries sets the interface's sysctl when the instance starts.
+    /// promote_secondaries sets the interface's sysctl when the instance starts; the
+    /// interface's own value is back after the daemon stops, as with keepalived.
     @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "promote_secondaries")))
     func promoteSecondariesSetsTheSysctl() throws {
         let lab = try VPCLab.network()
@@ -161,9 +162,18 @@ import Testing
         let sysctl = ["cat", "/proc/sys/net/ipv4/conf/eth0/promote_secondaries"]
         try lab.exec(n1, ["sh", "-c", "echo 0 > /proc/sys/net/ipv4/conf/eth0/promote_secondaries"])
         #expect(try lab.exec(n1, sysctl).hasPrefix("0"))
-        _ = try lab.startOvercast(n1, config: LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10",
-                                                          peers: ["172.31.18.11"], extra: ["promote_secondaries"]).text)
+        var instance = LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10", peers: ["172.31.18.11"],
+                                   extra: ["promote_secondaries"])
+        instance.vip = "192.168.20.11/24"
+        let daemon = try lab.startOvercast(n1, config: instance.text)
         #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" }, "\(lab.log(n1))")
         #expect(try lab.exec(n1, sysctl).hasPrefix("1"))
+        // With it, removing the VIP (the primary of 192.168.20.0/24 here) keeps a secondary of that subnet.
+        try lab.exec(n1, ["ip", "addr", "add", "192.168.20.99/24", "dev", "eth0"])
+        #expect(try lab.exec(n1, ["ip", "-o", "addr", "show", "dev", "eth0"]).contains("192.168.20.99/24 scope global secondary"))
+        daemon.stop(signal: SIGTERM)
+        #expect(waitUntil(timeout: 5) { !daemon.isRunning })
+        #expect(!lab.holds(n1, "192.168.20.11") && lab.holds(n1, "192.168.20.99"), "the secondary was promoted, not removed")
+        #expect(try lab.exec(n1, sysctl).hasPrefix("0"), "the interface's own value is restored at stop")
     }
 }
