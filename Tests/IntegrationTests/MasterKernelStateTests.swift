@@ -150,6 +150,33 @@ import Testing
         #expect(Self.ownRoutes(lab, n2) == ["10.91.0.0/16 via 172.31.18.1 table 254"], "\(Self.ownRoutes(lab, n2))")
         #expect(Self.rules(lab, n2).contains(Self.staticRule) && lab.holds(n2, Self.staticAddress))
         #expect(!Self.excluded.contains { lab.holds(n2, $0) })
+        // Nothing the kernel refused along the way (withdrawing at start what is absent is no error).
+        for node in [n1, n2] {
+            let refused = lab.log(node).split(separator: "\n").filter { $0.contains("cannot add") || $0.contains("cannot remove") }
+            #expect(refused.isEmpty, "\(node.name): \(refused)")
+        }
+    }
+
+    /// A route the kernel refuses is logged with the line as written; the rest goes in and
+    /// the instance stays MASTER.
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "refused route")))
+    func aRefusedRouteIsLoggedWithItsLineAndNothingElseStops() throws {
+        let lab = try VPCLab.network()
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        _ = try lab.startOvercast(n1, config: LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10",
+                                                          peers: ["172.31.18.11"],
+                                                          extra: ["virtual_routes {", "  10.99.0.0/16 via 203.0.113.1 no_track",
+                                                                  "  10.98.0.0/16 via 172.31.18.1 no_track", "}"]).text)
+        #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" }, "\(lab.log(n1))")
+        #expect(waitUntil(timeout: 3) { Self.ownRoutes(lab, n1).isEmpty && lab.holds(n1, "192.168.20.11")
+            && ((try? lab.exec(n1, ["ip", "route"])) ?? "").contains("10.98.0.0/16 via 172.31.18.1 dev eth0") },
+            "\((try? lab.exec(n1, ["ip", "route"])) ?? "")")
+        let routes = try inNetworkNamespace(n1.namespace) { try NetlinkSocket(.route).routes() }
+        #expect(routes.first { $0.destination == IPv4Network("10.98.0.0/16") }?.protocolNumber == 3, "no_track, no proto: boot")
+        let refused = lab.log(n1).split(separator: "\n").filter { $0.contains("cannot add MASTER route") }
+        #expect(refused.count == 1 && refused.first?.contains("10.99.0.0/16 via 203.0.113.1 no_track") == true, "\(lab.log(n1))")
+        #expect(lab.state(n1) == "MASTER")
     }
 
     /// promote_secondaries sets the interface's sysctl when the instance starts; the
