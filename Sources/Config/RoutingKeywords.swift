@@ -296,8 +296,8 @@ enum RoutingKeywords {
     }
 
     private static func table(_ token: Token, _ r: inout ValueReader) -> UInt32? {
-        guard let table = RoutingNames.table(token.text) else {
-            r.error(token.location, "table '\(token.text)' is not main, local, default or 1-4294967295 (names from rt_tables are not read)")
+        guard let table = RoutingNames.table(token.text) ?? RouteTableNames.host[token.text].flatMap({ $0 == 0 ? nil : $0 }) else {
+            r.error(token.location, "table '\(token.text)' is not main, local, default, 1-4294967295 or a name in this host's iproute2 rt_tables")
             return nil
         }
         return table

@@ -90,7 +90,7 @@ import Testing
         #expect(errors == [
             "r.conf:5:26: error: route via: '192.168.200.300' is not an IPv4 address",
             "r.conf:6:5: error: route destination: '192.168.110.1/24' has host bits set (the network is 192.168.110.0/24)",
-            "r.conf:7:28: error: table 'sometable' is not main, local, default or 1-4294967295 (names from rt_tables are not read)",
+            "r.conf:7:28: error: table 'sometable' is not main, local, default, 1-4294967295 or a name in this host's iproute2 rt_tables",
             "r.conf:8:22: error: route option 'nexthop' is not supported by Overcast",
             "r.conf:9:22: error: unknown route option 'bogus'",
             "r.conf:10:5: error: route has no destination",
@@ -268,5 +268,20 @@ extension RoutingKeywordTests {
         #expect(elsewhere.diagnostics.map(\.description).filter { $0.contains("ens5") } == [
             "p.conf:5:3: warning: static_ipaddress 10.0.0.20: interface ens5 does not exist on this host",
         ])
+    }
+}
+
+extension RoutingKeywordTests {
+    @Test func tableNamesComeFromIproute2sFiles() {
+        let names = RouteTableNames.parse("""
+            #
+            # reserved values
+            255\tlocal
+            254  main   # trailing comment
+            0x64 small
+            nonsense line
+            7
+            """)
+        #expect(names == ["local": 255, "main": 254, "small": 100])
     }
 }
