@@ -31,6 +31,21 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
     }
 
     public var description: String { text }
+
+    /// The route with every default filled in, in `ip route`'s words, for `dump-config`.
+    public var effective: String {
+        var words = [type == .unicast ? "" : type.rawValue, destination.description].filter { !$0.isEmpty }
+        if let gateway { words.append("via \(gateway)") }
+        if let device { words.append("dev \(device)") }
+        if let source { words.append("src \(source)") }
+        if let scope { words.append("scope \(scope)") }
+        words.append("table \(table)")
+        if let metric { words.append("metric \(metric)") }
+        words.append("proto \(protocolNumber)")
+        if onLink { words.append("onlink") }
+        if noTrack { words.append("no_track") }
+        return words.joined(separator: " ")
+    }
 }
 
 /// One line of `virtual_rules` or `static_rules`.

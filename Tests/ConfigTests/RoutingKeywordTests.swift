@@ -285,3 +285,28 @@ extension RoutingKeywordTests {
         #expect(names == ["local": 255, "main": 254, "small": 100])
     }
 }
+
+extension RoutingKeywordTests {
+    @Test func dumpConfigShowsEachRouteAndRuleWithItsDefaults() {
+        let report = ConfigurationLoader.load(text: """
+            static_routes {
+              10.9.0.0/16 via 10.0.0.1 no_track
+            }
+            """ + Self.instance("""
+              virtual_ipaddress_excluded {
+                10.0.0.12/24
+              }
+              virtual_routes {
+                10.1.0.0/16 via 10.0.0.1
+              }
+              virtual_rules {
+                from 10.1.0.0/16 table 7
+              }
+            """))
+        let lines = ConfigurationSummary.text(report.configuration).split(separator: "\n").map(String.init)
+        #expect(lines.contains("  excluded vip 10.0.0.12/24 dev eth0"))
+        #expect(lines.contains("  route 10.1.0.0/16 via 10.0.0.1 table 254 proto 18"))
+        #expect(lines.contains("  rule pref 16384 from 10.1.0.0/16 table 7 proto 18"))
+        #expect(lines.contains("static route 10.9.0.0/16 via 10.0.0.1 table 254 proto 3 no_track"), "\(lines)")
+    }
+}
