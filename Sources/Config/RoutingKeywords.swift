@@ -14,7 +14,7 @@ enum RoutingKeywords {
         "ttl-propagate", "expires",
     ]
     /// Route options Overcast cannot carry out; the line is refused.
-    static let refusedRouteOptions: Set<String> = ["nexthop", "encap", "vrf", "as", "nhid", "inet6"]
+    static let refusedRouteOptions: Set<String> = ["encap", "vrf", "as", "nhid", "inet6"]
 
     /// All the statements of a routes block.
     static func routes(_ st: Statement, _ r: inout ValueReader) -> [VirtualRoute] {
@@ -109,10 +109,22 @@ enum RoutingKeywords {
             case "no_track": route.noTrack = true
             case "inet": break
             case "or":
-                // keepalived's alternative gateway makes a multipath route; Overcast adds one path.
+                // keepalived's older form of two next hops: `via A or B`.
                 guard let token = value() else { continue }
-                if address(token, what: "route or", &r) == nil { failed = true; continue }
-                r.warning(word.location, "route option 'or' (a second gateway) is not supported by Overcast; only the first gateway is used")
+                guard let alternative = address(token, what: "route or", &r) else { failed = true; continue }
+                guard let first = route.gateway, route.nextHops.isEmpty else {
+                    fail(word.location, "route option 'or' needs one via before it"); continue
+                }
+                route.nextHops = [.init(gateway: first), .init(gateway: alternative)]
+                route.gateway = nil
+            case "nexthop":
+                guard route.gateway == nil, route.nextHops.isEmpty else {
+                    fail(word.location, "route option 'nexthop' cannot follow via or or")
+                    return nil
+                }
+                // As keepalived, everything after the first nexthop describes next hops.
+                guard let hops = nextHops(after: word, &words, &r) else { return nil }
+                route.nextHops = hops
             case "append":
                 r.warning(word.location, "route option 'append' is not supported by Overcast; the route is added before any matching one")
             case "track_group":
@@ -141,11 +153,57 @@ enum RoutingKeywords {
         route.destination = destination
         route.type = type ?? .unicast
         route.protocolNumber = protocolNumber(givenProtocol, noTrack: route.noTrack, what: "route", &r) ?? 3
-        if !route.type.hasNextHop && (route.gateway != nil || route.device != nil) {
-            r.error(line.location, "a \(route.type.rawValue) route takes no via or dev")
+        if !route.type.hasNextHop && (route.gateway != nil || route.device != nil || !route.nextHops.isEmpty) {
+            r.error(line.location, "a \(route.type.rawValue) route takes no via, dev or nexthop")
+            return nil
+        }
+        if !route.nextHops.isEmpty && route.gateway != nil {
+            r.error(line.location, "a route with next hops takes no via of its own")
             return nil
         }
         return route
+    }
+
+    /// The words after a route's first `nexthop`: `[via|gw ADDR] [dev IF] [weight 1-256]
+    /// [onlink]`, each further `nexthop` starting the next hop.
+    private static func nextHops(after first: Token, _ words: inout IndexingIterator<[Token]>,
+                                 _ r: inout ValueReader) -> [VirtualRoute.NextHop]? {
+        var hops = [VirtualRoute.NextHop()]
+        var starts = [first.location]
+        while let word = words.next() {
+            guard let last = hops.indices.last else { return nil }
+            if word.text == "nexthop" {
+                hops.append(.init())
+                starts.append(word.location)
+                continue
+            }
+            if word.text == "onlink" {
+                hops[last].onLink = true
+                continue
+            }
+            guard ["via", "gw", "dev", "oif", "weight"].contains(word.text) else {
+                r.error(word.location, "unknown nexthop option '\(word.text)'")
+                return nil
+            }
+            guard let token = words.next() else {
+                r.error(word.location, "nexthop option '\(word.text)' needs a value")
+                return nil
+            }
+            switch word.text {
+            case "via", "gw":
+                guard let gateway = address(token, what: "nexthop \(word.text)", &r) else { return nil }
+                hops[last].gateway = gateway
+            case "dev", "oif": hops[last].device = token.text
+            default:
+                guard let weight = r.int(token, 1...256, what: "nexthop weight") else { return nil }
+                hops[last].weight = weight
+            }
+        }
+        if let empty = zip(hops, starts).first(where: { $0.0.gateway == nil && $0.0.device == nil }) {
+            r.error(empty.1, "nexthop needs a via or a dev")
+            return nil
+        }
+        return hops
     }
 
     /// `[from ADDR[/LEN]] [to ADDR[/LEN]] [iif IF] [oif IF] [fwmark N[/MASK]]

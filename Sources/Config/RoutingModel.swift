@@ -4,6 +4,22 @@ import NetworkTypes
 /// it. `device` nil means none, as with keepalived: the kernel finds the interface from
 /// the gateway.
 public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// One path of a multipath route (`nexthop ...`, or keepalived's `via A or B`).
+    public struct NextHop: Codable, Hashable, Sendable {
+        public var gateway: IPv4Address?
+        /// nil: the route's own `dev`, else none.
+        public var device: String?
+        /// 1-256, as `ip route`'s `weight`.
+        public var weight = 1
+        public var onLink = false
+        public init(gateway: IPv4Address? = nil, device: String? = nil, weight: Int = 1, onLink: Bool = false) {
+            self.gateway = gateway
+            self.device = device
+            self.weight = weight
+            self.onLink = onLink
+        }
+    }
+
     public var type = RouteType.unicast
     public var destination: IPv4Network
     public var source: IPv4Address?
@@ -17,6 +33,8 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
     public var protocolNumber: UInt8 = RoutingNames.keepalivedProtocol
     /// `onlink`: the gateway is on the link even if no address of it says so.
     public var onLink = false
+    /// A multipath route's paths; when there are any, `gateway` is nil.
+    public var nextHops: [NextHop] = []
     /// keepalived's `no_track`: deleting the route does not take the instance out of
     /// MASTER. Overcast does not watch routes at all, so every route is no_track in effect.
     public var noTrack = false
@@ -43,6 +61,10 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
         if let metric { words.append("metric \(metric)") }
         words.append("proto \(protocolNumber)")
         if onLink { words.append("onlink") }
+        for hop in nextHops {
+            words += ["nexthop", hop.gateway.map { "via \($0)" }, (hop.device ?? device).map { "dev \($0)" }, "weight \(hop.weight)",
+                      hop.onLink ? "onlink" : nil].compactMap { $0 }
+        }
         if noTrack { words.append("no_track") }
         return words.joined(separator: " ")
     }

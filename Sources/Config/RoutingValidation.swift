@@ -19,7 +19,7 @@ extension Validator {
                 owners[address.address] = here
                 checkDevice(address.device, at: address.location, what: "virtual_ipaddress_excluded \(address.address)")
             }
-            for route in instance.virtualRoutes { checkDevice(route.device, at: route.location, what: "route \(route.text)") }
+            for route in instance.virtualRoutes { checkDevices(route, what: "route") }
         }
         for address in config.staticAddresses {
             if let other = owners[address.address] {
@@ -28,7 +28,13 @@ extension Validator {
             checkDevice(address.device ?? config.globalDefs.defaultInterface, at: address.location, what: "static_ipaddress \(address.address)")
         }
         for route in config.staticRoutes {
-            checkDevice(route.device, at: route.location, what: "static route \(route.text)")
+            checkDevices(route, what: "static route")
+        }
+    }
+
+    private mutating func checkDevices(_ route: VirtualRoute, what: String) {
+        for device in Set([route.device] + route.nextHops.map(\.device)).compactMap({ $0 }).sorted() {
+            checkDevice(device, at: route.location, what: "\(what) \(route.text)")
         }
     }
 

@@ -36,6 +36,21 @@ extension NetlinkSocket {
 /// route for add and delete; `scope` nil lets libnl pick the kernel's default (link for a
 /// direct route, host for a local one, else global), as `ip route add` does.
 public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
+    /// One path of a multipath route (RTA_MULTIPATH).
+    public struct NextHop: Sendable, Hashable {
+        public var gateway: IPv4Address?
+        public var interfaceIndex: Int32?
+        /// 1-256, as `ip route`'s `weight` (the kernel stores one less).
+        public var weight: Int
+        public var onLink: Bool
+        public init(gateway: IPv4Address? = nil, interfaceIndex: Int32? = nil, weight: Int = 1, onLink: Bool = false) {
+            self.gateway = gateway
+            self.interfaceIndex = interfaceIndex
+            self.weight = weight
+            self.onLink = onLink
+        }
+    }
+
     public var type: RouteType
     public var destination: IPv4Network
     /// The preferred source address (`src`, RTA_PREFSRC).
@@ -47,6 +62,9 @@ public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
     public var metric: UInt32?
     public var protocolNumber: UInt8
     public var onLink: Bool
+    /// A multipath route's paths (two or more); `gateway`, `interfaceIndex` and `onLink`
+    /// are then unused.
+    public var nextHops: [NextHop] = []
 
     public init(type: RouteType = .unicast, destination: IPv4Network, source: IPv4Address? = nil, gateway: IPv4Address? = nil,
                 interfaceIndex: Int32? = nil, scope: UInt8? = nil, table: UInt32 = 254, metric: UInt32? = nil,
@@ -73,6 +91,10 @@ public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
         if let metric { words.append("metric \(metric)") }
         words.append("proto \(protocolNumber)")
         if onLink { words.append("onlink") }
+        for hop in nextHops {
+            words += ["nexthop", hop.gateway.map { "via \($0)" }, hop.interfaceIndex.map { "dev #\($0)" }, "weight \(hop.weight)"]
+                .compactMap { $0 }
+        }
         return words.joined(separator: " ")
     }
 }
@@ -93,8 +115,7 @@ extension NetlinkSocket {
         }
     }
 
-    /// Every IPv4 route of every table with one next hop or none (multipath routes are
-    /// left out: Overcast writes none).
+    /// Every IPv4 route of every table.
     public func routes() throws(NetlinkError) -> [KernelRoute] {
         var cache: OpaquePointer?
         let rc = rtnl_route_alloc_cache(handle, AF_INET, 0, &cache)
@@ -104,19 +125,25 @@ extension NetlinkSocket {
         var object = nl_cache_get_first(cache)
         while let current = object {
             object = nl_cache_get_next(current)
-            guard rtnl_route_get_family(current) == AF_INET, rtnl_route_get_nnexthops(current) <= 1,
-                  let type = RouteType(kernelValue: rtnl_route_get_type(current)) else { continue }
+            guard rtnl_route_get_family(current) == AF_INET, let type = RouteType(kernelValue: rtnl_route_get_type(current)) else { continue }
             let destination = rtnl_route_get_dst(current).flatMap(Self.network) ?? IPv4Network(IPv4Address(0), prefixLength: 0)
             guard let destination else { continue }
             var route = KernelRoute(type: type, destination: destination,
                                     source: rtnl_route_get_pref_src(current).flatMap(Self.network)?.address,
                                     scope: rtnl_route_get_scope(current), table: rtnl_route_get_table(current),
                                     metric: rtnl_route_get_priority(current), protocolNumber: rtnl_route_get_protocol(current))
-            if rtnl_route_get_nnexthops(current) == 1, let hop = rtnl_route_nexthop_n(current, 0) {
-                route.gateway = rtnl_route_nh_get_gateway(hop).flatMap(Self.network)?.address
+            let hops = (0..<max(0, rtnl_route_get_nnexthops(current))).compactMap { rtnl_route_nexthop_n(current, $0) }.map { hop in
                 let index = rtnl_route_nh_get_ifindex(hop)
-                route.interfaceIndex = index > 0 ? index : nil
-                route.onLink = rtnl_route_nh_get_flags(hop) & UInt32(RTNH_F_ONLINK) != 0
+                return KernelRoute.NextHop(gateway: rtnl_route_nh_get_gateway(hop).flatMap(Self.network)?.address,
+                               interfaceIndex: index > 0 ? index : nil, weight: Int(rtnl_route_nh_get_weight(hop)) + 1,
+                               onLink: rtnl_route_nh_get_flags(hop) & UInt32(RTNH_F_ONLINK) != 0)
+            }
+            if hops.count == 1, let hop = hops.first {
+                route.gateway = hop.gateway
+                route.interfaceIndex = hop.interfaceIndex
+                route.onLink = hop.onLink
+            } else {
+                route.nextHops = hops
             }
             result.append(route)
         }
@@ -160,19 +187,22 @@ extension NetlinkSocket {
             rc = rtnl_route_set_pref_src(object, src)
             if rc < 0 { return rc }
         }
-        if route.gateway != nil || route.interfaceIndex != nil {
-            guard let hop = rtnl_route_nh_alloc() else { return -Int32(NLE_NOMEM) }
-            if let index = route.interfaceIndex { rtnl_route_nh_set_ifindex(hop, index) }
-            if route.onLink { rtnl_route_nh_set_flags(hop, UInt32(RTNH_F_ONLINK)) }
-            if let gateway = route.gateway {
+        let single = route.gateway != nil || route.interfaceIndex != nil
+            ? [KernelRoute.NextHop(gateway: route.gateway, interfaceIndex: route.interfaceIndex, onLink: route.onLink)] : []
+        for hop in route.nextHops.isEmpty ? single : route.nextHops {
+            guard let nh = rtnl_route_nh_alloc() else { return -Int32(NLE_NOMEM) }
+            if let index = hop.interfaceIndex { rtnl_route_nh_set_ifindex(nh, index) }
+            if hop.onLink { rtnl_route_nh_set_flags(nh, UInt32(RTNH_F_ONLINK)) }
+            if !route.nextHops.isEmpty { rtnl_route_nh_set_weight(nh, UInt8(clamping: hop.weight - 1)) }
+            if let gateway = hop.gateway {
                 guard let gw = Self.nlAddress(IPv4Network(host: gateway)) else {
-                    rtnl_route_nh_free(hop)
+                    rtnl_route_nh_free(nh)
                     return -Int32(NLE_NOMEM)
                 }
-                rtnl_route_nh_set_gateway(hop, gw)
+                rtnl_route_nh_set_gateway(nh, gw)
                 nl_addr_put(gw)
             }
-            rtnl_route_add_nexthop(object, hop)  // the route owns the hop from here
+            rtnl_route_add_nexthop(object, nh)  // the route owns the hop from here
         }
         return body(handle, object)
     }

@@ -29,6 +29,12 @@ extension KernelState {
                                      gateway: route.gateway, scope: route.scope, table: route.table, metric: route.metric,
                                      protocolNumber: route.protocolNumber, onLink: route.onLink)
             if let device = route.device { kernel.interfaceIndex = try index(device, route.location, route.text).index }
+            for hop in route.nextHops {
+                var resolved = KernelRoute.NextHop(gateway: hop.gateway, weight: hop.weight, onLink: hop.onLink)
+                if let device = hop.device ?? route.device { resolved.interfaceIndex = try index(device, route.location, route.text).index }
+                kernel.nextHops.append(resolved)
+            }
+            if !kernel.nextHops.isEmpty { kernel.interfaceIndex = nil }
             self.routes.append(Entry(value: kernel, text: route.text))
         }
         self.rules = rules.map { Entry(value: $0.rule, text: $0.text) }

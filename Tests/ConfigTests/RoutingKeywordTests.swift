@@ -78,7 +78,7 @@ import Testing
                 192.168.110.0/24 via 192.168.200.300
                 192.168.110.1/24 dev eth1
                 192.168.111.0/24 table sometable
-                192.168.112.0/24 nexthop via 10.0.0.1
+                192.168.112.0/24 encap mpls 100 via 10.0.0.1
                 192.168.113.0/24 bogus 1
                 via 10.0.0.1
                 blackhole 10.1.0.0/16 dev eth0
@@ -91,10 +91,10 @@ import Testing
             "r.conf:5:26: error: route via: '192.168.200.300' is not an IPv4 address",
             "r.conf:6:5: error: route destination: '192.168.110.1/24' has host bits set (the network is 192.168.110.0/24)",
             "r.conf:7:28: error: table 'sometable' is not main, local, default, 1-4294967295 or a name in this host's iproute2 rt_tables",
-            "r.conf:8:22: error: route option 'nexthop' is not supported by Overcast",
+            "r.conf:8:22: error: route option 'encap' is not supported by Overcast",
             "r.conf:9:22: error: unknown route option 'bogus'",
             "r.conf:10:5: error: route has no destination",
-            "r.conf:11:5: error: a blackhole route takes no via or dev",
+            "r.conf:11:5: error: a blackhole route takes no via, dev or nexthop",
             "r.conf:12:5: error: route destination: IPv6 '2001:db8::/64' is not supported by Overcast",
             "r.conf:13:22: error: route option 'metric' needs a value",
         ], "\(errors)")
@@ -308,5 +308,42 @@ extension RoutingKeywordTests {
         #expect(lines.contains("  route 10.1.0.0/16 via 10.0.0.1 table 254 proto 18"))
         #expect(lines.contains("  rule pref 16384 from 10.1.0.0/16 table 7 proto 18"))
         #expect(lines.contains("static route 10.9.0.0/16 via 10.0.0.1 table 254 proto 3 no_track"), "\(lines)")
+    }
+}
+
+extension RoutingKeywordTests {
+    @Test func multipathRoutesReadFromNexthopAndFromOr() throws {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev wlan0 onlink weight 1 nexthop via 192.168.101.2 dev wlan0 weight 2
+                192.168.113.0/24 via 192.168.200.254 or 192.168.100.254 dev eth1
+              }
+            """))
+        #expect(Self.lines(report).isEmpty, "\(report.diagnostics)")
+        let routes = try #require(report.configuration.instances.first?.virtualRoutes)
+        #expect(routes[0].table == 6909 && routes[0].gateway == nil && routes[0].nextHops == [
+            .init(gateway: IPv4Address("192.168.101.1"), device: "wlan0", weight: 1, onLink: true),
+            .init(gateway: IPv4Address("192.168.101.2"), device: "wlan0", weight: 2),
+        ])
+        #expect(routes[1].gateway == nil && routes[1].device == "eth1"
+                && routes[1].nextHops.map(\.gateway) == [IPv4Address("192.168.200.254"), IPv4Address("192.168.100.254")])
+        #expect(routes[1].effective == "192.168.113.0/24 dev eth1 table 254 proto 18 nexthop via 192.168.200.254 dev eth1 weight 1 nexthop via 192.168.100.254 dev eth1 weight 1")
+
+        let bad = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                10.1.0.0/16 nexthop via 10.0.0.1 nexthop weight 2
+                10.2.0.0/16 nexthop via 10.0.0.1 weight 300
+                10.3.0.0/16 nexthop via 10.0.0.1 mtu 1400
+                10.4.0.0/16 or 10.0.0.2
+                10.5.0.0/16 via 10.0.0.1 nexthop via 10.0.0.2
+              }
+            """), file: "m.conf")
+        #expect(bad.diagnostics.filter { $0.severity == .error }.map(\.description) == [
+            "m.conf:5:38: error: nexthop needs a via or a dev",
+            "m.conf:6:45: error: nexthop weight 300 is out of range 1-256",
+            "m.conf:7:38: error: unknown nexthop option 'mtu'",
+            "m.conf:8:17: error: route option 'or' needs one via before it",
+            "m.conf:9:30: error: route option 'nexthop' cannot follow via or or",
+        ], "\(bad.diagnostics)")
     }
 }

@@ -17,7 +17,8 @@ import Testing
 
     /// The routes and rules lines of both nodes' files; `dropped` leaves some out.
     static func config(priority: Int, me: String, peer: String, reloaded: Bool = false) -> String {
-        var routes = ["10.78.0.0/16 dev eth0 table 100", "blackhole 10.79.0.0/16", "10.80.0.0/16 via 172.31.18.1 src 192.168.30.5"]
+        var routes = ["10.78.0.0/16 dev eth0 table 100", "blackhole 10.79.0.0/16", "10.80.0.0/16 via 172.31.18.1 src 192.168.30.5",
+                      "10.82.0.0/16 nexthop via 172.31.18.1 dev eth0 weight 2 nexthop via 172.31.18.2 weight 1"]
         var rules = ["from 192.168.30.0/24 table 100 priority 1000", "to 10.81.0.0/16 priority 1002 blackhole"]
         var staticRoutes = ["10.91.0.0/16 via 172.31.18.1 dev eth0"]
         if !reloaded {
@@ -45,12 +46,19 @@ import Testing
     /// The routes Overcast wrote (keepalived's protocol, 18), through the netlink wrapper.
     static func ownRoutes(_ lab: NetworkLab, _ node: NetworkLab.Node) -> Set<String> {
         let routes = (try? inNetworkNamespace(node.namespace) { try NetlinkSocket(.route).routes() }) ?? []
-        return Set(routes.filter { $0.protocolNumber == 18 }.map { route in
-            [route.type == .unicast ? "" : route.type.rawValue, route.destination.description,
-             route.gateway.map { "via \($0)" } ?? "", route.source.map { "src \($0)" } ?? "",
-             "table \(route.table)", route.metric.map { $0 == 0 ? "" : "metric \($0)" } ?? ""]
-                .filter { !$0.isEmpty }.joined(separator: " ")
-        })
+        return Set(routes.filter { $0.protocolNumber == 18 }.map(Self.text))
+    }
+
+    /// A route in the words the expectations below are written in.
+    static func text(_ route: KernelRoute) -> String {
+        var words: [String] = route.type == .unicast ? [] : [route.type.rawValue]
+        words.append(route.destination.description)
+        if let gateway = route.gateway { words.append("via \(gateway)") }
+        if let source = route.source { words.append("src \(source)") }
+        words.append("table \(route.table)")
+        if let metric = route.metric, metric != 0 { words.append("metric \(metric)") }
+        for hop in route.nextHops { words.append("nexthop \(hop.gateway.map(\.description) ?? "-") weight \(hop.weight)") }
+        return words.joined(separator: " ")
     }
 
     static func rules(_ lab: NetworkLab, _ node: NetworkLab.Node) -> Set<PolicyRule> {
@@ -60,6 +68,7 @@ import Testing
     static let virtualRoutes: Set<String> = [
         "10.77.0.0/16 via 172.31.18.1 table 254 metric 5", "10.78.0.0/16 table 100", "blackhole 10.79.0.0/16 table 254",
         "10.80.0.0/16 via 172.31.18.1 src 192.168.30.5 table 254",
+        "10.82.0.0/16 table 254 nexthop 172.31.18.1 weight 2 nexthop 172.31.18.2 weight 1",
     ]
     static let staticRoutes: Set<String> = ["10.90.0.0/16 via 172.31.18.1 table 254", "10.91.0.0/16 via 172.31.18.1 table 254"]
     static let virtualRules: Set<PolicyRule> = [
@@ -100,7 +109,8 @@ import Testing
                      "10.78.0.0/16 dev eth0 table 100 proto keepalived scope link",
                      "blackhole 10.79.0.0/16 proto keepalived",
                      "10.80.0.0/16 via 172.31.18.1 dev eth0 proto keepalived src 192.168.30.5",
-                     "10.90.0.0/16 via 172.31.18.1 dev eth0 proto keepalived"] {
+                     "10.90.0.0/16 via 172.31.18.1 dev eth0 proto keepalived",
+                     "10.82.0.0/16 proto keepalived \n\tnexthop via 172.31.18.1 dev eth0 weight 2 \n\tnexthop via 172.31.18.2 dev eth0 weight 1"] {
             #expect(routes.contains(line), "ip route show table all lacks '\(line)':\n\(routes)")
         }
         for line in ["1000:\tfrom 192.168.30.0/24 lookup 100 proto keepalived", "1001:\tfrom all fwmark 0x7 lookup 100 proto keepalived",
