@@ -4,12 +4,12 @@ import NetworkTypes
 /// keepalived's syntax (that of `ip route add` / `ip rule add`, full option names only).
 /// The common subset is read into typed values; options that only tune a route (mtu,
 /// window, ...) are warned about and left out; anything that would change which packets
-/// go where and that Overcast cannot do (multipath, IPv6, VRFs, encapsulation) is an
-/// error at its word, so no line is half-applied without a word said.
+/// go where and that Overcast cannot do (IPv6, VRFs, encapsulation) is an error at its
+/// word, so no line is half-applied without a word said.
 enum RoutingKeywords {
     /// Route options whose value tunes the route without changing where packets go.
     static let ignoredRouteOptions: Set<String> = [
-        "tos", "dsfield", "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd", "initcwnd",
+        "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd", "initcwnd",
         "initrwnd", "ssthresh", "realms", "rto_min", "features", "quickack", "congctl", "fastopen_no_cookie", "pref",
         "ttl-propagate", "expires",
     ]
@@ -105,6 +105,10 @@ enum RoutingKeywords {
                     fail(token.location, "route \(word.text): '\(token.text)' is not a protocol name or 0-255"); continue
                 }
                 givenProtocol = (number, token)
+            case "tos", "dsfield":
+                guard let token = value() else { continue }
+                guard let tos = tos(token, &r) else { failed = true; continue }
+                route.tos = tos
             case "onlink": route.onLink = true
             case "no_track": route.noTrack = true
             case "inet": break
@@ -280,7 +284,11 @@ enum RoutingKeywords {
                     fail(token.location, "rule \(word.text): '\(token.text)' is not a protocol name or 0-255"); continue
                 }
                 givenProtocol = (number, token)
-            case "tos", "dsfield", "realms", "suppress_prefixlength", "suppress_ifgroup":
+            case "tos", "dsfield":
+                guard let token = value() else { continue }
+                guard let tos = tos(token, &r) else { failed = true; continue }
+                rule.tos = tos
+            case "realms", "suppress_prefixlength", "suppress_ifgroup":
                 _ = value()
                 r.warning(word.location, "rule option '\(word.text)' is not supported by Overcast; ignored (the rule is added without it)")
             default:
@@ -322,6 +330,15 @@ enum RoutingKeywords {
             rules[index].assignedPriority = true
             r.warning(rules[index].location, "rule has no priority; set to \(priority), as keepalived does (give each rule its own priority)")
         }
+    }
+
+    /// A TOS byte, decimal or 0x hex (names from rt_dsfield are not read).
+    private static func tos(_ token: Token, _ r: inout ValueReader) -> UInt8? {
+        guard let value = number(Substring(token.text)), let byte = UInt8(exactly: value) else {
+            r.error(token.location, "tos '\(token.text)' is not 0-255 (decimal or 0x hex)")
+            return nil
+        }
+        return byte
     }
 
     private static func number(_ text: Substring) -> UInt32? {

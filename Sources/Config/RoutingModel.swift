@@ -29,6 +29,8 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
     public var scope: UInt8?
     public var table: UInt32 = 254
     public var metric: UInt32?
+    /// `tos`: the route matches only packets with this TOS byte.
+    public var tos: UInt8?
     /// RTPROT_*: keepalived's own (18), or with `no_track` the `proto` given (else boot).
     public var protocolNumber: UInt8 = RoutingNames.keepalivedProtocol
     /// `onlink`: the gateway is on the link even if no address of it says so.
@@ -59,6 +61,7 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
         if let scope { words.append("scope \(scope)") }
         words.append("table \(table)")
         if let metric { words.append("metric \(metric)") }
+        if let tos { words.append("tos \(tos)") }
         words.append("proto \(protocolNumber)")
         if onLink { words.append("onlink") }
         for hop in nextHops {

@@ -60,6 +60,8 @@ public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
     public var scope: UInt8?
     public var table: UInt32
     public var metric: UInt32?
+    /// The TOS byte the route matches (nil: any).
+    public var tos: UInt8?
     public var protocolNumber: UInt8
     public var onLink: Bool
     /// A multipath route's paths (two or more); `gateway`, `interfaceIndex` and `onLink`
@@ -68,8 +70,9 @@ public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
 
     public init(type: RouteType = .unicast, destination: IPv4Network, source: IPv4Address? = nil, gateway: IPv4Address? = nil,
                 interfaceIndex: Int32? = nil, scope: UInt8? = nil, table: UInt32 = 254, metric: UInt32? = nil,
-                protocolNumber: UInt8 = RoutingNames.keepalivedProtocol, onLink: Bool = false) {
+                tos: UInt8? = nil, protocolNumber: UInt8 = RoutingNames.keepalivedProtocol, onLink: Bool = false) {
         self.type = type
+        self.tos = tos
         self.destination = destination
         self.source = source
         self.gateway = gateway
@@ -89,6 +92,7 @@ public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
         if let scope { words.append("scope \(scope)") }
         words.append("table \(table)")
         if let metric { words.append("metric \(metric)") }
+        if let tos { words.append("tos \(tos)") }
         words.append("proto \(protocolNumber)")
         if onLink { words.append("onlink") }
         for hop in nextHops {
@@ -138,6 +142,8 @@ extension NetlinkSocket {
                                interfaceIndex: index > 0 ? index : nil, weight: Int(rtnl_route_nh_get_weight(hop)) + 1,
                                onLink: rtnl_route_nh_get_flags(hop) & UInt32(RTNH_F_ONLINK) != 0)
             }
+            let tos = rtnl_route_get_tos(current)
+            route.tos = tos == 0 ? nil : tos
             if hops.count == 1, let hop = hops.first {
                 route.gateway = hop.gateway
                 route.interfaceIndex = hop.interfaceIndex
@@ -177,6 +183,7 @@ extension NetlinkSocket {
         if rc < 0 { return rc }
         if let scope = route.scope { rtnl_route_set_scope(object, scope) }
         if let metric = route.metric { rtnl_route_set_priority(object, metric) }
+        if let tos = route.tos { rtnl_route_set_tos(object, tos) }
         guard let dst = Self.nlAddress(route.destination) else { return -Int32(NLE_NOMEM) }
         defer { nl_addr_put(dst) }
         rc = rtnl_route_set_dst(object, dst)

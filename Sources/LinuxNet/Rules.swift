@@ -45,6 +45,8 @@ extension NetlinkSocket {
             default: continue
             }
             var rule = PolicyRule(priority: rtnl_rule_get_prio(current), action: action)
+            let tos = rtnl_rule_get_dsfield(current)
+            rule.tos = tos == 0 ? nil : tos
             var protocolNumber: UInt8 = 0
             if rtnl_rule_get_protocol(current, &protocolNumber) == 0 && protocolNumber != 0 { rule.protocolNumber = protocolNumber }
             rule.from = rtnl_rule_get_src(current).flatMap(Self.network)
@@ -70,6 +72,7 @@ extension NetlinkSocket {
         if let priority = rule.priority { rtnl_rule_set_prio(object, priority) }
         if let mark = rule.fwmark { rtnl_rule_set_mark(object, mark) }
         if let mask = rule.fwmask { rtnl_rule_set_mask(object, mask) }
+        if let tos = rule.tos { rtnl_rule_set_dsfield(object, tos) }
         var rc: Int32 = 0
         for (network, setter) in [(rule.from, rtnl_rule_set_src), (rule.to, rtnl_rule_set_dst)] {
             guard let network else { continue }

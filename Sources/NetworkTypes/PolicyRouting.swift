@@ -61,11 +61,14 @@ public struct PolicyRule: Codable, Hashable, Sendable, CustomStringConvertible {
     public var action: Action
     /// FRA_PROTOCOL (RTPROT_*): keepalived marks its rules 18; nil leaves it unset.
     public var protocolNumber: UInt8?
+    /// `tos`: the rule matches only packets with this TOS byte.
+    public var tos: UInt8?
 
     public init(from: IPv4Network? = nil, to: IPv4Network? = nil, inputInterface: String? = nil, outputInterface: String? = nil,
                 fwmark: UInt32? = nil, fwmask: UInt32? = nil, priority: UInt32? = nil, action: Action = .table(254),
-                protocolNumber: UInt8? = nil) {
+                protocolNumber: UInt8? = nil, tos: UInt8? = nil) {
         self.protocolNumber = protocolNumber
+        self.tos = tos
         self.from = from
         self.to = to
         self.inputInterface = inputInterface
@@ -85,6 +88,7 @@ public struct PolicyRule: Codable, Hashable, Sendable, CustomStringConvertible {
         if let inputInterface { words.append("iif \(inputInterface)") }
         if let outputInterface { words.append("oif \(outputInterface)") }
         if let fwmark { words.append("fwmark \(fwmark)" + (fwmask.map { "/\($0)" } ?? "")) }
+        if let tos { words.append("tos \(tos)") }
         switch action {
         case .table(let table): words.append("table \(table)")
         case .goto(let target): words.append("goto \(target)")

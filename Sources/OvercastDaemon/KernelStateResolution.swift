@@ -27,6 +27,7 @@ extension KernelState {
         for route in routes {
             var kernel = KernelRoute(type: route.type, destination: route.destination, source: route.source,
                                      gateway: route.gateway, scope: route.scope, table: route.table, metric: route.metric,
+                                     tos: route.tos,
                                      protocolNumber: route.protocolNumber, onLink: route.onLink)
             if let device = route.device { kernel.interfaceIndex = try index(device, route.location, route.text).index }
             for hop in route.nextHops {

@@ -48,7 +48,7 @@ import Testing
         let report = ConfigurationLoader.load(text: Self.instance("""
               virtual_routes {
                 src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1
-                192.168.110.0/24 via 192.168.200.254 metric 7 table 100 proto static scope global no_track
+                192.168.110.0/24 via 192.168.200.254 metric 7 table 100 proto static scope global tos 0x10 no_track
                 192.168.111.0/24 dev eth2 no_track
                 blackhole 192.168.114.0/24
                 default gw 192.168.0.1 table main onlink
@@ -62,7 +62,7 @@ import Testing
                 && routes[0].gateway?.description == "192.168.200.254" && routes[0].device == "eth1"
                 && routes[0].table == 254 && routes[0].protocolNumber == 18 && routes[0].type == .unicast)
         #expect(routes[0].text == "src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1")
-        #expect(routes[1].metric == 7 && routes[1].table == 100 && routes[1].protocolNumber == 4 && routes[1].scope == 0
+        #expect(routes[1].metric == 7 && routes[1].tos == 16 && routes[1].table == 100 && routes[1].protocolNumber == 4 && routes[1].scope == 0
                 && routes[1].device == nil)
         #expect(routes[2].device == "eth2" && routes[2].noTrack && routes[2].gateway == nil && routes[2].protocolNumber == 3,
                 "no_track without proto: boot, as ip route add")
@@ -127,7 +127,7 @@ import Testing
                 from all fwmark 0x10 priority 40 goto 100
                 from 10.0.0.0/8 pref 41 blackhole
                 to 10.1.0.0/16 unreachable
-                to 10.2.0.0/16 prohibit order 43
+                to 10.2.0.0/16 prohibit order 43 tos 4
                 from 10.3.0.0/16
               }
             """), file: "u.conf")
@@ -144,7 +144,8 @@ import Testing
                                        priority: 39, action: .table(100), protocolNumber: 18))
         #expect(rules[3] == PolicyRule(fwmark: 16, priority: 40, action: .goto(100), protocolNumber: 18))
         #expect(rules[4].action == .blackhole && rules[4].priority == 41)
-        #expect(rules[5].action == .unreachable && rules[5].priority == 16384 && rules[6].action == .prohibit && rules[6].priority == 43)
+        #expect(rules[5].action == .unreachable && rules[5].priority == 16384 && rules[6].action == .prohibit && rules[6].priority == 43
+                && rules[6].tos == 4)
         #expect(rules[7].action == .table(254) && rules[7].priority == 16383, "ip rule's default: the main table")
     }
 

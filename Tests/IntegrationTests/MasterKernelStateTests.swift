@@ -17,9 +17,9 @@ import Testing
 
     /// The routes and rules lines of both nodes' files; `dropped` leaves some out.
     static func config(priority: Int, me: String, peer: String, reloaded: Bool = false) -> String {
-        var routes = ["10.78.0.0/16 dev eth0 table 100", "blackhole 10.79.0.0/16", "10.80.0.0/16 via 172.31.18.1 src 192.168.30.5",
+        var routes = ["10.78.0.0/16 dev eth0 table 100 tos 0x10", "blackhole 10.79.0.0/16", "10.80.0.0/16 via 172.31.18.1 src 192.168.30.5",
                       "10.82.0.0/16 nexthop via 172.31.18.1 dev eth0 weight 2 nexthop via 172.31.18.2 weight 1"]
-        var rules = ["from 192.168.30.0/24 table 100 priority 1000", "to 10.81.0.0/16 priority 1002 blackhole"]
+        var rules = ["from 192.168.30.0/24 table 100 priority 1000", "to 10.81.0.0/16 priority 1002 blackhole tos 0x10"]
         var staticRoutes = ["10.91.0.0/16 via 172.31.18.1 dev eth0"]
         if !reloaded {
             routes.insert("10.77.0.0/16 via 172.31.18.1 metric 5", at: 0)
@@ -57,6 +57,7 @@ import Testing
         if let source = route.source { words.append("src \(source)") }
         words.append("table \(route.table)")
         if let metric = route.metric, metric != 0 { words.append("metric \(metric)") }
+        if let tos = route.tos { words.append("tos \(tos)") }
         for hop in route.nextHops { words.append("nexthop \(hop.gateway.map(\.description) ?? "-") weight \(hop.weight)") }
         return words.joined(separator: " ")
     }
@@ -66,7 +67,7 @@ import Testing
     }
 
     static let virtualRoutes: Set<String> = [
-        "10.77.0.0/16 via 172.31.18.1 table 254 metric 5", "10.78.0.0/16 table 100", "blackhole 10.79.0.0/16 table 254",
+        "10.77.0.0/16 via 172.31.18.1 table 254 metric 5", "10.78.0.0/16 table 100 tos 16", "blackhole 10.79.0.0/16 table 254",
         "10.80.0.0/16 via 172.31.18.1 src 192.168.30.5 table 254",
         "10.82.0.0/16 table 254 nexthop 172.31.18.1 weight 2 nexthop 172.31.18.2 weight 1",
     ]
@@ -74,7 +75,7 @@ import Testing
     static let virtualRules: Set<PolicyRule> = [
         PolicyRule(from: IPv4Network("192.168.30.0/24"), priority: 1000, action: .table(100), protocolNumber: 18),
         PolicyRule(fwmark: 7, priority: 1001, action: .table(100), protocolNumber: 18),
-        PolicyRule(to: IPv4Network("10.81.0.0/16"), priority: 1002, action: .blackhole, protocolNumber: 18),
+        PolicyRule(to: IPv4Network("10.81.0.0/16"), priority: 1002, action: .blackhole, protocolNumber: 18, tos: 16),
     ]
     static let staticRule = PolicyRule(from: IPv4Network("192.168.40.0/24"), priority: 2000, action: .table(200), protocolNumber: 18)
 
@@ -106,7 +107,7 @@ import Testing
         // `ip` in the same namespace sees the same.
         let (routes, rules) = Self.ipSays(lab, n1)
         for line in ["10.77.0.0/16 via 172.31.18.1 dev eth0 proto keepalived metric 5",
-                     "10.78.0.0/16 dev eth0 table 100 proto keepalived scope link",
+                     "10.78.0.0/16 tos 0x10 dev eth0 table 100 proto keepalived scope link",
                      "blackhole 10.79.0.0/16 proto keepalived",
                      "10.80.0.0/16 via 172.31.18.1 dev eth0 proto keepalived src 192.168.30.5",
                      "10.90.0.0/16 via 172.31.18.1 dev eth0 proto keepalived",
@@ -114,7 +115,7 @@ import Testing
             #expect(routes.contains(line), "ip route show table all lacks '\(line)':\n\(routes)")
         }
         for line in ["1000:\tfrom 192.168.30.0/24 lookup 100 proto keepalived", "1001:\tfrom all fwmark 0x7 lookup 100 proto keepalived",
-                     "1002:\tfrom all to 10.81.0.0/16 blackhole proto keepalived", "2000:\tfrom 192.168.40.0/24 lookup 200 proto keepalived"] {
+                     "1002:\tfrom all to 10.81.0.0/16 tos 0x10 blackhole proto keepalived", "2000:\tfrom 192.168.40.0/24 lookup 200 proto keepalived"] {
             #expect(rules.contains(line), "ip rule lacks '\(line)':\n\(rules)")
         }
         let (backupRoutes, backupRules) = Self.ipSays(lab, n2)
