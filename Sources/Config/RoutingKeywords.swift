@@ -10,8 +10,8 @@ enum RoutingKeywords {
     /// Route options whose value tunes the route without changing where packets go.
     static let ignoredRouteOptions: Set<String> = [
         "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd", "initcwnd",
-        "initrwnd", "ssthresh", "realms", "rto_min", "features", "quickack", "congctl", "fastopen_no_cookie", "pref",
-        "ttl-propagate", "expires",
+        "initrwnd", "ssthresh", "realms", "rto_min", "features", "quickack", "congctl", "fastopen_no_cookie",
+        "ttl-propagate",
     ]
     /// Route options Overcast cannot carry out; the line is refused.
     static let refusedRouteOptions: Set<String> = ["encap", "vrf", "as", "nhid", "inet6"]
@@ -129,6 +129,10 @@ enum RoutingKeywords {
                 // As keepalived, everything after the first nexthop describes next hops.
                 guard let hops = nextHops(after: word, &words, &r) else { return nil }
                 route.nextHops = hops
+            case "pref", "expires":
+                // keepalived refuses these on an IPv4 route too.
+                fail(word.location, "route option '\(word.text)' is for IPv6 routes only")
+                return nil
             case "append":
                 r.warning(word.location, "route option 'append' is not supported by Overcast; the route is added before any matching one")
             case "track_group":
@@ -288,11 +292,12 @@ enum RoutingKeywords {
                 guard let token = value() else { continue }
                 guard let tos = tos(token, &r) else { failed = true; continue }
                 rule.tos = tos
-            case "realms", "suppress_prefixlength", "suppress_ifgroup":
+            case "realms":
                 _ = value()
                 r.warning(word.location, "rule option '\(word.text)' is not supported by Overcast; ignored (the rule is added without it)")
             default:
-                fail(word.location, ["not", "inet6", "uidrange", "ip_proto", "sport", "dport", "l3mdev", "nat", "map-to", "tun_id"]
+                fail(word.location, ["not", "inet6", "uidrange", "ip_proto", "sport", "dport", "l3mdev", "nat", "map-to", "tun_id",
+                                     "suppress_prefixlength", "suppress_ifgroup"]
                     .contains(word.text) ? "rule option '\(word.text)' is not supported by Overcast" : "unknown rule option '\(word.text)'")
                 return nil  // what follows cannot be read with any certainty
             }

@@ -348,3 +348,23 @@ extension RoutingKeywordTests {
         ], "\(bad.diagnostics)")
     }
 }
+
+extension RoutingKeywordTests {
+    /// Options that would change where packets go are refused, not dropped.
+    @Test func selectorsOverlayCannotCarryOutAreErrors() {
+        let report = ConfigurationLoader.load(text: Self.instance("""
+              virtual_routes {
+                10.1.0.0/16 dev eth0 pref high
+                10.2.0.0/16 dev eth0 vrf blue
+              }
+              virtual_rules {
+                from 10.0.0.0/8 table 2 suppress_prefixlength 0
+              }
+            """), file: "e.conf")
+        #expect(report.diagnostics.filter { $0.severity == .error }.map(\.description) == [
+            "e.conf:5:26: error: route option 'pref' is for IPv6 routes only",
+            "e.conf:6:26: error: route option 'vrf' is not supported by Overcast",
+            "e.conf:9:29: error: rule option 'suppress_prefixlength' is not supported by Overcast",
+        ], "\(report.diagnostics)")
+    }
+}
