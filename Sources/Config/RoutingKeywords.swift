@@ -1,7 +1,8 @@
 import NetworkTypes
 
-/// The lines of `virtual_routes`/`static_routes` and `virtual_rules`/`static_rules`, in
-/// keepalived's syntax (that of `ip route add` / `ip rule add`, full option names only).
+/// The lines of `virtual_routes`/`static_routes` (here) and `virtual_rules`/`static_rules`
+/// (RuleKeywords.swift), in keepalived's syntax (that of `ip route add` / `ip rule add`,
+/// full option names only), and the value readers both share.
 /// The common subset is read into typed values; options that only tune a route (mtu,
 /// window, ...) are warned about and left out; anything that would change which packets
 /// go where and that Overcast cannot do (IPv6, VRFs, encapsulation) is an error at its
@@ -23,24 +24,18 @@ enum RoutingKeywords {
         return routes
     }
 
-    static func rules(_ st: Statement, _ r: inout ValueReader) -> [VirtualRule] {
-        let rules = (st.block ?? []).compactMap { rule($0, &r) }
-        if rules.contains(where: { !$0.noTrack }) { untracked(st, "rule", &r) }
-        return rules
-    }
-
     /// keepalived watches what it added: a deleted virtual route or rule takes the instance
     /// out of MASTER, a deleted static one is put back. Overcast does not watch; said once
     /// per block, so that no behaviour goes missing without a word.
-    private static func untracked(_ st: Statement, _ what: String, _ r: inout ValueReader) {
+    static func untracked(_ st: Statement, _ what: String, _ r: inout ValueReader) {
         let consequence = st.keyword.text.hasPrefix("static")
             ? "a deleted \(what) is put back at the next reload, not at once"
             : "deleting one does not take the instance out of MASTER"
         r.warning(st.location, "\(st.keyword.text): watching the kernel for a deleted \(what) is not supported by Overcast; every \(what) behaves as no_track (\(consequence))")
     }
 
-    /// `[TYPE] [src ADDR] [to] DEST[/LEN] [via|gw ADDR] [dev IF] [scope S] [table T]
-    /// [metric|priority|preference N] [proto P] [onlink] [no_track]`.
+    /// `[TYPE] [src ADDR] [to] DEST[/LEN] [via|gw ADDR [or ADDR]] [dev IF] [scope S] [table T]
+    /// [metric|priority|preference N] [tos N] [proto P] [onlink] [no_track] [nexthop ...]`.
     static func route(_ line: Statement, _ r: inout ValueReader) -> VirtualRoute? {
         if line.block != nil { r.error(line.location, "a route takes no { } block") }
         let text = line.words.map(\.text).joined(separator: " ")
@@ -214,107 +209,10 @@ enum RoutingKeywords {
         return hops
     }
 
-    /// `[from ADDR[/LEN]] [to ADDR[/LEN]] [iif IF] [oif IF] [fwmark N[/MASK]]
-    /// [priority|preference|pref N] [table T | goto N | blackhole | unreachable | prohibit] [no_track]`.
-    static func rule(_ line: Statement, _ r: inout ValueReader) -> VirtualRule? {
-        if line.block != nil { r.error(line.location, "a rule takes no { } block") }
-        let text = line.words.map(\.text).joined(separator: " ")
-        var rule = PolicyRule()
-        var noTrack = false
-        var action: PolicyRule.Action?
-        var givenProtocol: (number: UInt8, token: Token)?
-        var failed = false
-        func fail(_ at: SourceLocation, _ message: String) {
-            r.error(at, message)
-            failed = true
-        }
-        var words = line.words.makeIterator()
-        while let word = words.next() {
-            func value() -> Token? {
-                guard let next = words.next() else {
-                    fail(word.location, "rule option '\(word.text)' needs a value")
-                    return nil
-                }
-                return next
-            }
-            func setAction(_ new: PolicyRule.Action) {
-                if action != nil { fail(word.location, "rule has a second action '\(word.text)'") } else { action = new }
-            }
-            switch word.text {
-            case "from":
-                guard let token = value() else { continue }
-                if token.text == "all" { continue }
-                rule.from = network(token, what: "rule from", &r)
-                if rule.from == nil { failed = true }
-            case "to":
-                guard let token = value() else { continue }
-                if token.text == "all" { continue }
-                rule.to = network(token, what: "rule to", &r)
-                if rule.to == nil { failed = true }
-            case "iif", "dev": rule.inputInterface = value()?.text
-            case "oif": rule.outputInterface = value()?.text
-            case "fwmark":
-                guard let token = value() else { continue }
-                let parts = token.text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let mark = number(parts[0]), parts.count == 1 || number(parts[1]) != nil else {
-                    fail(token.location, "rule fwmark: '\(token.text)' is not N or N/MASK (decimal or 0x hex)"); continue
-                }
-                rule.fwmark = mark
-                rule.fwmask = parts.count == 2 ? number(parts[1]) : nil
-            case "priority", "preference", "pref", "order":
-                guard let token = value() else { continue }
-                guard let priority = UInt32(token.text) else {
-                    fail(token.location, "rule \(word.text): '\(token.text)' is not a number 0-4294967295"); continue
-                }
-                rule.priority = priority
-            case "table", "lookup":
-                guard let token = value() else { continue }
-                if let table = table(token, &r) { setAction(.table(table)) } else { failed = true }
-            case "goto":
-                guard let token = value() else { continue }
-                guard let target = UInt32(token.text) else { fail(token.location, "rule goto: '\(token.text)' is not a rule priority"); continue }
-                setAction(.goto(target))
-            case "blackhole": setAction(.blackhole)
-            case "unreachable": setAction(.unreachable)
-            case "prohibit": setAction(.prohibit)
-            case "no_track": noTrack = true
-            case "inet": break
-            case "track_group":
-                _ = value()
-                r.warning(word.location, "rule option 'track_group' is not supported by Overcast (no instance tracks this rule); ignored")
-            case "protocol", "proto":
-                guard let token = value() else { continue }
-                guard let number = RoutingNames.routeProtocol(token.text) else {
-                    fail(token.location, "rule \(word.text): '\(token.text)' is not a protocol name or 0-255"); continue
-                }
-                givenProtocol = (number, token)
-            case "tos", "dsfield":
-                guard let token = value() else { continue }
-                guard let tos = tos(token, &r) else { failed = true; continue }
-                rule.tos = tos
-            case "realms":
-                _ = value()
-                r.warning(word.location, "rule option '\(word.text)' is not supported by Overcast; ignored (the rule is added without it)")
-            default:
-                fail(word.location, ["not", "inet6", "uidrange", "ip_proto", "sport", "dport", "l3mdev", "nat", "map-to", "tun_id",
-                                     "suppress_prefixlength", "suppress_ifgroup"]
-                    .contains(word.text) ? "rule option '\(word.text)' is not supported by Overcast" : "unknown rule option '\(word.text)'")
-                return nil  // what follows cannot be read with any certainty
-            }
-        }
-        guard !failed else { return nil }
-        // `ip rule add` without an action looks up the main table.
-        rule.action = action ?? .table(254)
-        rule.protocolNumber = protocolNumber(givenProtocol, noTrack: noTrack, what: "rule", &r)
-        var result = VirtualRule(rule: rule, text: text, location: line.location)
-        result.noTrack = noTrack
-        return result
-    }
-
     /// keepalived marks what it tracks with its own protocol (18) and resets any other
     /// with a message; `no_track` keeps the one given (a route then defaults to boot, as
     /// `ip route add` does; a rule to none).
-    private static func protocolNumber(_ given: (number: UInt8, token: Token)?, noTrack: Bool, what: String,
+    static func protocolNumber(_ given: (number: UInt8, token: Token)?, noTrack: Bool, what: String,
                                        _ r: inout ValueReader) -> UInt8? {
         if noTrack { return given?.number ?? (what == "route" ? 3 : nil) }
         if let given, given.number != RoutingNames.keepalivedProtocol {
@@ -323,22 +221,8 @@ enum RoutingKeywords {
         return RoutingNames.keepalivedProtocol
     }
 
-    /// keepalived gives a rule without a priority the next one down from 16384, in the
-    /// order the rules are read, and warns: without one, the order rules are added in
-    /// (MASTER transitions) would decide their order.
-    static func assignPriorities(_ rules: inout [VirtualRule], in config: OvercastConfiguration, _ r: inout ValueReader) {
-        var used = (config.staticRules + config.instances.flatMap(\.virtualRules)).count { $0.assignedPriority }
-        for index in rules.indices where rules[index].rule.priority == nil {
-            let priority = UInt32(max(0, 16384 - used))
-            used += 1
-            rules[index].rule.priority = priority
-            rules[index].assignedPriority = true
-            r.warning(rules[index].location, "rule has no priority; set to \(priority), as keepalived does (give each rule its own priority)")
-        }
-    }
-
     /// A TOS byte, decimal or 0x hex (names from rt_dsfield are not read).
-    private static func tos(_ token: Token, _ r: inout ValueReader) -> UInt8? {
+    static func tos(_ token: Token, _ r: inout ValueReader) -> UInt8? {
         guard let value = number(Substring(token.text)), let byte = UInt8(exactly: value) else {
             r.error(token.location, "tos '\(token.text)' is not 0-255 (decimal or 0x hex)")
             return nil
@@ -346,11 +230,11 @@ enum RoutingKeywords {
         return byte
     }
 
-    private static func number(_ text: Substring) -> UInt32? {
+    static func number(_ text: Substring) -> UInt32? {
         text.hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
     }
 
-    private static func address(_ token: Token, what: String, _ r: inout ValueReader) -> IPv4Address? {
+    static func address(_ token: Token, what: String, _ r: inout ValueReader) -> IPv4Address? {
         if token.text.contains(":") {
             r.error(token.location, "\(what): IPv6 '\(token.text)' is not supported by Overcast")
             return nil
@@ -358,7 +242,7 @@ enum RoutingKeywords {
         return r.ipv4(token, what: what)
     }
 
-    private static func network(_ token: Token, what: String, _ r: inout ValueReader) -> IPv4Network? {
+    static func network(_ token: Token, what: String, _ r: inout ValueReader) -> IPv4Network? {
         if token.text == "default" { return IPv4Network(IPv4Address(0), prefixLength: 0) }
         if token.text.contains(":") {
             r.error(token.location, "\(what): IPv6 '\(token.text)' is not supported by Overcast")
@@ -375,7 +259,7 @@ enum RoutingKeywords {
         return network
     }
 
-    private static func table(_ token: Token, _ r: inout ValueReader) -> UInt32? {
+    static func table(_ token: Token, _ r: inout ValueReader) -> UInt32? {
         guard let table = RoutingNames.table(token.text) ?? RouteTableNames.host[token.text].flatMap({ $0 == 0 ? nil : $0 }) else {
             r.error(token.location, "table '\(token.text)' is not main, local, default, 1-4294967295 or a name in this host's iproute2 rt_tables")
             return nil
