@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
-            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", .product(name: "Logging", package: "swift-log"),
+            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", "Config", "LinuxNet", "NetworkTypes",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config", "PCRE"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
@@ -134,7 +135,7 @@ let package = Package(
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["NetworkTypes", "Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["Transports", "NetworkTypes", "LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "LinuxNet", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

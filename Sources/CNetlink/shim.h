@@ -16,6 +16,7 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/nexthop.h>
+#include <netlink/route/rule.h>
 #include <netlink/route/link/ipgre.h>
 #include <netlink/route/link/bridge.h>
 #include <linux/rtnetlink.h>

@@ -21,6 +21,11 @@ public enum ConfigurationSummary {
                 lines.append("  vip \(vip.address)/\(vip.prefixLength)" + (vip.device.map { " dev \($0)" } ?? "")
                              + (vip.label.map { " label \($0)" } ?? "") + (vip.scope.map { " scope \($0)" } ?? ""))
             }
+            for vip in i.virtualIPAddressesExcluded {
+                lines.append("  excluded vip \(vip.address)/\(vip.prefixLength) dev \(vip.device ?? i.interface ?? "?")")
+            }
+            lines += i.virtualRoutes.map { "  route \($0.effective)" } + i.virtualRules.map { "  rule \($0.rule)" }
+            if i.promoteSecondaries { lines.append("  promote_secondaries on \(i.interface ?? "?")") }
             if i.noVirtualIPAddress { lines.append("  no_virtual_ipaddress: addresses are not added to interfaces") }
             for t in i.trackInterfaces { lines.append("  track_interface \(t.name) weight \(t.weight)") }
             for t in i.trackScripts { lines.append("  track_script \(t.name)" + (t.weight.map { " weight \($0)" } ?? "")) }
@@ -44,6 +49,10 @@ public enum ConfigurationSummary {
                 lines.append("  real_server \(r.address) \(r.port.map(String.init) ?? "-") weight \(r.weight) checks \(r.checkers.map(\.kind.rawValue).joined(separator: ","))")
             }
         }
+        for a in c.staticAddresses {
+            lines.append("static address \(a.address)/\(a.prefixLength) dev \(a.device ?? g.defaultInterface)")
+        }
+        lines += c.staticRoutes.map { "static route \($0.effective)" } + c.staticRules.map { "static rule \($0.rule)" }
         for o in c.overlays {
             lines.append("overlay \(o.name): local \(o.local?.description ?? "?") peers \(o.peers.map(\.description).joined(separator: ",")) address \(o.address ?? "?") mtu \(o.mtu.map(String.init) ?? "auto")")
         }

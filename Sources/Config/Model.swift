@@ -10,6 +10,11 @@ public struct OvercastConfiguration: Codable, Hashable, Sendable {
     public var virtualServerGroups: [VirtualServerGroup] = []
     public var virtualServers: [VirtualServer] = []
     public var overlays: [Overlay] = []
+    /// `static_ipaddress`, `static_routes`, `static_rules`: kernel state the daemon adds at
+    /// start and keeps (not removed at stop, as keepalived), reconciled on reload.
+    public var staticAddresses: [VirtualAddress] = []
+    public var staticRoutes: [VirtualRoute] = []
+    public var staticRules: [VirtualRule] = []
     public init() {}
 }
 
@@ -31,6 +36,9 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     /// Overcast's `metrics_listen ADDRESS:PORT`: where the Prometheus endpoint listens.
     /// Off (nil) unless configured, so a node exposes nothing it was not asked to.
     public var metricsListen: ListenAddress?
+    /// `default_interface`: where a static address without `dev` goes (keepalived's
+    /// default, eth0).
+    public var defaultInterface = "eth0"
     public init() {}
 }
 
@@ -176,7 +184,12 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var authReplayWindow = 30.0
     public var virtualIPAddresses: [VirtualAddress] = []
     public var virtualIPAddressesExcluded: [VirtualAddress] = []
-    public var virtualRoutes: [[String]] = []
+    /// Added with the VIPs on MASTER, never carried in the advertisement.
+    public var virtualRoutes: [VirtualRoute] = []
+    public var virtualRules: [VirtualRule] = []
+    /// `promote_secondaries`: set the interface's sysctl so that removing one address of a
+    /// subnet does not remove the others with it.
+    public var promoteSecondaries = false
     public var unicastSrcIP: IPv4Address?
     public var unicastPeers: [IPv4Address] = []
     public var unicastTTL = 255

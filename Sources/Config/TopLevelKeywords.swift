@@ -22,6 +22,7 @@ enum TopLevelKeywords {
             guard let name = reader.string(statement) else { return }
             var instance = VRRPInstance(name: name, location: statement.location)
             VRRPInstanceKeywords.schema.apply(statement.block ?? [], to: &instance, &reader)
+            RoutingKeywords.assignPriorities(&instance.virtualRules, in: config, &reader)
             config.instances.append(instance)
         }
         s.block("virtual_server_group") { config, statement, reader in
@@ -37,7 +38,15 @@ enum TopLevelKeywords {
             OverlayKeywords.schema.apply(statement.block ?? [], to: &overlay, &reader)
             config.overlays.append(overlay)
         }
-        s.ignore(["static_ipaddress", "static_routes", "static_rules"], "Overcast manages only the addresses of VRRP instances")
+        s.block("static_ipaddress") { config, statement, reader in
+            config.staticAddresses += (statement.block ?? []).compactMap { VRRPInstanceKeywords.vip($0, &reader) }
+        }
+        s.block("static_routes") { config, statement, reader in config.staticRoutes += RoutingKeywords.routes(statement, &reader) }
+        s.block("static_rules") { config, statement, reader in
+            var rules = RoutingKeywords.rules(statement, &reader)
+            RoutingKeywords.assignPriorities(&rules, in: config, &reader)
+            config.staticRules += rules
+        }
         s.ignore(["net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance"],
                  "run one Overcast per network namespace instead")
         s.ignore(["vrrp_track_file", "track_file", "track_bfd"], "only track_interface and track_script are supported")
@@ -82,6 +91,7 @@ enum GlobalKeywords {
         s.value("vrrp_skip_check_adv_addr") { g, st, r in g.vrrpSkipCheckAdvAddr = r.flag(st) }
         s.value("vrrp_check_unicast_src") { g, st, r in g.vrrpCheckUnicastSrc = r.flag(st) }
         s.value("script_timeout") { g, st, r in g.scriptTimeout = r.seconds(st, 1...3600) ?? g.scriptTimeout }
+        s.value("default_interface") { g, st, r in g.defaultInterface = r.string(st) ?? g.defaultInterface }
         s.value("metrics_listen") { g, st, r in
             guard let token = r.arguments(st, 1...1)?[0] else { return }
             switch ListenAddress.parse(token.text) {
@@ -127,7 +137,7 @@ enum GlobalKeywords {
                   "vrrp_notify_fifo_script", "notify_fifo", "notify_fifo_script", "lvs_notify_fifo",
                   "lvs_notify_fifo_script", "vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_monitor_rcv_bufs",
                   "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_monitor_rcv_bufs", "vrrp_startup_delay", "vrrp_rx_bufs_policy",
-                  "vrrp_rx_bufs_multiplier", "vrrp_garp_extra_if", "vrrp_version_2_checksum_compat", "default_interface",
+                  "vrrp_rx_bufs_multiplier", "vrrp_garp_extra_if", "vrrp_version_2_checksum_compat",
                   "vrrp_check_unicast_src_compat", "umask", "random_seed", "reload_check_config", "reload_time_file",
                   "reload_repeat", "reload_file", "include_check", "tmp_config_directory", "data_use_instance",
                   "startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout"],

@@ -20,12 +20,9 @@ enum VRRPInstanceKeywords {
         s.block("virtual_ipaddress_excluded") { i, st, r in
             i.virtualIPAddressesExcluded += (st.block ?? []).compactMap { vip($0, &r) }
         }
-        s.block("virtual_routes") { i, st, r in
-            for line in st.block ?? [] {
-                if line.block != nil { r.error(line.location, "a route takes no { } block") }
-                i.virtualRoutes.append(line.words.map(\.text))
-            }
-        }
+        s.block("virtual_routes") { i, st, r in i.virtualRoutes += RoutingKeywords.routes(st, &r) }
+        s.block("virtual_rules") { i, st, r in i.virtualRules += RoutingKeywords.rules(st, &r) }
+        s.value("promote_secondaries") { i, st, r in i.promoteSecondaries = r.flag(st) }
         s.value("unicast_src_ip") { i, st, r in
             if let token = r.arguments(st, 1...1)?[0] { i.unicastSrcIP = r.ipv4(token, what: "unicast_src_ip") }
         }
@@ -78,11 +75,9 @@ enum VRRPInstanceKeywords {
                  "VMAC interfaces do not exist on cloud networks")
         s.ignore(["vrf"], "run Overcast in the VRF's context (ip vrf exec) instead")
         s.ignore(["mcast_dst_ip"], "the multicast transport uses 224.0.0.18 (RFC 5798); other groups are not supported")
-        s.ignore(["promote_secondaries"], "not yet supported: removing a VIP may remove secondary addresses of the same subnet")
         s.ignore(["notify_priority_changes"], "notify scripts run on changes of state only")
         s.ignore(["old_unicast_checksum", "v3_checksum_as_v2", "track_src_ip", "owner_ignore_adverts", "thread_timer_expired",
                   "timer_expired_backup", "garp_extra_if"], "a keepalived option with no Overcast equivalent yet")
-        s.ignore(["virtual_rules"], "policy routing rules")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")
         s.ignore(["strict_mode", "skip_check_adv_addr", "check_unicast_src", "unicast_fault_no_peer", "debug",
                   "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert", "higher_prio_send_advert",
@@ -132,7 +127,11 @@ enum VRRPInstanceKeywords {
             case "brd", "broadcast":
                 guard let brd = value() else { break }
                 vip.broadcast = r.ipv4(brd, what: "brd")
-            case "-nodad", "nodad": vip.noDAD = true
+            case "-nodad", "nodad":
+                // keepalived passes IFA_F_NODAD; the kernel honours it for IPv6 only (`ip` says
+                // "nodad option can be set only for IPv6 addresses"), and these are IPv4.
+                vip.noDAD = true
+                r.warning(option.location, "'\(option.text)' has no effect on an IPv4 address (the kernel runs duplicate address detection for IPv6 only); ignored")
             case "peer", "track_group":
                 _ = value()
                 r.warning(option.location, "virtual_ipaddress option '\(option.text)' is not supported by Overcast; ignored")

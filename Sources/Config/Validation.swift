@@ -136,6 +136,7 @@ struct Validator {
         }
         validateVirtualServers()
         validateOverlays()
+        validateRouting()
     }
 
     private mutating func validateVirtualServers() {

@@ -1,7 +1,7 @@
 /// An IPv4 network in CIDR notation (`172.31.0.0/16`). VPCs, subnets, routes and
 /// security-group rules are all written this way; the lab's fabric and `overcast doctor`
 /// decide with it which address belongs where.
-public struct IPv4Network: Hashable, Sendable, CustomStringConvertible {
+public struct IPv4Network: Codable, Hashable, Sendable, CustomStringConvertible {
     /// The first address (host bits cleared).
     public var address: IPv4Address
     public var prefixLength: Int
@@ -10,6 +10,12 @@ public struct IPv4Network: Hashable, Sendable, CustomStringConvertible {
         guard (0...32).contains(prefixLength) else { return nil }
         self.address = IPv4Address(address.value & Self.mask(prefixLength))
         self.prefixLength = prefixLength
+    }
+
+    /// The /32 of one address.
+    public init(host address: IPv4Address) {
+        self.address = address
+        self.prefixLength = 32
     }
 
     /// Parses `A.B.C.D/N` (a bare address is a /32). Host bits are cleared, as EC2 does.

@@ -35,6 +35,10 @@ public final class Daemon: @unchecked Sendable {
     private let loadBalancer: LoadBalancer
     private let health: HealthMonitor
     private var syncGroups: [SyncGroup] = []
+    /// The static addresses, routes and rules last put into the kernel.
+    private var staticState = KernelState()
+    /// Interfaces whose `promote_secondaries` the daemon set, with the value it found.
+    private var promotedInterfaces: [String: Bool] = [:]
     let metrics = DaemonMetrics()
     /// The Prometheus endpoint while `metrics_listen` is set, and what status says of it.
     private var metricsServer: (listen: ListenAddress, server: SocketServer?, state: String)?
@@ -52,7 +56,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Reads and resolves the configuration; errors name the file and line.
-    func prepare() throws -> (OvercastConfiguration, [InstanceSetup]) {
+    func prepare() throws -> (OvercastConfiguration, [InstanceSetup], KernelState) {
         let netlink = try NetlinkSocket(.route)
         let report = ConfigurationLoader.load(path: configPath, configID: configID,
                                               hostInterfaces: (try? netlink.links()).map { Set($0.map(\.name)) })
@@ -68,7 +72,25 @@ public final class Daemon: @unchecked Sendable {
             for change in changes { logger.info("overlay \(overlay.name): \(change)") }
         }
         let setups = try config.instances.map { try InstanceSetup.resolve($0, in: config, netlink: netlink) }
-        return (config, setups)
+        let staticState = try KernelState(addresses: config.staticAddresses, routes: config.staticRoutes,
+                                          rules: config.staticRules, defaultDevice: config.globalDefs.defaultInterface,
+                                          links: try netlink.links(), what: "static")
+        return (config, setups, staticState)
+    }
+
+    /// keepalived's static addresses, routes and rules: put in at start and on every
+    /// reload (re-asserted), what a reload dropped from the file taken out; never removed
+    /// at stop, so the host keeps its own plumbing while the daemon is down.
+    func applyStaticState(_ next: KernelState) {
+        let previous = lock.withLock { () -> KernelState in defer { staticState = next }; return staticState }
+        guard !(previous.isEmpty && next.isEmpty) else { return }
+        do {
+            let netlink = try NetlinkSocket(.route)
+            previous.subtracting(next).withdraw(through: netlink, logger: logger, what: "static")
+            next.apply(through: netlink, logger: logger, what: "static")
+        } catch {
+            logger.error("cannot apply static addresses, routes and rules", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The instance's runtime and transport. `all` are every instance of the
@@ -79,6 +101,7 @@ public final class Daemon: @unchecked Sendable {
         let siblings = all.filter { $0.name != setup.name && $0.interfaceName == setup.interfaceName }
             .map(\.router.virtualRouterID).filter { $0 != own }
         let logger = self.logger
+        if setup.promoteSecondaries { promoteSecondaries(on: setup.interfaceName, instance: setup.name) }
         let transport = try TransportSettings(
             kind: setup.transportKind, interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
             source: setup.source, peers: setup.router.unicastPeers ?? [], unicastTTL: setup.unicastTTL,
@@ -90,6 +113,27 @@ public final class Daemon: @unchecked Sendable {
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onSyncGroupNotice = { [weak self] notice in self?.tellSyncGroups(notice) }
         return runtime
+    }
+
+    /// Sets `promote_secondaries` on `interface`, remembering the value found there the
+    /// first time so that `restorePromoteSecondaries` can put it back at stop.
+    func promoteSecondaries(on interface: String, instance: String) {
+        let original = PromoteSecondaries.isEnabled(on: interface)
+        do {
+            try PromoteSecondaries.set(true, on: interface)
+            lock.withLock { if promotedInterfaces[interface] == nil { promotedInterfaces[interface] = original } }
+        } catch {
+            logger.error("promote_secondaries: cannot set the sysctl", metadata: ["vrrp.instance": "\(instance)", "error": "\(error)"])
+        }
+    }
+
+    func restorePromoteSecondaries() {
+        let changed = lock.withLock { () -> [String: Bool] in defer { promotedInterfaces = [:] }; return promotedInterfaces }
+        for (interface, original) in changed where !original {
+            do { try PromoteSecondaries.set(false, on: interface) } catch {
+                logger.warning("promote_secondaries: cannot restore the sysctl", metadata: ["interface": "\(interface)", "error": "\(error)"])
+            }
+        }
     }
 
     /// keepalived's `vrrp_sync_group`: its instances move together. The daemon only
@@ -114,7 +158,8 @@ public final class Daemon: @unchecked Sendable {
         // The status socket first: it is also what keeps a second daemon out of this
         // network namespace, before anything touches the network.
         let status = try StatusServer.make(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
-        let (config, setups) = try prepare()
+        let (config, setups, staticState) = try prepare()
+        applyStaticState(staticState)
         applyScriptPolicy(config)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for setup in setups {
@@ -139,6 +184,7 @@ public final class Daemon: @unchecked Sendable {
         lock.withLock { self.group = group }
         logger.info("overcast \(version) running", metadata: ["config": "\(configPath)", "instances": "\(setups.count)"])
         SystemdNotify.send("READY=1\nSTATUS=\(setups.count) VRRP instance(s)")
+        defer { restorePromoteSecondaries() }
         try await group.run()
         SystemdNotify.send("STOPPING=1")
         logger.info("overcast stopped")
@@ -148,11 +194,12 @@ public final class Daemon: @unchecked Sendable {
     func reload() async {
         SystemdNotify.send("RELOADING=1")
         defer { SystemdNotify.send("READY=1") }
-        let prepared: (OvercastConfiguration, [InstanceSetup])
+        let prepared: (OvercastConfiguration, [InstanceSetup], KernelState)
         do { prepared = try prepare() } catch {
             logger.error("reload failed; the running configuration stays", metadata: ["error": "\(error)"])
             return
         }
+        applyStaticState(prepared.2)
         applyScriptPolicy(prepared.0)
         configureMetrics(prepared.0.globalDefs.metricsListen)
         let wanted = Dictionary(prepared.1.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -23,6 +23,10 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     /// Hands a transition to the other members of the instance's sync groups.
     var onSyncGroupNotice: (@Sendable (SyncGroupNotice) -> Void)?
     private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
+    /// Excluded VIPs, virtual routes and rules; a reload replaces it in place.
+    private(set) var masterState: KernelState
+    /// Whether `masterState` is in the kernel (between add and remove).
+    private var masterStateApplied = false
 
     init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
          routeFailover: RouteFailover?) {
@@ -32,6 +36,7 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
         self.scripts = scripts
         self.logger = logger
         self.routeFailover = routeFailover
+        self.masterState = setup.masterState
         self.arp = setup.vipInterfaceHardwareAddresses.reduce(into: [:]) { sockets, entry in
             guard entry.value.count == 6 else { return }
             if let socket = try? ARPSocket(interfaceIndex: entry.key, hardwareAddress: entry.value) { sockets[entry.key] = socket }
@@ -43,15 +48,24 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
 
     func send(_ advertisement: VRRPAdvertisement) throws { try transport.send(advertisement) }
 
+    /// The core's "add VIPs" and "remove VIPs" stand for all the kernel state a MASTER
+    /// owns: the VIPs, then `masterState` (excluded VIPs, virtual routes, virtual rules)
+    /// go in together on becoming MASTER and come out together, in reverse, on leaving
+    /// it (and at start, where keepalived clears what a crash may have left). Only the
+    /// VIPs are in the advertisement; the rest is this host's business.
     func addVirtualAddresses() {
         for address in setup.virtualAddresses {
             do { try netlink.addAddress(address) } catch {
                 logger.error("cannot add virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
             }
         }
+        masterState.apply(through: netlink, logger: logger, what: "MASTER")
+        masterStateApplied = true
     }
 
     func removeVirtualAddresses() {
+        masterState.withdraw(through: netlink, logger: logger, what: "MASTER")
+        masterStateApplied = false
         for address in setup.virtualAddresses {
             do { try netlink.removeAddress(address) } catch {
                 logger.error("cannot remove virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
@@ -59,9 +73,16 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
         }
     }
 
+    /// A reload changed the excluded VIPs, routes or rules only: while MASTER the kernel
+    /// is moved to the new set (dropped entries out, new ones in); VRRP runs on.
+    func replaceMasterState(_ next: KernelState) {
+        if masterStateApplied { masterState.reconcile(to: next, through: netlink, logger: logger, what: "MASTER") }
+        masterState = next
+    }
+
     func announceVirtualAddresses(rounds: Int) {
         for _ in 0..<rounds {
-            for address in setup.virtualAddresses {
+            for address in setup.virtualAddresses + masterState.addresses.map(\.value) {
                 guard let socket = arp[address.interfaceIndex] else { continue }
                 do { try socket.announce(address.address) } catch {
                     logger.debug("gratuitous ARP failed", metadata: ["error": "\(error)"])

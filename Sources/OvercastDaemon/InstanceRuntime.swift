@@ -23,6 +23,8 @@ final class InstanceRuntime: @unchecked Sendable {
         case event(InstanceCore.Event)
         /// A reload changed only the route failover settings: no VRRP restart, no flap.
         case routeFailover(RouteFailoverSettings?)
+        /// A reload changed the excluded VIPs, virtual routes or rules: moved in place.
+        case masterState(KernelState)
     }
 
     /// The instance's settings; a reload may replace what the core adopts in place.
@@ -90,6 +92,7 @@ final class InstanceRuntime: @unchecked Sendable {
         lock.withLock { currentSetup = next }
         post(.event(.reconfigure(next.core)))
         post(.routeFailover(next.routeFailover))
+        post(.masterState(next.masterState))
     }
 
     func post(_ control: Control) {
@@ -196,6 +199,10 @@ final class InstanceRuntime: @unchecked Sendable {
             return false
         case .event(let event):
             interpreter.handle(event)
+        case .masterState(let next):
+            guard next != environment.masterState else { return true }
+            logger.info("excluded VIPs, virtual routes or rules changed; VRRP keeps running")
+            environment.replaceMasterState(next)
         case .routeFailover(let settings):
             guard settings != environment.routeFailover?.settings else { return true }
             logger.info("route failover settings changed; VRRP keeps running")

@@ -24,6 +24,11 @@ struct InstanceSetup: Sendable, Equatable {
     var replicateMode: ReplicateMode
     var unicastTTL: UInt8
     var virtualAddresses: [InterfaceAddress]
+    /// What else the MASTER puts into the kernel: `virtual_ipaddress_excluded`,
+    /// `virtual_routes`, `virtual_rules` (see `HostEnvironment.addVirtualAddresses`).
+    var masterState = KernelState()
+    /// `promote_secondaries`: the interface's sysctl is set at start.
+    var promoteSecondaries = false
     var routeFailover: RouteFailoverSettings?
     /// `auth_type HMAC_SHA256`: the key (read from auth_key_file) and replay window.
     var authenticator: HMACAuthenticator? = nil
@@ -31,11 +36,13 @@ struct InstanceSetup: Sendable, Equatable {
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
     /// What a reload cannot change without restarting the instance: everything but the
-    /// route failover settings (the worker is swapped) and what the core adopts in place
+    /// route failover settings (the worker is swapped), the MASTER's kernel state besides
+    /// its VIPs (moved in place, `HostEnvironment.replaceMasterState`) and what the core adopts in place
     /// (`InstanceCore.canReconfigure`: notify scripts, GARP schedule, tracked items).
     var restartKey: InstanceSetup {
         var copy = self
         copy.routeFailover = nil
+        copy.masterState = KernelState()
         copy.core.garp = GARPSchedule()
         copy.core.notify = NotifyScripts()
         copy.core.tracked = []
@@ -92,15 +99,23 @@ struct InstanceSetup: Sendable, Equatable {
                 throw fail("virtual_ipaddress \(vip.address): dev \(device) does not exist")
             }
             vipMACs[target.index] = target.hardwareAddress
-            addresses.append(InterfaceAddress(
-                address: vip.address, prefixLength: vip.prefixLength, interfaceIndex: target.index, label: vip.label,
-                scope: vip.scope.flatMap(InterfaceAddress.scope(named:)) ?? 0,
-                broadcast: vip.broadcast))
+            addresses.append(InterfaceAddress(vip, interfaceIndex: target.index))
+        }
+        let masterState: KernelState
+        do {
+            masterState = try KernelState(addresses: instance.virtualIPAddressesExcluded, routes: instance.virtualRoutes,
+                                          rules: instance.virtualRules, defaultDevice: interfaceName, links: links,
+                                          what: "vrrp_instance \(instance.name)")
+        } catch {
+            throw ResolutionError(description: error.description)
+        }
+        for address in masterState.addresses.map(\.value) {
+            if let link = links.first(where: { $0.index == address.interfaceIndex }) { vipMACs[link.index] = link.hardwareAddress }
         }
         return InstanceSetup(
             core: core, interfaceName: interfaceName, interfaceIndex: link.index,
             hardwareAddress: link.hardwareAddress, vipInterfaceHardwareAddresses: vipMACs, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
-            virtualAddresses: addresses,
+            virtualAddresses: addresses, masterState: masterState, promoteSecondaries: instance.promoteSecondaries,
             routeFailover: instance.ec2RouteFailover.map { RouteFailoverSettings($0, virtualAddresses: router.virtualAddresses, interfaceMAC: link.hardwareAddress) },
             authenticator: authenticator)
     }

@@ -12,6 +12,17 @@ import TestSupport
     static let allowedWarnings = [
         "is not supported by Overcast", "IPv6 virtual address", "auth_type AH is not supported",
         "directly in vrrp_sync_group", "has no script; removed", "is not defined by any vrrp_script",
+        // keepalived warns the same for these.
+        "rule has no priority; set to",
+    ]
+
+    /// Lines of the samples that keepalived itself refuses ("Invalid rule to address
+    /// 192.168.100./24"): Overcast reports them as errors, at the same place.
+    static let knownBadLines: [String: [String]] = [
+        "keepalived.conf.vrrp.rules": [
+            "keepalived.conf.vrrp.rules:11:8: error: rule to: '192.168.100./24' is not an IPv4 address or ADDRESS/LENGTH (0-32)",
+            "keepalived.conf.vrrp.rules:26:12: error: rule to: '192.168.200./24' is not an IPv4 address or ADDRESS/LENGTH (0-32)",
+        ],
     ]
 
     static var sampleFiles: [String] {
@@ -31,8 +42,9 @@ import TestSupport
         for file in files {
             for configID in file.hasSuffix("conditional_conf") ? [nil, "high", "low"] : [nil] {
                 let report = ConfigurationLoader.load(path: file, configID: configID)
-                #expect(report.isValid, "\(report.diagnostics.filter { $0.severity == .error })")
-                for warning in report.diagnostics where !Self.allowedWarnings.contains(where: warning.message.contains) {
+                let errors = report.diagnostics.filter { $0.severity == .error }.map { "\($0)".replacingOccurrences(of: Self.samples + "/", with: "") }
+                #expect(errors == Self.knownBadLines[URL(fileURLWithPath: file).lastPathComponent] ?? [], "\(errors)")
+                for warning in report.diagnostics where warning.severity == .warning && !Self.allowedWarnings.contains(where: warning.message.contains) {
                     Issue.record("unexpected warning: \(warning)")
                 }
                 let c = report.configuration

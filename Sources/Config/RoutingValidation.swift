@@ -1,0 +1,45 @@
+import NetworkTypes
+
+/// Cross-block checks of the addresses, routes and rules besides the VIPs: an address
+/// owned twice moves (or stays) against the operator's intent, so it is an error; an
+/// interface this host lacks is a warning, as for the instance's own interface, since
+/// configurations are often checked on another machine.
+extension Validator {
+    mutating func validateRouting() {
+        var owners: [IPv4Address: String] = [:]
+        for instance in config.instances {
+            for vip in instance.virtualIPAddresses { owners[vip.address] = owners[vip.address] ?? "vrrp_instance \(instance.name)" }
+        }
+        for instance in config.instances {
+            let here = "vrrp_instance \(instance.name)"
+            for address in instance.virtualIPAddressesExcluded {
+                if let other = owners[address.address] {
+                    reader.error(address.location, "excluded address \(address.address) is also managed by \(other)")
+                }
+                owners[address.address] = here
+                checkDevice(address.device, at: address.location, what: "virtual_ipaddress_excluded \(address.address)")
+            }
+            for route in instance.virtualRoutes { checkDevices(route, what: "route") }
+        }
+        for address in config.staticAddresses {
+            if let other = owners[address.address] {
+                reader.error(address.location, "static address \(address.address) is also managed by \(other) (a static address is never removed, so it would stay on every node)")
+            }
+            checkDevice(address.device ?? config.globalDefs.defaultInterface, at: address.location, what: "static_ipaddress \(address.address)")
+        }
+        for route in config.staticRoutes {
+            checkDevices(route, what: "static route")
+        }
+    }
+
+    private mutating func checkDevices(_ route: VirtualRoute, what: String) {
+        for device in Set([route.device] + route.nextHops.map(\.device)).compactMap({ $0 }).sorted() {
+            checkDevice(device, at: route.location, what: "\(what) \(route.text)")
+        }
+    }
+
+    private mutating func checkDevice(_ device: String?, at location: SourceLocation, what: String) {
+        guard let device, let host = hostInterfaces, !host.contains(device) else { return }
+        reader.warning(location, "\(what): interface \(device) does not exist on this host")
+    }
+}
