@@ -31,7 +31,41 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     /// Overcast's `metrics_listen ADDRESS:PORT`: where the Prometheus endpoint listens.
     /// Off (nil) unless configured, so a node exposes nothing it was not asked to.
     public var metricsListen: ListenAddress?
+    /// `notify_fifo` and `vrrp_notify_fifo` (keepalived writes the same VRRP lines to
+    /// both), each with its optional `_script` that reads it.
+    public var notifyFIFOs: [NotifyFIFO] = []
+    /// `vrrp_notify_priority_changes`: FIFO lines also when an instance's priority moves.
+    public var vrrpNotifyPriorityChanges = false
+    /// `vrrp_startup_delay`: seconds between the daemon's start and its instances'.
+    public var vrrpStartupDelay = 0.0
+    /// `startup_script` / `shutdown_script`, each with its timeout (default 10 s).
+    public var startupScript: LifecycleScript?
+    public var shutdownScript: LifecycleScript?
     public init() {}
+}
+
+/// A notify FIFO: where keepalived's `INSTANCE "VI_1" MASTER 100` lines go, and the
+/// script (with the FIFO's path as its last argument) that reads them.
+public struct NotifyFIFO: Codable, Hashable, Sendable {
+    /// The keyword it came from (`notify_fifo` or `vrrp_notify_fifo`).
+    public var keyword: String
+    public var path: String
+    public var script: String?
+    public var scriptUser: String?
+    public var scriptGroup: String?
+    public init(keyword: String, path: String) {
+        self.keyword = keyword
+        self.path = path
+    }
+}
+
+/// `startup_script` / `shutdown_script SCRIPT [USER [GROUP]]` and its `_timeout`.
+public struct LifecycleScript: Codable, Hashable, Sendable {
+    public var command: String
+    public var user: String?
+    public var group: String?
+    public var timeout = 10.0
+    public init(command: String) { self.command = command }
 }
 
 /// An address and TCP port to listen on, written `192.0.2.1:9650` or `[2001:db8::1]:9650`.
@@ -95,6 +129,8 @@ public struct SyncGroup: Codable, Hashable, Sendable {
     public var group: [String] = []
     public var notify = Notify()
     public var trackScripts: [TrackedScript] = []
+    /// Tracked by every member: a failure with weight 0 puts each of them in FAULT.
+    public var trackInterfaces: [TrackedInterface] = []
     public var location: SourceLocation
 }
 
@@ -106,6 +142,8 @@ public struct Notify: Codable, Hashable, Sendable {
     public var stop: String?
     public var any: String?
     public var masterRxLowerPriority: String?
+    /// `notify_priority_changes`; nil: the global `vrrp_notify_priority_changes`.
+    public var priorityChanges: Bool?
     public init() {}
 }
 

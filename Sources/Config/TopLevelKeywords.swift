@@ -76,6 +76,7 @@ enum GlobalKeywords {
             case .failure(let reason): r.error(token.location, "metrics_listen: \(reason)")
             }
         }
+        NotifyGlobalKeywords.install(&s)
         s.ignore(["notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout",
                   "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "email_faults"],
                  "e-mail alerts: use notify scripts")
@@ -90,14 +91,12 @@ enum GlobalKeywords {
                   "nftables_counters", "nftables_ifindex", "vrrp_no_swap", "checker_no_swap", "vrrp_priority",
                   "checker_priority", "bfd_priority", "max_auto_priority", "min_auto_priority_delay", "vrrp_rt_priority",
                   "checker_rt_priority", "vrrp_cpu_affinity", "checker_cpu_affinity", "dynamic_interfaces",
-                  "process_names", "process_name", "vrrp_process_name", "checker_process_name", "vrrp_notify_fifo",
-                  "vrrp_notify_fifo_script", "notify_fifo", "notify_fifo_script", "lvs_notify_fifo",
+                  "process_names", "process_name", "vrrp_process_name", "checker_process_name", "lvs_notify_fifo",
                   "lvs_notify_fifo_script", "vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_monitor_rcv_bufs",
-                  "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_monitor_rcv_bufs", "vrrp_startup_delay", "vrrp_rx_bufs_policy",
+                  "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_monitor_rcv_bufs", "vrrp_rx_bufs_policy",
                   "vrrp_rx_bufs_multiplier", "vrrp_garp_extra_if", "vrrp_version_2_checksum_compat", "default_interface",
                   "vrrp_check_unicast_src_compat", "umask", "random_seed", "reload_check_config", "reload_time_file",
-                  "reload_repeat", "reload_file", "include_check", "tmp_config_directory", "data_use_instance",
-                  "startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout"],
+                  "reload_repeat", "reload_file", "include_check", "tmp_config_directory", "data_use_instance"],
                  "a keepalived tuning knob with no Overcast equivalent")
         return s
     }()
@@ -148,8 +147,9 @@ enum SyncGroupKeywords {
         }
         NotifyKeywords.install(&s, \.notify)
         s.block("track_script") { g, st, r in g.trackScripts += TrackKeywords.scripts(st, &r) }
+        s.block("track_interface") { g, st, r in g.trackInterfaces += TrackKeywords.interfaces(st, &r) }
         s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
-        s.ignore(["global_tracking", "sync_group_tracking_weight", "track_interface", "track_file", "track_process",
+        s.ignore(["global_tracking", "sync_group_tracking_weight", "track_file", "track_process",
                   "track_bfd"], "track in each vrrp_instance instead")
         return s
     }()
@@ -164,6 +164,7 @@ enum NotifyKeywords {
         s.value("notify_stop") { m, st, r in m[keyPath: path].stop = r.command(st) }
         s.value("notify") { m, st, r in m[keyPath: path].any = r.command(st) }
         s.value("notify_master_rx_lower_pri") { m, st, r in m[keyPath: path].masterRxLowerPriority = r.command(st) }
+        s.value("notify_priority_changes") { m, st, r in m[keyPath: path].priorityChanges = r.flag(st) }
         s.ignore(["notify_deleted"], "instances are never deleted at run time")
     }
 }

@@ -36,8 +36,10 @@ extension InstanceCore.Configuration {
             authType: usesPassword ? .simplePassword : .none, authPassword: usesPassword ? instance.authPass : nil,
             unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
         self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
-                  garp: Self.garpSchedule(instance, config.globalDefs), notify: Self.notifyScripts(instance.notify),
-                  tracked: Self.trackedItems(instance, interfaceName: interfaceName, scripts: config.vrrpScripts))
+                  garp: Self.garpSchedule(instance, config.globalDefs),
+                  notify: Self.notifyScripts(instance.notify, config.globalDefs),
+                  tracked: Self.trackedItems(instance, interfaceName: interfaceName, scripts: config.vrrpScripts)
+                    + Self.syncGroupItems(instance, config))
     }
 
     static func duration(seconds: Double) -> Duration {
@@ -51,9 +53,31 @@ extension InstanceCore.Configuration {
                      refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat)
     }
 
-    static func notifyScripts(_ n: Notify) -> NotifyScripts {
-        NotifyScripts(master: n.master, backup: n.backup, fault: n.fault, stop: n.stop, any: n.any)
+    static func notifyScripts(_ n: Notify, _ g: GlobalDefs) -> NotifyScripts {
+        NotifyScripts(master: n.master, backup: n.backup, fault: n.fault, stop: n.stop, any: n.any,
+                      masterRxLowerPriority: n.masterRxLowerPriority,
+                      priorityChanges: n.priorityChanges ?? g.vrrpNotifyPriorityChanges)
     }
+
+    /// keepalived's sync-group tracking: the `track_interface` and `track_script` of each
+    /// group the instance is in, tracked by every member, so an unweighted failure puts
+    /// each member in FAULT (a weighted one moves each member's priority). An item the
+    /// instance tracks itself keeps the instance's weight.
+    static func syncGroupItems(_ instance: VRRPInstance, _ config: OvercastConfiguration) -> [TrackedItem] {
+        let own = trackedItems(instance, interfaceName: instance.interface ?? "", scripts: config.vrrpScripts)
+        let definitions = Dictionary(config.vrrpScripts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var items: [TrackedItem] = []
+        for group in config.syncGroups where group.group.contains(instance.name) {
+            items += group.trackInterfaces.map { TrackedItem(.interface, $0.name, weight: $0.weight) }
+            for track in group.trackScripts {
+                guard let script = definitions[track.name] else { continue }
+                items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight, reverse: script.weightReverse))
+            }
+        }
+        var seen = Set(own.map { "\($0.kind) \($0.name)" })
+        return items.filter { seen.insert("\($0.kind) \($0.name)").inserted }
+    }
+
 
     /// `track_interface`, the VRRP interface itself (weight 0) unless `dont_track_primary`,
     /// and `track_script` with its vrrp_script's weight unless the track line sets one.
@@ -69,5 +93,13 @@ extension InstanceCore.Configuration {
             items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight, reverse: script.weightReverse))
         }
         return items
+    }
+}
+
+extension SyncGroupCore.Configuration {
+    /// A `vrrp_sync_group` with the members that run here (`running`).
+    public init(_ group: SyncGroup, running: Set<String>, globals: GlobalDefs) {
+        self.init(name: group.name, members: group.group.filter(running.contains),
+                  notify: InstanceCore.Configuration.notifyScripts(group.notify, globals))
     }
 }
