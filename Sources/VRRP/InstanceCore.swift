@@ -121,8 +121,8 @@ public struct InstanceCore: Sendable {
             return reevaluate()
         case .syncGroup(let notice, let group):
             let reason = Self.syncGroupFaultPrefix + "\(group): \(notice.member) in FAULT"
-            if notice.state == .fault {
-                if notice.ownFault { groupFaults.insert(reason) }
+            if notice.state == .fault && notice.ownFault {
+                groupFaults.insert(reason)
             } else {
                 groupFaults.remove(reason)
             }
@@ -164,11 +164,17 @@ public struct InstanceCore: Sendable {
         }
         let next = ownFaults.union(groupFaults)
         let wasFaulty = !faults.isEmpty
+        let hadOwnFault = faults.contains { !$0.hasPrefix(Self.syncGroupFaultPrefix) }
         for reason in next.subtracting(faults).sorted() { effects.append(.log(.faultRaised(reason))) }
         for reason in faults.subtracting(next).sorted() { effects.append(.log(.faultCleared(reason))) }
         faults = next
         if wasFaulty != !next.isEmpty {
             effects += expand(router.handle(next.isEmpty ? .faultCleared : .faultDetected))
+        } else if state == .fault && hadOwnFault != !ownFaults.isEmpty {
+            // Still in FAULT, but no longer (or now) for a reason of its own: the group must
+            // hear it, or two members whose own faults both cleared would hold each other
+            // in FAULT forever.
+            effects.append(.tellSyncGroup(SyncGroupNotice(member: name, state: .fault, ownFault: !ownFaults.isEmpty)))
         }
         return effects
     }

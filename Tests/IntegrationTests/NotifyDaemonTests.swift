@@ -90,7 +90,7 @@ import Glibc
         // The group's tracked interface loses its carrier: every member in FAULT, one group FAULT.
         try lab.exec(n1, ["ip", "link", "set", "t1", "down"])
         #expect(waitUntil(timeout: 5) { lab.state(n1) == "FAULT" && lab.state(n1, "VI_2") == "FAULT" })
-        #expect(lab.instance(n1, "VI_2")?["faults"] as? [String] == ["interface t0 down"])
+        #expect((lab.instance(n1, "VI_2")?["faults"] as? [String])?.contains("interface t0 down") == true)
         #expect(waitUntil(timeout: 3) { Self.read(groupEvents).last == "GROUP G FAULT 0" })
         #expect(waitUntil(timeout: 3) { seen += Self.drain(descriptor); return seen.contains("GROUP \"G\" FAULT 0") })
         try lab.exec(n1, ["ip", "link", "set", "t1", "up"])

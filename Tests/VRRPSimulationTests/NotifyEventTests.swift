@@ -90,5 +90,11 @@ import VRRP
         #expect(c.groupTransitions.map { $0.transition.calls.map(\.description) }
                 == [["/g/notify.sh GROUP G BACKUP 0"], ["/g/notify.sh GROUP G MASTER 0"], ["/g/notify.sh GROUP G FAULT 0"]])
         #expect(c.groupTransitions.last?.transition.line.description == "GROUP \"G\" FAULT 0")
+        // Both members' own faults clear: neither holds the other in FAULT.
+        c.setTracked("web", .script, "chk", up: true)
+        c.setTracked("db", .script, "chk", up: true)
+        c.run(for: .seconds(5))
+        #expect(c.state("web") == .master && c.state("db") == .master, "\(c.core("web").faults) \(c.core("db").faults)")
+        #expect(c.syncGroupState("G", host: "a") == .master)
     }
 }
