@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import Lab
+import NetworkTypes
+import VRRP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -156,5 +158,39 @@ import Glibc
         #expect(waitUntil(timeout: 8) { !Self.read(stoppedView).isEmpty })
         #expect(!Self.read(stoppedView).joined().contains("192.168.20.11"))
         #expect(Self.read(stoppedView).joined().contains("172.31.18.10"))
+    }
+
+    /// keepalived's stale-writer case: a MASTER that hears a lower priority runs
+    /// notify_master_rx_lower_pri (here a valid advertisement of priority 100 sent from
+    /// the peer's address by the test) and stays MASTER.
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "python3"], test: "notify_master_rx_lower_pri")))
+    func aMasterHearingALowerPriorityRunsRxLowerPri() throws {
+        try Prerequisites.require(commands: ["ip", "python3"])
+        let lab = try VPCLab.network()
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let peer = try lab.addNode("n2", address: "172.31.18.11/16")
+        let heard = lab.path("heard-lower")
+        let fifo = lab.path("events.fifo")
+        try Self.write("#!/bin/sh\necho lower >> \(heard)\n", to: lab.path("reclaim.sh"))
+        let config = "global_defs {\n  notify_fifo \(fifo)\n}\n" + LabInstance(
+            priority: 150, password: "1111", source: "172.31.18.10", peers: ["172.31.18.11"],
+            extra: ["notify_master_rx_lower_pri \(lab.path("reclaim.sh"))"]).text
+        _ = try lab.startOvercast(n1, config: config)
+        #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" })
+        #expect(Self.read(heard).isEmpty)
+        let me = IPv4Address(172, 31, 18, 10), source = IPv4Address(172, 31, 18, 11)
+        let advert = VRRPAdvertisement(version: .v2, virtualRouterID: 51, priority: 100, advertisementInterval: .seconds(1),
+                                       addresses: [IPv4Address(192, 168, 20, 11)], authType: .simplePassword,
+                                       authenticationData: VRRPAdvertisement.passwordData("1111"))
+        let bytes = try advert.encoded(pseudoHeader: PseudoHeader(source: source, destination: me))
+        let script = lab.path("send.py")
+        try ForgedPacketTests.sender.write(toFile: script, atomically: true, encoding: .utf8)
+        try lab.exec(peer, ["python3", script, "\(source)", "\(me)", "255", hexEncode(bytes)])
+        #expect(waitUntil(timeout: 5) { Self.read(heard) == ["lower"] }, "\(lab.log(n1))")
+        #expect(lab.state(n1) == "MASTER")
+        let descriptor = open(fifo, O_RDONLY | O_NONBLOCK)
+        defer { close(descriptor) }
+        #expect(Self.drain(descriptor).contains("INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 150"))
     }
 }
