@@ -30,6 +30,7 @@ extension SimulatedCluster {
             guard let move = groupCores[key]?.memberMoved(notice.member, to: notice.state) else { continue }
             groupTransitions.append(RecordedGroupTransition(at: now, host: host, transition: move))
             appendTimeline(TimelineEntry(at: now, node: host, text: "sync group \(key.group): \(move.from) -> \(move.to)"))
+            for call in move.calls { appendTimeline(TimelineEntry(at: now, node: host, text: "notify: \(call)")) }
         }
     }
 }

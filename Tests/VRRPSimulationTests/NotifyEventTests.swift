@@ -98,3 +98,21 @@ import VRRP
         #expect(c.syncGroupState("G", host: "a") == .master)
     }
 }
+
+extension NotifyEventTests {
+    /// `overcast simulate` carries the configuration's sync groups' own notifies: the
+    /// takeover host's group goes MASTER once all its members are, and says so once.
+    @Test func simulateReportsTheSyncGroupsOwnNotifies() {
+        let hosts = ScenarioTests.hosts().map { host -> SimulatedHost in
+            var second = host.instances[0]
+            second.name = "VI_2"
+            second.router.virtualRouterID = 52
+            return SimulatedHost(name: host.name, instances: host.instances + [second], syncGroups: ["G": ["VI_1", "VI_2"]],
+                                 groupNotify: ["G": NotifyScripts(master: "/etc/keepalived/group-master.sh")])
+        }
+        let report = SimulatedCluster.play(.killMaster, on: hosts)
+        let group = report.notifyCalls.filter { $0.text == "notify: /etc/keepalived/group-master.sh" }
+        #expect(group.map(\.node) == ["lvs2", "lvs1"], "\(report.notifyCalls)")
+        #expect(report.timeline.contains { $0.node == "lvs2" && $0.text == "sync group G: BACKUP -> MASTER" })
+    }
+}
