@@ -131,6 +131,10 @@ public struct SyncGroup: Codable, Hashable, Sendable {
     public var trackScripts: [TrackedScript] = []
     /// Tracked by every member: a failure with weight 0 puts each of them in FAULT.
     public var trackInterfaces: [TrackedInterface] = []
+    /// `sync_group_tracking_weight`: members keep their tracking weights. Without it,
+    /// keepalived sets every member's tracking weights to 0 (a failure is a FAULT), so
+    /// the members' priorities cannot drift apart.
+    public var trackingWeight = false
     public var location: SourceLocation
 }
 

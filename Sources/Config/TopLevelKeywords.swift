@@ -148,8 +148,17 @@ enum SyncGroupKeywords {
         NotifyKeywords.install(&s, \.notify)
         s.block("track_script") { g, st, r in g.trackScripts += TrackKeywords.scripts(st, &r) }
         s.block("track_interface") { g, st, r in g.trackInterfaces += TrackKeywords.interfaces(st, &r) }
+        s.value("sync_group_tracking_weight") { g, st, r in
+            _ = r.arguments(st, 0...0)
+            g.trackingWeight = true
+        }
+        s.value("global_tracking") { g, st, r in
+            _ = r.arguments(st, 0...0)
+            r.warning(st.location, "global_tracking is deprecated (keepalived too); read as sync_group_tracking_weight")
+            g.trackingWeight = true
+        }
         s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
-        s.ignore(["global_tracking", "sync_group_tracking_weight", "track_file", "track_process",
+        s.ignore(["track_file", "track_process",
                   "track_bfd"], "track in each vrrp_instance instead")
         return s
     }()

@@ -38,8 +38,8 @@ extension InstanceCore.Configuration {
         self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
                   garp: Self.garpSchedule(instance, config.globalDefs),
                   notify: Self.notifyScripts(instance.notify, config.globalDefs),
-                  tracked: Self.trackedItems(instance, interfaceName: interfaceName, scripts: config.vrrpScripts)
-                    + Self.syncGroupItems(instance, config))
+                  tracked: Self.syncGroupWeights(instance, config, Self.trackedItems(
+                    instance, interfaceName: interfaceName, scripts: config.vrrpScripts) + Self.syncGroupItems(instance, config)))
     }
 
     static func duration(seconds: Double) -> Duration {
@@ -78,6 +78,19 @@ extension InstanceCore.Configuration {
         return items.filter { seen.insert("\($0.kind) \($0.name)").inserted }
     }
 
+
+    /// keepalived: a member of a sync group tracks with weight 0 (a failure is a FAULT)
+    /// unless one of its groups sets `sync_group_tracking_weight`; otherwise the
+    /// members' priorities would drift apart and the group re-elect without end.
+    static func syncGroupWeights(_ instance: VRRPInstance, _ config: OvercastConfiguration, _ items: [TrackedItem]) -> [TrackedItem] {
+        let groups = config.syncGroups.filter { $0.group.contains(instance.name) }
+        guard !groups.isEmpty, !groups.contains(where: \.trackingWeight) else { return items }
+        return items.map { item in
+            var item = item
+            item.weight = 0
+            return item
+        }
+    }
 
     /// `track_interface`, the VRRP interface itself (weight 0) unless `dont_track_primary`,
     /// and `track_script` with its vrrp_script's weight unless the track line sets one.

@@ -57,10 +57,26 @@ import VRRP
         #expect(groupCore.members == ["VI_1"] && groupCore.notify.any == "/g/notify.sh")
         let second = try #require(report.configuration.instances.first { $0.name == "VI_2" })
         let secondCore = try InstanceCore.Configuration(second, in: report.configuration, source: IPv4Address(10, 0, 0, 1))
-        // The instance's own tracking of eth1 keeps its weight; the group's script is added.
-        #expect(secondCore.tracked.filter { $0.name == "eth1" }.map(\.weight) == [-20])
+        // The instance's own tracking of eth1 is kept (once), its weight set to 0 as
+        // keepalived does for sync group members, with a warning at the group.
+        #expect(secondCore.tracked.filter { $0.name == "eth1" }.map(\.weight) == [0])
+        #expect(report.diagnostics.contains { "\($0)".contains("vrrp_instance VI_2 track_interface: weight ignored") })
         #expect(secondCore.tracked.contains { $0.kind == .script && $0.name == "grp" && $0.weight == 0 })
         #expect(!secondCore.notify.priorityChanges)
     }
 
+
+    @Test func syncGroupTrackingWeightKeepsTheMembersWeights() throws {
+        let text = Self.text.replacingOccurrences(of: "  notify \"/g/notify.sh\"", with: "  notify \"/g/notify.sh\"\n  sync_group_tracking_weight")
+        let report = ConfigurationLoader.load(text: text)
+        #expect(report.configuration.syncGroups.first?.trackingWeight == true)
+        #expect(!report.diagnostics.contains { "\($0)".contains("weight ignored") })
+        let second = try #require(report.configuration.instances.first { $0.name == "VI_2" })
+        let core = try InstanceCore.Configuration(second, in: report.configuration, source: IPv4Address(10, 0, 0, 1))
+        #expect(core.tracked.filter { $0.name == "eth1" }.map(\.weight) == [-20])
+        let old = ConfigurationLoader.load(text: Self.text.replacingOccurrences(of: "  notify \"/g/notify.sh\"",
+                                                                                with: "  global_tracking"))
+        #expect(old.configuration.syncGroups.first?.trackingWeight == true)
+        #expect(old.diagnostics.contains { $0.severity == .warning && "\($0)".contains("global_tracking is deprecated") })
+    }
 }
