@@ -36,6 +36,9 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     public var notifyFIFOs: [NotifyFIFO] = []
     /// `vrrp_notify_priority_changes`: FIFO lines also when an instance's priority moves.
     public var vrrpNotifyPriorityChanges = false
+    /// `fifo_write_vrrp_states_on_reload`: after a reload, every instance's and sync
+    /// group's state is written to the FIFOs again.
+    public var fifoWriteStatesOnReload = false
     /// `vrrp_startup_delay`: seconds between the daemon's start and its instances'.
     public var vrrpStartupDelay = 0.0
     /// `startup_script` / `shutdown_script`, each with its timeout (default 10 s).

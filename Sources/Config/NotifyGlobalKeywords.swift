@@ -22,6 +22,7 @@ enum NotifyGlobalKeywords {
                 g.notifyFIFOs = g.notifyFIFOs.filter { $0.keyword != keyword } + [fifo]
             }
         }
+        s.value("fifo_write_vrrp_states_on_reload") { g, st, r in g.fifoWriteStatesOnReload = r.flag(st) }
         s.value("vrrp_notify_priority_changes") { g, st, r in g.vrrpNotifyPriorityChanges = r.flag(st) }
         s.value("vrrp_startup_delay") { g, st, r in g.vrrpStartupDelay = r.seconds(st, 0...3600) ?? g.vrrpStartupDelay }
         s.value("startup_script") { g, st, r in g.startupScript = script(st, &r, keeping: g.startupScript) }

@@ -77,6 +77,8 @@ enum GlobalKeywords {
             }
         }
         NotifyGlobalKeywords.install(&s)
+        s.ignore(["lvs_notify_fifo", "lvs_notify_fifo_script"],
+                 "health-check events are not written to a FIFO: use the real servers' notify_up / notify_down")
         s.ignore(["notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout",
                   "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "email_faults"],
                  "e-mail alerts: use notify scripts")
@@ -91,8 +93,8 @@ enum GlobalKeywords {
                   "nftables_counters", "nftables_ifindex", "vrrp_no_swap", "checker_no_swap", "vrrp_priority",
                   "checker_priority", "bfd_priority", "max_auto_priority", "min_auto_priority_delay", "vrrp_rt_priority",
                   "checker_rt_priority", "vrrp_cpu_affinity", "checker_cpu_affinity", "dynamic_interfaces",
-                  "process_names", "process_name", "vrrp_process_name", "checker_process_name", "lvs_notify_fifo",
-                  "lvs_notify_fifo_script", "vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_monitor_rcv_bufs",
+                  "process_names", "process_name", "vrrp_process_name", "checker_process_name", "vrrp_netlink_cmd_rcv_bufs",
+                  "vrrp_netlink_monitor_rcv_bufs",
                   "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_monitor_rcv_bufs", "vrrp_rx_bufs_policy",
                   "vrrp_rx_bufs_multiplier", "vrrp_garp_extra_if", "vrrp_version_2_checksum_compat", "default_interface",
                   "vrrp_check_unicast_src_compat", "umask", "random_seed", "reload_check_config", "reload_time_file",

@@ -140,6 +140,19 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// `fifo_write_vrrp_states_on_reload`: each instance's and group's state as it is now.
+    private func writeStatesToFIFOs() {
+        let (instances, groups) = lock.withLock { (runtimes.values.map(\.status), groupCores.values.map { ($0.name, $0.state) }) }
+        for status in instances.sorted(by: { $0.name < $1.name }) {
+            guard let state = VRRPStateMachine.State(rawValue: status.state), state != .initialize else { continue }
+            notifyFIFO.write(NotifyLine(.instance, name: status.name, entering: state,
+                                        priority: UInt8(clamping: status.effectivePriority)))
+        }
+        for (name, state) in groups.sorted(by: { $0.0 < $1.0 }) where state != .initialize {
+            notifyFIFO.write(NotifyLine(.group, name: name, entering: state, priority: 0))
+        }
+    }
+
     /// `startup_script` / `shutdown_script`: waited for, killed at their timeout.
     private func runLifecycleScript(_ script: LifecycleScript?, _ what: String) async {
         guard let script, !script.command.isEmpty else { return }
@@ -239,6 +252,7 @@ public final class Daemon: @unchecked Sendable {
         health.configure(prepared.0)
         lock.withLock { reloads += 1 }
         configureSyncGroups(prepared.0)
+        if prepared.0.globalDefs.fifoWriteStatesOnReload { writeStatesToFIFOs() }
         lock.withLock { tracker }?.configure(prepared.0, runtimes: lock.withLock { Array(runtimes.values) })
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
         StartupPagesService.release(logger: logger)

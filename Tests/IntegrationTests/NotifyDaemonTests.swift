@@ -55,6 +55,7 @@ import Glibc
               notify_fifo \(fifo)
               vrrp_notify_fifo \(scriptFIFO)
               vrrp_notify_fifo_script \(reader)
+              fifo_write_vrrp_states_on_reload
             }
             vrrp_sync_group G {
               group {
@@ -99,6 +100,15 @@ import Glibc
         #expect(waitUntil(timeout: 8) { lab.state(n1) == "MASTER" && lab.state(n1, "VI_2") == "MASTER" })
         let fifos = lab.overcastStatus(n1)?["notifyFIFOs"] as? [[String: Any]] ?? []
         #expect(fifos.count == 2 && fifos.allSatisfy { ($0["linesDropped"] as? Int) == 0 }, "\(fifos)")
+
+        // fifo_write_vrrp_states_on_reload: a SIGHUP writes every state again, with no transition.
+        _ = Self.drain(descriptor)
+        kill(daemon.pid, SIGHUP)
+        var reloaded = ""
+        let states = ["INSTANCE \"VI_1\" MASTER 150", "INSTANCE \"VI_2\" MASTER 150", "GROUP \"G\" MASTER 0"]
+        #expect(waitUntil(timeout: 5) { reloaded += Self.drain(descriptor); return states.allSatisfy(reloaded.contains) },
+                "\(reloaded)")
+        #expect(lab.overcastStatus(n1)?["reloads"] as? Int == 1 && lab.state(n1) == "MASTER")
 
         daemon.stop(signal: SIGTERM)
         #expect(waitUntil(timeout: 5) { Self.read(groupEvents).last == "GROUP G STOP 0" }, "\(Self.read(groupEvents))")
