@@ -151,7 +151,19 @@ public struct Notify: Codable, Hashable, Sendable {
     public var masterRxLowerPriority: String?
     /// `notify_priority_changes`; nil: the global `vrrp_notify_priority_changes`.
     public var priorityChanges: Bool?
+    /// `notify_master SCRIPT [USER [GROUP]]`: who each script runs as, by its command.
+    public var runAs: [String: ScriptUser] = [:]
     public init() {}
+}
+
+/// The USER [GROUP] a script runs as.
+public struct ScriptUser: Codable, Hashable, Sendable {
+    public var user: String
+    public var group: String?
+    public init(user: String, group: String? = nil) {
+        self.user = user
+        self.group = group
+    }
 }
 
 public struct VirtualAddress: Codable, Hashable, Sendable {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The top level of keepalived.conf and `global_defs`.
 enum TopLevelKeywords {
     static let schema: Schema<OvercastConfiguration> = {
@@ -169,14 +171,41 @@ enum SyncGroupKeywords {
 /// notify, notify_master, ... in instances and sync groups.
 enum NotifyKeywords {
     static func install<Model>(_ s: inout Schema<Model>, _ path: any WritableKeyPath<Model, Notify> & Sendable) {
-        s.value("notify_master") { m, st, r in m[keyPath: path].master = r.command(st) }
-        s.value("notify_backup") { m, st, r in m[keyPath: path].backup = r.command(st) }
-        s.value("notify_fault") { m, st, r in m[keyPath: path].fault = r.command(st) }
-        s.value("notify_stop") { m, st, r in m[keyPath: path].stop = r.command(st) }
-        s.value("notify") { m, st, r in m[keyPath: path].any = r.command(st) }
-        s.value("notify_master_rx_lower_pri") { m, st, r in m[keyPath: path].masterRxLowerPriority = r.command(st) }
+        s.value("notify_master") { m, st, r in m[keyPath: path].master = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_backup") { m, st, r in m[keyPath: path].backup = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_fault") { m, st, r in m[keyPath: path].fault = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_stop") { m, st, r in m[keyPath: path].stop = script(st, &r, &m[keyPath: path]) }
+        s.value("notify") { m, st, r in m[keyPath: path].any = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_master_rx_lower_pri") { m, st, r in
+            m[keyPath: path].masterRxLowerPriority = script(st, &r, &m[keyPath: path])
+        }
         s.value("notify_priority_changes") { m, st, r in m[keyPath: path].priorityChanges = r.flag(st) }
         s.ignore(["notify_deleted"], "instances are never deleted at run time")
+    }
+
+    /// keepalived's `SCRIPT [USER [GROUP]]`: the script is one word (quoted when it has
+    /// arguments); the words after it say who it runs as.
+    static func script(_ st: Statement, _ r: inout ValueReader, _ notify: inout Notify) -> String? {
+        guard let args = r.arguments(st, 1...3) else { return nil }
+        let command = args[0].text
+        if args.count > 1 {
+            if !userExists(args[1].text) {
+                r.warning(args[1].location, "\(st.keyword.text): no user '\(args[1].text)' on this host; the words after the "
+                          + "script are USER [GROUP] (quote the script to give it arguments)")
+            }
+            notify.runAs[command] = ScriptUser(user: args[1].text, group: args.count > 2 ? args[2].text : nil)
+        } else {
+            notify.runAs[command] = nil
+        }
+        return command
+    }
+
+    /// Whether the host has `name` (getpwnam_r: config files are read on several threads).
+    static func userExists(_ name: String) -> Bool {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        return getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0 && result != nil
     }
 }
 

@@ -54,9 +54,11 @@ extension InstanceCore.Configuration {
     }
 
     static func notifyScripts(_ n: Notify, _ g: GlobalDefs) -> NotifyScripts {
-        NotifyScripts(master: n.master, backup: n.backup, fault: n.fault, stop: n.stop, any: n.any,
-                      masterRxLowerPriority: n.masterRxLowerPriority,
-                      priorityChanges: n.priorityChanges ?? g.vrrpNotifyPriorityChanges)
+        var scripts = NotifyScripts(master: n.master, backup: n.backup, fault: n.fault, stop: n.stop, any: n.any,
+                                    masterRxLowerPriority: n.masterRxLowerPriority,
+                                    priorityChanges: n.priorityChanges ?? g.vrrpNotifyPriorityChanges)
+        scripts.runAs = n.runAs.mapValues { ScriptIdentity(user: $0.user, group: $0.group) }
+        return scripts
     }
 
     /// keepalived's sync-group tracking: the `track_interface` and `track_script` of each

@@ -119,7 +119,7 @@ public final class Daemon: @unchecked Sendable {
         for move in moves {
             logger.info("sync group \(move.line.name): \(move.from) -> \(move.to)",
                         metadata: ["vrrp.sync_group": "\(move.line.name)", "vrrp.state": "\(move.to)"])
-            for call in move.calls { scripts.start(call.command, extraArguments: call.arguments) }
+            for call in move.calls { scripts.start(call.command, extraArguments: call.arguments, user: call.user, group: call.group) }
             notifyFIFO.write(move.line)
         }
     }

@@ -72,7 +72,9 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
         }
     }
 
-    func runNotify(_ call: NotifyCall) { scripts.start(call.command, extraArguments: call.arguments) }
+    func runNotify(_ call: NotifyCall) {
+        scripts.start(call.command, extraArguments: call.arguments, user: call.user, group: call.group)
+    }
 
     func writeNotifyLine(_ line: NotifyLine) { notifyFIFO?.write(line) }
 

@@ -87,8 +87,17 @@ final class ScriptRunner: @unchecked Sendable {
     /// keepalived) through setpriv; unchanged for root or no user.
     static func asUser(_ argv: [String], user: String?, group: String?) -> [String] {
         guard let user, user != "root" else { return argv }
-        let gid = group ?? getpwnam(user).map { "\($0.pointee.pw_gid)" } ?? user
+        let gid = group ?? primaryGroup(of: user).map { "\($0)" } ?? user
         return ["setpriv", "--reuid=\(user)", "--regid=\(gid)", "--init-groups", "--"] + argv
+    }
+
+    /// The user's primary group id (getpwnam_r: scripts start on several threads).
+    static func primaryGroup(of user: String) -> gid_t? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwnam_r(user, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.pw_gid
     }
 
     /// Starts `command` with `extraArguments` appended, as `user`/`group` when given (a

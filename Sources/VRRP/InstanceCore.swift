@@ -180,7 +180,7 @@ public struct InstanceCore: Sendable {
     }
 
     private func receivedLowerPriority() -> [InstanceEffect] {
-        (configuration.notify.masterRxLowerPriority.map { [.runNotify(NotifyCall(command: $0))] } ?? [])
+        (configuration.notify.masterRxLowerPriority.map { [.runNotify(configuration.notify.call($0))] } ?? [])
             + [.writeNotifyLine(NotifyLine(.instance, name: name, event: "MASTER_RX_LOWER_PRI", priority: priority))]
     }
 

@@ -64,9 +64,15 @@ public enum InstanceEffect: Sendable, Hashable, CustomStringConvertible {
 public struct NotifyCall: Sendable, Hashable, CustomStringConvertible {
     public var command: String
     public var arguments: [String]
-    public init(command: String, arguments: [String] = []) {
+    /// keepalived's `notify_master SCRIPT [USER [GROUP]]`: who it runs as (nil: the
+    /// global `script_user`).
+    public var user: String?
+    public var group: String?
+    public init(command: String, arguments: [String] = [], user: String? = nil, group: String? = nil) {
         self.command = command
         self.arguments = arguments
+        self.user = user
+        self.group = group
     }
     public var description: String { ([command] + arguments).joined(separator: " ") }
 }

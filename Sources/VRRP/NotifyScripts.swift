@@ -10,6 +10,8 @@ public struct NotifyScripts: Sendable, Hashable {
     public var any: String?
     public var masterRxLowerPriority: String?
     public var priorityChanges: Bool
+    /// Who each script runs as, by its command line (`SCRIPT [USER [GROUP]]`).
+    public var runAs: [String: ScriptIdentity] = [:]
 
     public init(master: String? = nil, backup: String? = nil, fault: String? = nil, stop: String? = nil, any: String? = nil,
                 masterRxLowerPriority: String? = nil, priorityChanges: Bool = false) {
@@ -47,13 +49,27 @@ public struct NotifyScripts: Sendable, Hashable {
     public func calls(entering state: VRRPStateMachine.State, _ kind: NotifyLine.Kind = .instance, name: String,
                       priority: UInt8) -> [NotifyCall] {
         let arguments = [kind.rawValue, name, Self.word(state), "\(kind == .group ? 0 : priority)"]
-        return (specific(state).map { [NotifyCall(command: $0)] } ?? [])
-            + (any.map { [NotifyCall(command: $0, arguments: arguments)] } ?? [])
+        return (specific(state).map { [call($0)] } ?? []) + (any.map { [call($0, arguments: arguments)] } ?? [])
+    }
+
+    /// `command` as a call, with the user it runs as.
+    public func call(_ command: String, arguments: [String] = []) -> NotifyCall {
+        NotifyCall(command: command, arguments: arguments, user: runAs[command]?.user, group: runAs[command]?.group)
     }
 
     /// Back-compatible spelling for an instance.
     public func calls(entering state: VRRPStateMachine.State, instance: String, priority: UInt8) -> [NotifyCall] {
         calls(entering: state, .instance, name: instance, priority: priority)
+    }
+}
+
+/// A user, and optionally a group, a script runs as.
+public struct ScriptIdentity: Sendable, Hashable {
+    public var user: String
+    public var group: String?
+    public init(user: String, group: String? = nil) {
+        self.user = user
+        self.group = group
     }
 }
 

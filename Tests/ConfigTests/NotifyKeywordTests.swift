@@ -40,6 +40,8 @@ import Testing
           interface eth0
           virtual_router_id 51
           notify_master_rx_lower_pri /i/reclaim.sh
+          notify_master "/i/master.sh --now" nobody nogroup
+          notify_backup /i/backup.sh nosuchuser
           track_script {
             chk
           }
@@ -58,6 +60,11 @@ import Testing
         #expect(g.startupScript?.command == "/usr/local/bin/up.sh" && g.startupScript?.timeout == 20)
         #expect(g.shutdownScript?.command == "/usr/local/bin/down.sh now" && g.shutdownScript?.user == "nobody"
                 && g.shutdownScript?.timeout == 10)
+        let instance = try #require(report.configuration.instances.first)
+        #expect(instance.notify.master == "/i/master.sh --now" && instance.notify.backup == "/i/backup.sh")
+        #expect(instance.notify.runAs["/i/master.sh --now"] == ScriptUser(user: "nobody", group: "nogroup"))
+        #expect(instance.notify.runAs["/i/reclaim.sh"] == nil)
+        #expect(report.diagnostics.contains { $0.severity == .warning && "\($0)".contains("no user 'nosuchuser'") })
         let script = try #require(report.configuration.vrrpScripts.first { $0.name == "chk" })
         #expect(script.user == "nobody" && script.group == "nogroup")
     }

@@ -129,6 +129,8 @@ import Glibc
         try Self.write("#!/bin/sh\necho started > \(started)\n", to: lab.path("up.sh"))
         try Self.write("#!/bin/sh\nip -o address show > \(stoppedView)\n", to: lab.path("down.sh"))
         try Self.write("#!/bin/sh\nid -u > \(uid)\n", to: "\(shared)/check.sh")
+        let notifyUID = "\(shared)/notify-uid"
+        try Self.write("#!/bin/sh\nid -u > \(notifyUID)\n", to: "\(shared)/master.sh")
         let config = """
             global_defs {
               vrrp_startup_delay 2
@@ -143,7 +145,7 @@ import Glibc
             }
 
             """ + LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10", peers: ["172.31.18.11"],
-                              extra: ["track_script {", "  chk", "}"]).text
+                              extra: ["track_script {", "  chk", "}", "notify_master \(shared)/master.sh nobody"]).text
         let daemon = try lab.startOvercast(n1, config: config)
         // Status answers only once the startup script has run: its mark is there by then.
         #expect(waitUntil(timeout: 5) { lab.overcastStatus(n1) != nil })
@@ -162,6 +164,8 @@ import Glibc
 
         // The vrrp_script ran as nobody.
         #expect(waitUntil(timeout: 5) { Self.read(uid) == ["65534"] }, "\(Self.read(uid))")
+        // So did the notify_master script given `nobody` after it.
+        #expect(waitUntil(timeout: 5) { Self.read(notifyUID) == ["65534"] }, "\(Self.read(notifyUID))")
 
         // The shutdown script runs after the instances stopped: the VIP is gone by then.
         daemon.stop(signal: SIGTERM)

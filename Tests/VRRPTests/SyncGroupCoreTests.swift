@@ -47,6 +47,14 @@ import VRRP
         #expect(g.memberMoved("other", to: .fault) == nil)          // not a member
     }
 
+    @Test func eachScriptRunsAsItsOwnUser() {
+        var notify = Self.notify
+        notify.runAs = ["/g/master.sh": ScriptIdentity(user: "nobody", group: "nogroup")]
+        var g = SyncGroupCore(configuration: .init(name: "G", members: ["web"], notify: notify))
+        let calls = g.memberMoved("web", to: .master)?.calls ?? []
+        #expect(calls.map(\.user) == ["nobody", nil] && calls.first?.group == "nogroup")
+    }
+
     @Test func aReloadKeepsTheKnownStatesOfMembersThatStay() {
         var g = Self.group()
         _ = g.memberMoved("web", to: .master)
