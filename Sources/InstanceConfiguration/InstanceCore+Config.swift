@@ -37,7 +37,7 @@ extension InstanceCore.Configuration {
             unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
         self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
                   garp: Self.garpSchedule(instance, config.globalDefs),
-                  notify: Self.notifyScripts(instance.notify, config.globalDefs),
+                  notify: Self.notifyScripts(Self.inheritingRxLowerPriority(instance, config), config.globalDefs),
                   tracked: Self.syncGroupWeights(instance, config, Self.trackedItems(
                     instance, interfaceName: interfaceName, scripts: config.vrrpScripts) + Self.syncGroupItems(instance, config)))
     }
@@ -59,6 +59,19 @@ extension InstanceCore.Configuration {
                                     priorityChanges: n.priorityChanges ?? g.vrrpNotifyPriorityChanges)
         scripts.runAs = n.runAs.mapValues { ScriptIdentity(user: $0.user, group: $0.group) }
         return scripts
+    }
+
+    /// `notify_master_rx_lower_pri` is an instance keyword in keepalived; written in a
+    /// sync group, each member without one of its own runs the group's (the members are
+    /// MASTER together, so each may hear the stale writer).
+    static func inheritingRxLowerPriority(_ instance: VRRPInstance, _ config: OvercastConfiguration) -> Notify {
+        var notify = instance.notify
+        guard notify.masterRxLowerPriority == nil,
+              let group = config.syncGroups.first(where: { $0.group.contains(instance.name) && $0.notify.masterRxLowerPriority != nil }),
+              let command = group.notify.masterRxLowerPriority else { return notify }
+        notify.masterRxLowerPriority = command
+        notify.runAs[command] = group.notify.runAs[command]
+        return notify
     }
 
     /// keepalived's sync-group tracking: the `track_interface` and `track_script` of each

@@ -26,6 +26,7 @@ import VRRP
             grp
           }
           notify "/g/notify.sh"
+          notify_master_rx_lower_pri /g/reclaim.sh nobody
         }
         vrrp_instance VI_1 {
           interface eth0
@@ -63,6 +64,9 @@ import VRRP
         #expect(report.diagnostics.contains { "\($0)".contains("vrrp_instance VI_2 track_interface: weight ignored") })
         #expect(secondCore.tracked.contains { $0.kind == .script && $0.name == "grp" && $0.weight == 0 })
         #expect(!secondCore.notify.priorityChanges)
+        // The group's notify_master_rx_lower_pri reaches the member that has none.
+        #expect(secondCore.notify.masterRxLowerPriority == "/g/reclaim.sh")
+        #expect(secondCore.notify.call("/g/reclaim.sh").user == "nobody")
     }
 
 
