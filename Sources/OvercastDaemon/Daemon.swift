@@ -119,7 +119,9 @@ public final class Daemon: @unchecked Sendable {
         for move in moves {
             logger.info("sync group \(move.line.name): \(move.from) -> \(move.to)",
                         metadata: ["vrrp.sync_group": "\(move.line.name)", "vrrp.state": "\(move.to)"])
-            for call in move.calls { scripts.start(call.command, extraArguments: call.arguments, user: call.user, group: call.group) }
+            for call in move.calls {
+                scripts.start(call.command, extraArguments: call.arguments, user: call.user, group: call.group)
+            }
             notifyFIFO.write(move.line)
         }
     }
@@ -157,7 +159,8 @@ public final class Daemon: @unchecked Sendable {
     private func runLifecycleScript(_ script: LifecycleScript?, _ what: String) async {
         guard let script, !script.command.isEmpty else { return }
         let status = await scripts.run(script.command, timeout: script.timeout, user: script.user, group: script.group)
-        logger.info("\(what) finished", metadata: ["script": "\(script.command)", "status": "\(status.map(String.init) ?? "killed or not started")"])
+        logger.info("\(what) finished", metadata: ["script": "\(script.command)",
+                                                   "status": "\(status.map(String.init) ?? "killed or not started")"])
     }
 
     private func applyScriptPolicy(_ config: OvercastConfiguration) {
@@ -284,7 +287,8 @@ public final class Daemon: @unchecked Sendable {
 
     func snapshot() -> DaemonStatus {
         let (list, reloadCount, metricsState, groups) = lock.withLock {
-            (runtimes.values.map(\.status), reloads, metricsServer?.state, groupCores.mapValues { $0.state == .initialize ? "INIT" : NotifyScripts.word($0.state) })
+            (runtimes.values.map(\.status), reloads, metricsServer?.state,
+             groupCores.mapValues { $0.state == .initialize ? "INIT" : NotifyScripts.word($0.state) })
         }
         let fifos = notifyFIFO.status
         return DaemonStatus(version: version, pid: getpid(), configFile: configPath,

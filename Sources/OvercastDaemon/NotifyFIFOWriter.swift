@@ -50,8 +50,10 @@ final class NotifyFIFOWriter: @unchecked Sendable {
             }
             next.append(entry)
         }
-        for old in current where !next.contains(where: { $0.descriptor == old.descriptor }) { close(old) }
+        // Swapped before the old ones close: no write may reach a closed descriptor (or
+        // whatever file reuses its number).
         lock.withLock { fifos = next }
+        for old in current where !next.contains(where: { $0.descriptor == old.descriptor }) { close(old) }
     }
 
     /// Closes every FIFO and stops their scripts (daemon shutdown).
