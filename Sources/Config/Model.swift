@@ -39,7 +39,44 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     /// `default_interface`: where a static address without `dev` goes (keepalived's
     /// default, eth0).
     public var defaultInterface = "eth0"
+    /// `notify_fifo` and `vrrp_notify_fifo` (keepalived writes the same VRRP lines to
+    /// both), each with its optional `_script` that reads it.
+    public var notifyFIFOs: [NotifyFIFO] = []
+    /// `vrrp_notify_priority_changes`: FIFO lines also when an instance's priority moves.
+    public var vrrpNotifyPriorityChanges = false
+    /// `fifo_write_vrrp_states_on_reload`: after a reload, every instance's and sync
+    /// group's state is written to the FIFOs again.
+    public var fifoWriteStatesOnReload = false
+    /// `vrrp_startup_delay`: seconds between the daemon's start and its instances'.
+    public var vrrpStartupDelay = 0.0
+    /// `startup_script` / `shutdown_script`, each with its timeout (default 10 s).
+    public var startupScript: LifecycleScript?
+    public var shutdownScript: LifecycleScript?
     public init() {}
+}
+
+/// A notify FIFO: where keepalived's `INSTANCE "VI_1" MASTER 100` lines go, and the
+/// script (with the FIFO's path as its last argument) that reads them.
+public struct NotifyFIFO: Codable, Hashable, Sendable {
+    /// The keyword it came from (`notify_fifo` or `vrrp_notify_fifo`).
+    public var keyword: String
+    public var path: String
+    public var script: String?
+    public var scriptUser: String?
+    public var scriptGroup: String?
+    public init(keyword: String, path: String) {
+        self.keyword = keyword
+        self.path = path
+    }
+}
+
+/// `startup_script` / `shutdown_script SCRIPT [USER [GROUP]]` and its `_timeout`.
+public struct LifecycleScript: Codable, Hashable, Sendable {
+    public var command: String
+    public var user: String?
+    public var group: String?
+    public var timeout = 10.0
+    public init(command: String) { self.command = command }
 }
 
 /// An address and TCP port to listen on, written `192.0.2.1:9650` or `[2001:db8::1]:9650`.
@@ -103,6 +140,12 @@ public struct SyncGroup: Codable, Hashable, Sendable {
     public var group: [String] = []
     public var notify = Notify()
     public var trackScripts: [TrackedScript] = []
+    /// Tracked by every member: a failure with weight 0 puts each of them in FAULT.
+    public var trackInterfaces: [TrackedInterface] = []
+    /// `sync_group_tracking_weight`: members keep their tracking weights. Without it,
+    /// keepalived sets every member's tracking weights to 0 (a failure is a FAULT), so
+    /// the members' priorities cannot drift apart.
+    public var trackingWeight = false
     public var location: SourceLocation
 }
 
@@ -114,7 +157,21 @@ public struct Notify: Codable, Hashable, Sendable {
     public var stop: String?
     public var any: String?
     public var masterRxLowerPriority: String?
+    /// `notify_priority_changes`; nil: the global `vrrp_notify_priority_changes`.
+    public var priorityChanges: Bool?
+    /// `notify_master SCRIPT [USER [GROUP]]`: who each script runs as, by its command.
+    public var runAs: [String: ScriptUser] = [:]
     public init() {}
+}
+
+/// The USER [GROUP] a script runs as.
+public struct ScriptUser: Codable, Hashable, Sendable {
+    public var user: String
+    public var group: String?
+    public init(user: String, group: String? = nil) {
+        self.user = user
+        self.group = group
+    }
 }
 
 public struct VirtualAddress: Codable, Hashable, Sendable {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The top level of keepalived.conf and `global_defs`.
 enum TopLevelKeywords {
     static let schema: Schema<OvercastConfiguration> = {
@@ -99,6 +101,9 @@ enum GlobalKeywords {
             case .failure(let reason): r.error(token.location, "metrics_listen: \(reason)")
             }
         }
+        NotifyGlobalKeywords.install(&s)
+        s.ignore(["lvs_notify_fifo", "lvs_notify_fifo_script"],
+                 "health-check events are not written to a FIFO: use the real servers' notify_up / notify_down")
         s.ignore(["notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout",
                   "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "email_faults"],
                  "e-mail alerts: use notify scripts")
@@ -125,22 +130,20 @@ enum GlobalKeywords {
         s.ignore(["checker_log_all_failures", "log_unknown_vrids", "rs_init_notifies"],
                  "Overcast logs each change of state, and counts advertisements for other VRIDs in status and metrics")
         s.ignore(["disable_local_igmp"], "Overcast joins 224.0.0.18 only for the multicast transport")
-        s.ignore(["vrrp_down_timer_adverts", "vrrp_owner_ignore_adverts", "v3_checksum_as_v2", "fifo_write_vrrp_states_on_reload",
-                  "vrrp_notify_priority_changes"], "a keepalived tuning knob with no Overcast equivalent")
+        s.ignore(["vrrp_down_timer_adverts", "vrrp_owner_ignore_adverts", "v3_checksum_as_v2"],
+                 "a keepalived tuning knob with no Overcast equivalent")
         s.ignore(["vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_gna_interval", "vrrp_lower_prio_no_advert",
                   "vrrp_higher_prio_send_advert", "vrrp_min_garp", "vrrp_garp_lower_prio_delay",
                   "vrrp_garp_lower_prio_repeat", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority",
                   "nftables_counters", "nftables_ifindex", "vrrp_no_swap", "checker_no_swap", "vrrp_priority",
                   "checker_priority", "bfd_priority", "max_auto_priority", "min_auto_priority_delay", "vrrp_rt_priority",
                   "checker_rt_priority", "vrrp_cpu_affinity", "checker_cpu_affinity", "dynamic_interfaces",
-                  "process_names", "process_name", "vrrp_process_name", "checker_process_name", "vrrp_notify_fifo",
-                  "vrrp_notify_fifo_script", "notify_fifo", "notify_fifo_script", "lvs_notify_fifo",
-                  "lvs_notify_fifo_script", "vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_monitor_rcv_bufs",
-                  "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_monitor_rcv_bufs", "vrrp_startup_delay", "vrrp_rx_bufs_policy",
+                  "process_names", "process_name", "vrrp_process_name", "checker_process_name", "vrrp_netlink_cmd_rcv_bufs",
+                  "vrrp_netlink_monitor_rcv_bufs",
+                  "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_monitor_rcv_bufs", "vrrp_rx_bufs_policy",
                   "vrrp_rx_bufs_multiplier", "vrrp_garp_extra_if", "vrrp_version_2_checksum_compat",
                   "vrrp_check_unicast_src_compat", "umask", "random_seed", "reload_check_config", "reload_time_file",
-                  "reload_repeat", "reload_file", "include_check", "tmp_config_directory", "data_use_instance",
-                  "startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout"],
+                  "reload_repeat", "reload_file", "include_check", "tmp_config_directory", "data_use_instance"],
                  "a keepalived tuning knob with no Overcast equivalent")
         return s
     }()
@@ -191,8 +194,18 @@ enum SyncGroupKeywords {
         }
         NotifyKeywords.install(&s, \.notify)
         s.block("track_script") { g, st, r in g.trackScripts += TrackKeywords.scripts(st, &r) }
+        s.block("track_interface") { g, st, r in g.trackInterfaces += TrackKeywords.interfaces(st, &r) }
+        s.value("sync_group_tracking_weight") { g, st, r in
+            _ = r.arguments(st, 0...0)
+            g.trackingWeight = true
+        }
+        s.value("global_tracking") { g, st, r in
+            _ = r.arguments(st, 0...0)
+            r.warning(st.location, "global_tracking is deprecated (keepalived too); read as sync_group_tracking_weight")
+            g.trackingWeight = true
+        }
         s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
-        s.ignore(["global_tracking", "sync_group_tracking_weight", "track_interface", "track_file", "track_process",
+        s.ignore(["track_file", "track_process",
                   "track_bfd"], "track in each vrrp_instance instead")
         return s
     }()
@@ -201,13 +214,41 @@ enum SyncGroupKeywords {
 /// notify, notify_master, ... in instances and sync groups.
 enum NotifyKeywords {
     static func install<Model>(_ s: inout Schema<Model>, _ path: any WritableKeyPath<Model, Notify> & Sendable) {
-        s.value("notify_master") { m, st, r in m[keyPath: path].master = r.command(st) }
-        s.value("notify_backup") { m, st, r in m[keyPath: path].backup = r.command(st) }
-        s.value("notify_fault") { m, st, r in m[keyPath: path].fault = r.command(st) }
-        s.value("notify_stop") { m, st, r in m[keyPath: path].stop = r.command(st) }
-        s.value("notify") { m, st, r in m[keyPath: path].any = r.command(st) }
-        s.value("notify_master_rx_lower_pri") { m, st, r in m[keyPath: path].masterRxLowerPriority = r.command(st) }
+        s.value("notify_master") { m, st, r in m[keyPath: path].master = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_backup") { m, st, r in m[keyPath: path].backup = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_fault") { m, st, r in m[keyPath: path].fault = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_stop") { m, st, r in m[keyPath: path].stop = script(st, &r, &m[keyPath: path]) }
+        s.value("notify") { m, st, r in m[keyPath: path].any = script(st, &r, &m[keyPath: path]) }
+        s.value("notify_master_rx_lower_pri") { m, st, r in
+            m[keyPath: path].masterRxLowerPriority = script(st, &r, &m[keyPath: path])
+        }
+        s.value("notify_priority_changes") { m, st, r in m[keyPath: path].priorityChanges = r.flag(st) }
         s.ignore(["notify_deleted"], "instances are never deleted at run time")
+    }
+
+    /// keepalived's `SCRIPT [USER [GROUP]]`: the script is one word (quoted when it has
+    /// arguments); the words after it say who it runs as.
+    static func script(_ st: Statement, _ r: inout ValueReader, _ notify: inout Notify) -> String? {
+        guard let args = r.arguments(st, 1...3) else { return nil }
+        let command = args[0].text
+        if args.count > 1 {
+            if !userExists(args[1].text) {
+                r.warning(args[1].location, "\(st.keyword.text): no user '\(args[1].text)' on this host; the words after the "
+                          + "script are USER [GROUP] (quote the script to give it arguments)")
+            }
+            notify.runAs[command] = ScriptUser(user: args[1].text, group: args.count > 2 ? args[2].text : nil)
+        } else {
+            notify.runAs[command] = nil
+        }
+        return command
+    }
+
+    /// Whether the host has `name` (getpwnam_r: config files are read on several threads).
+    static func userExists(_ name: String) -> Bool {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        return getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0 && result != nil
     }
 }
 

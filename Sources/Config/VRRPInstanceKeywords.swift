@@ -75,7 +75,6 @@ enum VRRPInstanceKeywords {
                  "VMAC interfaces do not exist on cloud networks")
         s.ignore(["vrf"], "run Overcast in the VRF's context (ip vrf exec) instead")
         s.ignore(["mcast_dst_ip"], "the multicast transport uses 224.0.0.18 (RFC 5798); other groups are not supported")
-        s.ignore(["notify_priority_changes"], "notify scripts run on changes of state only")
         s.ignore(["old_unicast_checksum", "v3_checksum_as_v2", "track_src_ip", "owner_ignore_adverts", "thread_timer_expired",
                   "timer_expired_backup", "garp_extra_if"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")

@@ -36,8 +36,10 @@ extension InstanceCore.Configuration {
             authType: usesPassword ? .simplePassword : .none, authPassword: usesPassword ? instance.authPass : nil,
             unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
         self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
-                  garp: Self.garpSchedule(instance, config.globalDefs), notify: Self.notifyScripts(instance.notify),
-                  tracked: Self.trackedItems(instance, interfaceName: interfaceName, scripts: config.vrrpScripts))
+                  garp: Self.garpSchedule(instance, config.globalDefs),
+                  notify: Self.notifyScripts(Self.inheritingRxLowerPriority(instance, config), config.globalDefs),
+                  tracked: Self.syncGroupWeights(instance, config, Self.trackedItems(
+                    instance, interfaceName: interfaceName, scripts: config.vrrpScripts) + Self.syncGroupItems(instance, config)))
     }
 
     static func duration(seconds: Double) -> Duration {
@@ -51,8 +53,58 @@ extension InstanceCore.Configuration {
                      refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat)
     }
 
-    static func notifyScripts(_ n: Notify) -> NotifyScripts {
-        NotifyScripts(master: n.master, backup: n.backup, fault: n.fault, stop: n.stop, any: n.any)
+    static func notifyScripts(_ n: Notify, _ g: GlobalDefs) -> NotifyScripts {
+        var scripts = NotifyScripts(master: n.master, backup: n.backup, fault: n.fault, stop: n.stop, any: n.any,
+                                    masterRxLowerPriority: n.masterRxLowerPriority,
+                                    priorityChanges: n.priorityChanges ?? g.vrrpNotifyPriorityChanges)
+        scripts.runAs = n.runAs.mapValues { ScriptIdentity(user: $0.user, group: $0.group) }
+        return scripts
+    }
+
+    /// `notify_master_rx_lower_pri` is an instance keyword in keepalived; written in a
+    /// sync group, each member without one of its own runs the group's (the members are
+    /// MASTER together, so each may hear the stale writer).
+    static func inheritingRxLowerPriority(_ instance: VRRPInstance, _ config: OvercastConfiguration) -> Notify {
+        var notify = instance.notify
+        guard notify.masterRxLowerPriority == nil,
+              let group = config.syncGroups.first(where: { $0.group.contains(instance.name) && $0.notify.masterRxLowerPriority != nil }),
+              let command = group.notify.masterRxLowerPriority else { return notify }
+        notify.masterRxLowerPriority = command
+        notify.runAs[command] = group.notify.runAs[command]
+        return notify
+    }
+
+    /// keepalived's sync-group tracking: the `track_interface` and `track_script` of each
+    /// group the instance is in, tracked by every member, so an unweighted failure puts
+    /// each member in FAULT (a weighted one moves each member's priority). An item the
+    /// instance tracks itself keeps the instance's weight.
+    static func syncGroupItems(_ instance: VRRPInstance, _ config: OvercastConfiguration) -> [TrackedItem] {
+        let own = trackedItems(instance, interfaceName: instance.interface ?? "", scripts: config.vrrpScripts)
+        let definitions = Dictionary(config.vrrpScripts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var items: [TrackedItem] = []
+        for group in config.syncGroups where group.group.contains(instance.name) {
+            items += group.trackInterfaces.map { TrackedItem(.interface, $0.name, weight: $0.weight) }
+            for track in group.trackScripts {
+                guard let script = definitions[track.name] else { continue }
+                items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight, reverse: script.weightReverse))
+            }
+        }
+        var seen = Set(own.map { "\($0.kind) \($0.name)" })
+        return items.filter { seen.insert("\($0.kind) \($0.name)").inserted }
+    }
+
+
+    /// keepalived: a member of a sync group tracks with weight 0 (a failure is a FAULT)
+    /// unless one of its groups sets `sync_group_tracking_weight`; otherwise the
+    /// members' priorities would drift apart and the group re-elect without end.
+    static func syncGroupWeights(_ instance: VRRPInstance, _ config: OvercastConfiguration, _ items: [TrackedItem]) -> [TrackedItem] {
+        let groups = config.syncGroups.filter { $0.group.contains(instance.name) }
+        guard !groups.isEmpty, !groups.contains(where: \.trackingWeight) else { return items }
+        return items.map { item in
+            var item = item
+            item.weight = 0
+            return item
+        }
     }
 
     /// `track_interface`, the VRRP interface itself (weight 0) unless `dont_track_primary`,
@@ -69,5 +121,13 @@ extension InstanceCore.Configuration {
             items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight, reverse: script.weightReverse))
         }
         return items
+    }
+}
+
+extension SyncGroupCore.Configuration {
+    /// A `vrrp_sync_group` with the members that run here (`running`).
+    public init(_ group: SyncGroup, running: Set<String>, globals: GlobalDefs) {
+        self.init(name: group.name, members: group.group.filter(running.contains),
+                  notify: InstanceCore.Configuration.notifyScripts(group.notify, globals))
     }
 }

@@ -39,6 +39,11 @@ public final class Daemon: @unchecked Sendable {
     private var staticState = KernelState()
     /// Interfaces whose `promote_secondaries` the daemon set, with the value it found.
     private var promotedInterfaces: [String: Bool] = [:]
+    /// Each sync group's own state and notifies, by name (members that run here only).
+    private var groupCores: [String: SyncGroupCore] = [:]
+    private let notifyFIFO: NotifyFIFOWriter
+    /// The `shutdown_script` of the configuration last read (a reload may change it).
+    private var shutdownScript: LifecycleScript?
     let metrics = DaemonMetrics()
     /// The Prometheus endpoint while `metrics_listen` is set, and what status says of it.
     private var metricsServer: (listen: ListenAddress, server: SocketServer?, state: String)?
@@ -51,6 +56,7 @@ public final class Daemon: @unchecked Sendable {
         self.scripts = ScriptRunner(policy: .init(enforceSecurity: false, user: nil, group: nil, timeout: 15), logger: logger)
         self.loadBalancer = LoadBalancer(logger: logger, scripts: scripts)
         self.health = HealthMonitor(scripts: scripts, logger: logger)
+        self.notifyFIFO = NotifyFIFOWriter(logger: logger)
         let balancer = loadBalancer
         health.onChange = { alive, weight in balancer.update(alive: alive, weight: weight) }
     }
@@ -112,6 +118,7 @@ public final class Daemon: @unchecked Sendable {
                                       scripts: scripts, logger: logger,
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onSyncGroupNotice = { [weak self] notice in self?.tellSyncGroups(notice) }
+        runtime.notifyFIFO = notifyFIFO
         return runtime
     }
 
@@ -146,6 +153,58 @@ public final class Daemon: @unchecked Sendable {
                 all[member]?.post(.event(.syncGroup(notice, group: group.name)))
             }
         }
+        let moves = lock.withLock { () -> [SyncGroupTransition] in
+            var moves: [SyncGroupTransition] = []
+            for name in groupCores.keys.sorted() {
+                if let move = groupCores[name]?.memberMoved(notice.member, to: notice.state) { moves.append(move) }
+            }
+            return moves
+        }
+        for move in moves {
+            logger.info("sync group \(move.line.name): \(move.from) -> \(move.to)",
+                        metadata: ["vrrp.sync_group": "\(move.line.name)", "vrrp.state": "\(move.to)"])
+            for call in move.calls {
+                scripts.start(call.command, extraArguments: call.arguments, user: call.user, group: call.group)
+            }
+            notifyFIFO.write(move.line)
+        }
+    }
+
+    /// The sync groups' cores for a configuration, keeping the state of groups that stay.
+    private func configureSyncGroups(_ config: OvercastConfiguration) {
+        lock.withLock {
+            let running = Set(runtimes.keys)
+            var next: [String: SyncGroupCore] = [:]
+            for group in config.syncGroups {
+                let configuration = SyncGroupCore.Configuration(group, running: running, globals: config.globalDefs)
+                var core = groupCores[group.name] ?? SyncGroupCore(configuration: configuration)
+                core.reconfigure(configuration)
+                next[group.name] = core
+            }
+            groupCores = next
+            syncGroups = config.syncGroups
+        }
+    }
+
+    /// `fifo_write_vrrp_states_on_reload`: each instance's and group's state as it is now.
+    private func writeStatesToFIFOs() {
+        let (instances, groups) = lock.withLock { (runtimes.values.map(\.status), groupCores.values.map { ($0.name, $0.state) }) }
+        for status in instances.sorted(by: { $0.name < $1.name }) {
+            guard let state = VRRPStateMachine.State(rawValue: status.state), state != .initialize else { continue }
+            notifyFIFO.write(NotifyLine(.instance, name: status.name, entering: state,
+                                        priority: UInt8(clamping: status.effectivePriority)))
+        }
+        for (name, state) in groups.sorted(by: { $0.0 < $1.0 }) where state != .initialize {
+            notifyFIFO.write(NotifyLine(.group, name: name, entering: state, priority: 0))
+        }
+    }
+
+    /// `startup_script` / `shutdown_script`: waited for, killed at their timeout.
+    private func runLifecycleScript(_ script: LifecycleScript?, _ what: String) async {
+        guard let script, !script.command.isEmpty else { return }
+        let status = await scripts.run(script.command, timeout: script.timeout, user: script.user, group: script.group)
+        logger.info("\(what) finished", metadata: ["script": "\(script.command)",
+                                                   "status": "\(status.map(String.init) ?? "killed or not started")"])
     }
 
     private func applyScriptPolicy(_ config: OvercastConfiguration) {
@@ -161,16 +220,23 @@ public final class Daemon: @unchecked Sendable {
         let (config, setups, staticState) = try prepare()
         applyStaticState(staticState)
         applyScriptPolicy(config)
+        lock.withLock { shutdownScript = config.globalDefs.shutdownScript }
+        notifyFIFO.configure(config.globalDefs.notifyFIFOs, scriptUser: config.globalDefs.scriptUser,
+                             scriptGroup: config.globalDefs.scriptGroup)
+        defer { notifyFIFO.stop() }
+        await runLifecycleScript(config.globalDefs.startupScript, "startup_script")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for setup in setups {
             let runtime = try makeRuntime(setup, among: setups)
+            runtime.startupDelay = config.globalDefs.vrrpStartupDelay
             lock.withLock { runtimes[setup.name] = runtime }
             services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
         }
         loadBalancer.apply(config)
         health.configure(config)
         let tracker = Tracker(runner: scripts, logger: logger)
-        lock.withLock { self.tracker = tracker; syncGroups = config.syncGroups }
+        lock.withLock { self.tracker = tracker }
+        configureSyncGroups(config)
         tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
         status.start()
         defer { status.stop() }
@@ -187,6 +253,7 @@ public final class Daemon: @unchecked Sendable {
         defer { restorePromoteSecondaries() }
         try await group.run()
         SystemdNotify.send("STOPPING=1")
+        await runLifecycleScript(lock.withLock { shutdownScript }, "shutdown_script")
         logger.info("overcast stopped")
     }
 
@@ -201,6 +268,9 @@ public final class Daemon: @unchecked Sendable {
         }
         applyStaticState(prepared.2)
         applyScriptPolicy(prepared.0)
+        lock.withLock { shutdownScript = prepared.0.globalDefs.shutdownScript }
+        notifyFIFO.configure(prepared.0.globalDefs.notifyFIFOs, scriptUser: prepared.0.globalDefs.scriptUser,
+                             scriptGroup: prepared.0.globalDefs.scriptGroup)
         configureMetrics(prepared.0.globalDefs.metricsListen)
         let wanted = Dictionary(prepared.1.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let current = lock.withLock { runtimes }
@@ -230,7 +300,9 @@ public final class Daemon: @unchecked Sendable {
         }
         loadBalancer.apply(prepared.0)
         health.configure(prepared.0)
-        lock.withLock { reloads += 1; syncGroups = prepared.0.syncGroups }
+        lock.withLock { reloads += 1 }
+        configureSyncGroups(prepared.0)
+        if prepared.0.globalDefs.fifoWriteStatesOnReload { writeStatesToFIFOs() }
         lock.withLock { tracker }?.configure(prepared.0, runtimes: lock.withLock { Array(runtimes.values) })
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
         StartupPagesService.release(logger: logger)
@@ -261,12 +333,17 @@ public final class Daemon: @unchecked Sendable {
     }
 
     func snapshot() -> DaemonStatus {
-        let (list, reloadCount, metricsState) = lock.withLock { (runtimes.values.map(\.status), reloads, metricsServer?.state) }
+        let (list, reloadCount, metricsState, groups) = lock.withLock {
+            (runtimes.values.map(\.status), reloads, metricsServer?.state,
+             groupCores.mapValues { $0.state == .initialize ? "INIT" : NotifyScripts.word($0.state) })
+        }
+        let fifos = notifyFIFO.status
         return DaemonStatus(version: version, pid: getpid(), configFile: configPath,
                                   uptimeSeconds: Date().timeIntervalSince(started), reloads: reloadCount,
                                   instances: list.sorted { $0.name < $1.name },
                                   realServers: health.states,
-                                  healthChecker: health.checkerStatus, ipvs: loadBalancer.status, metrics: metricsState)
+                                  healthChecker: health.checkerStatus, ipvs: loadBalancer.status, metrics: metricsState,
+                                  notifyFIFOs: fifos.isEmpty ? nil : fifos, syncGroups: groups.isEmpty ? nil : groups)
     }
 
     func statusJSON() -> Data {

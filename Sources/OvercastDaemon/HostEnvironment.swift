@@ -22,6 +22,8 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     var routeFailover: RouteFailover?
     /// Hands a transition to the other members of the instance's sync groups.
     var onSyncGroupNotice: (@Sendable (SyncGroupNotice) -> Void)?
+    /// Where notify FIFO lines go (`notify_fifo`, `vrrp_notify_fifo`).
+    var notifyFIFO: NotifyFIFOWriter?
     private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
     /// Excluded VIPs, virtual routes and rules; a reload replaces it in place.
     private(set) var masterState: KernelState
@@ -91,7 +93,11 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
         }
     }
 
-    func runNotify(_ call: NotifyCall) { scripts.start(call.command, extraArguments: call.arguments) }
+    func runNotify(_ call: NotifyCall) {
+        scripts.start(call.command, extraArguments: call.arguments, user: call.user, group: call.group)
+    }
+
+    func writeNotifyLine(_ line: NotifyLine) { notifyFIFO?.write(line) }
 
     func setRouteOwner(_ owner: Bool) { routeFailover?.setMaster(owner) }
 

@@ -53,6 +53,15 @@ final class InstanceRuntime: @unchecked Sendable {
         set { environment.onSyncGroupNotice = newValue }
     }
 
+    /// Where notify FIFO lines go; set before `start`.
+    var notifyFIFO: NotifyFIFOWriter? {
+        get { environment.notifyFIFO }
+        set { environment.notifyFIFO = newValue }
+    }
+    /// `vrrp_startup_delay` in seconds: the loop waits this long (INIT in status, stop
+    /// still obeyed) before the instance starts. Set before `start`; zero after a reload.
+    var startupDelay: Double = 0
+
     /// Every EC2 API call of the route failover, as it finishes (the metrics' histogram).
     private let onEC2Call: @Sendable (EC2Client.Call) -> Void
 
@@ -132,9 +141,9 @@ final class InstanceRuntime: @unchecked Sendable {
     private func loop() {
         lock.withLock { environment.routeFailover }?.start()
         logger.info("starting", metadata: ["vrrp.transport": "\(transport.kind)", "vrrp.source": "\(transport.sourceAddress)"])
-        interpreter.handle(.start)
+        var running = waitOutStartupDelay()
+        if running { interpreter.handle(.start) }
         var watchingOther = false, eventSetErrorLogged = false
-        var running = true
         while running {
             if interpreter.fireDueTimer() { continue }
             let now = MonotonicClock.now()
@@ -188,6 +197,31 @@ final class InstanceRuntime: @unchecked Sendable {
             return exitWaiters
         }
         waiters.forEach { $0.resume() }
+    }
+
+    /// `vrrp_startup_delay`: sleeps until it has passed, handling what is posted meanwhile
+    /// (tracking reaches the core in INIT); false when a stop came first.
+    private func waitOutStartupDelay() -> Bool {
+        guard startupDelay > 0 else { return true }
+        logger.info("waiting before starting (vrrp_startup_delay)", metadata: ["seconds": "\(startupDelay)"])
+        let end = MonotonicClock.now() + UInt64(min(startupDelay, 3600) * 1e9)
+        while true {
+            let now = MonotonicClock.now()
+            guard now < end else { return true }
+            let ready = events.wait(nanoseconds: end - now)
+            // Not yet running: what arrives is read and dropped (the socket would keep
+            // the wait awake), as keepalived, whose sockets open only after the delay.
+            if ready & (1 << Self.mainSlot) != 0 {
+                for _ in 0..<256 { guard transport.receive() != nil else { break } }
+            }
+            guard ready & (1 << Self.wakeupSlot) != 0 else { continue }
+            wakeup.drain()
+            let controls = lock.withLock { () -> [Control] in defer { inbox.removeAll() }; return inbox }
+            for control in controls {
+                if case .event(.stop) = control { return false }
+                _ = handle(control)
+            }
+        }
     }
 
     /// Handles a control message; false ends the loop.

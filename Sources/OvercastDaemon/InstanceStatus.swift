@@ -107,6 +107,10 @@ public struct DaemonStatus: Codable, Sendable {
     public var ipvs: IPVSStatus?
     /// The Prometheus endpoint's URL (or why it is not serving); nil when not configured.
     public var metrics: String?
+    /// `notify_fifo` / `vrrp_notify_fifo`: lines written and dropped; nil when none.
+    public var notifyFIFOs: [NotifyFIFOStatus]?
+    /// The sync groups' own states (MASTER once every member is); nil when none.
+    public var syncGroups: [String: String]?
 }
 
 /// The IPVS side: how much was changed (each change is one netlink request) and how long

@@ -83,21 +83,41 @@ final class ScriptRunner: @unchecked Sendable {
         return nil
     }
 
-    /// Starts `command` with `extraArguments` appended. Returns false when it could not
-    /// start (refused or spawn failure); the reason is logged.
+    /// `argv` run as `user` (and `group`, by default the user's own primary group, as
+    /// keepalived) through setpriv; unchanged for root or no user.
+    static func asUser(_ argv: [String], user: String?, group: String?) -> [String] {
+        guard let user, user != "root" else { return argv }
+        let gid = group ?? primaryGroup(of: user).map { "\($0)" } ?? user
+        return ["setpriv", "--reuid=\(user)", "--regid=\(gid)", "--init-groups", "--"] + argv
+    }
+
+    /// The user's primary group id (getpwnam_r: scripts start on several threads).
+    static func primaryGroup(of user: String) -> gid_t? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwnam_r(user, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.pw_gid
+    }
+
+    /// Starts `command` with `extraArguments` appended, as `user`/`group` when given (a
+    /// vrrp_script's `user`), otherwise as the global `script_user`. Returns false when it
+    /// could not start (refused or spawn failure); the reason is logged.
     @discardableResult
-    func start(_ command: String, extraArguments: [String] = [], timeout: Double? = nil,
-               completion: (@Sendable (Int32?) -> Void)? = nil) -> Bool {
+    func start(_ command: String, extraArguments: [String] = [], timeout: Double? = nil, user: String? = nil,
+               group: String? = nil, completion: (@Sendable (Int32?) -> Void)? = nil) -> Bool {
         var argv = Self.words(command) + extraArguments
-        guard let program = argv.first else { return false }
+        guard let program = argv.first else {
+            completion?(nil)
+            return false
+        }
         if let problem = securityProblem(program) {
             logger.error("script refused", metadata: ["script": "\(program)", "reason": "\(problem)"])
             completion?(nil)
             return false
         }
-        if let user = policy.user, user != "root" {
-            argv = ["setpriv", "--reuid=\(user)", "--regid=\(policy.group ?? user)", "--init-groups", "--"] + argv
-        }
+        argv = user != nil ? Self.asUser(argv, user: user, group: group)
+            : Self.asUser(argv, user: policy.user, group: policy.group)
         do {
             let process = try ChildProcess(argv)
             lock.withLock {
@@ -111,6 +131,15 @@ final class ScriptRunner: @unchecked Sendable {
             logger.error("script failed to start", metadata: ["script": "\(command)", "error": "\(error)"])
             completion?(nil)
             return false
+        }
+    }
+
+    /// Runs `command` to its end or its timeout (then killed): `startup_script` and
+    /// `shutdown_script`, which the daemon waits for. Returns the exit status (nil: it
+    /// did not start or was killed).
+    func run(_ command: String, timeout: Double, user: String?, group: String?) async -> Int32? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32?, Never>) in
+            start(command, timeout: timeout, user: user, group: group) { continuation.resume(returning: $0) }
         }
     }
 

@@ -115,7 +115,8 @@ final class Tracker: @unchecked Sendable {
             return list
         }
         for script in due {
-            let started = runner.start(script.script, timeout: script.timeout ?? script.interval) { [weak self] code in
+            let started = runner.start(script.script, timeout: script.timeout ?? script.interval, user: script.user,
+                                       group: script.group) { [weak self] code in
                 self?.record(script.name, success: code == 0)
             }
             if !started { record(script.name, success: false) }

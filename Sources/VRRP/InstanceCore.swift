@@ -96,8 +96,15 @@ public struct InstanceCore: Sendable {
         case .stop:
             return expand(router.handle(.shutdown))
         case .received(let packet, let wallClock):
+            let wasMaster = state == .master
             let (effects, rejection) = router.receive(packet, now: wallClock)
             if let rejection { return [.log(.rejected(rejection, from: packet.source))] + expand(effects) }
+            // A MASTER that stays MASTER after a non-zero advertisement heard a lower
+            // priority (or an equal one from a lower address): keepalived's
+            // notify_master_rx_lower_pri, for a stale writer to take back what a
+            // partitioned peer took (an EC2 secondary address). Once per such advertisement,
+            // as keepalived; the MASTER's answer makes the peer step down.
+            if wasMaster && state == .master && router.lastHeardPriority != 0 { return effects + receivedLowerPriority() }
             return expand(effects)
         case .malformed(let error):
             router.countRejection(error.reason)
@@ -114,8 +121,8 @@ public struct InstanceCore: Sendable {
             return reevaluate()
         case .syncGroup(let notice, let group):
             let reason = Self.syncGroupFaultPrefix + "\(group): \(notice.member) in FAULT"
-            if notice.state == .fault {
-                if notice.ownFault { groupFaults.insert(reason) }
+            if notice.state == .fault && notice.ownFault {
+                groupFaults.insert(reason)
             } else {
                 groupFaults.remove(reason)
             }
@@ -150,16 +157,31 @@ public struct InstanceCore: Sendable {
         if priority != router.machine.priority {
             effects.append(.log(.priorityChanged(priority)))
             effects += expand(router.handle(.priorityChanged(priority)))
+            if configuration.notify.priorityChanges && (state == .master || state == .backup) {
+                effects.append(.writeNotifyLine(NotifyLine(.instance, name: name, event: "\(NotifyScripts.word(state))_PRIORITY",
+                                                           priority: priority)))
+            }
         }
         let next = ownFaults.union(groupFaults)
         let wasFaulty = !faults.isEmpty
+        let hadOwnFault = faults.contains { !$0.hasPrefix(Self.syncGroupFaultPrefix) }
         for reason in next.subtracting(faults).sorted() { effects.append(.log(.faultRaised(reason))) }
         for reason in faults.subtracting(next).sorted() { effects.append(.log(.faultCleared(reason))) }
         faults = next
         if wasFaulty != !next.isEmpty {
             effects += expand(router.handle(next.isEmpty ? .faultCleared : .faultDetected))
+        } else if state == .fault && hadOwnFault != !ownFaults.isEmpty {
+            // Still in FAULT, but no longer (or now) for a reason of its own: the group must
+            // hear it, or two members whose own faults both cleared would hold each other
+            // in FAULT forever.
+            effects.append(.tellSyncGroup(SyncGroupNotice(member: name, state: .fault, ownFault: !ownFaults.isEmpty)))
         }
         return effects
+    }
+
+    private func receivedLowerPriority() -> [InstanceEffect] {
+        (configuration.notify.masterRxLowerPriority.map { [.runNotify(configuration.notify.call($0))] } ?? [])
+            + [.writeNotifyLine(NotifyLine(.instance, name: name, event: "MASTER_RX_LOWER_PRI", priority: priority))]
     }
 
     private func announce(_ rounds: Int) -> InstanceEffect { .announceVirtualAddresses(count: max(1, rounds)) }
@@ -185,6 +207,7 @@ public struct InstanceCore: Sendable {
             expanded.append(.setRouteOwner(to == .master))
             expanded += configuration.notify.calls(entering: to, instance: name, priority: router.machine.priority)
                 .map(InstanceEffect.runNotify)
+            expanded.append(.writeNotifyLine(NotifyLine(.instance, name: name, entering: to, priority: router.machine.priority)))
             expanded.append(.tellSyncGroup(SyncGroupNotice(
                 member: name, state: to, ownFault: faults.contains { !$0.hasPrefix(Self.syncGroupFaultPrefix) })))
         }
@@ -205,34 +228,5 @@ public struct GARPSchedule: Sendable, Hashable {
         self.repeatCount = repeatCount
         self.refresh = refresh
         self.refreshRepeat = refreshRepeat
-    }
-}
-
-/// keepalived's notify scripts: `notify_<state>` run with no arguments, `notify` with
-/// "INSTANCE" NAME STATE PRIORITY.
-public struct NotifyScripts: Sendable, Hashable {
-    public var master: String?
-    public var backup: String?
-    public var fault: String?
-    public var stop: String?
-    public var any: String?
-
-    public init(master: String? = nil, backup: String? = nil, fault: String? = nil, stop: String? = nil, any: String? = nil) {
-        self.master = master
-        self.backup = backup
-        self.fault = fault
-        self.stop = stop
-        self.any = any
-    }
-
-    public func calls(entering state: VRRPStateMachine.State, instance: String, priority: UInt8) -> [NotifyCall] {
-        let (name, specific): (String, String?) = switch state {
-        case .master: ("MASTER", master)
-        case .backup: ("BACKUP", backup)
-        case .fault: ("FAULT", fault)
-        case .initialize: ("STOP", stop)
-        }
-        return (specific.map { [NotifyCall(command: $0)] } ?? [])
-            + (any.map { [NotifyCall(command: $0, arguments: ["INSTANCE", instance, name, "\(priority)"])] } ?? [])
     }
 }

@@ -32,6 +32,8 @@ public enum InstanceEffect: Sendable, Hashable, CustomStringConvertible {
     /// A burst of gratuitous ARPs for every virtual address: `count` rounds.
     case announceVirtualAddresses(count: Int)
     case runNotify(NotifyCall)
+    /// A line for keepalived's notify FIFO (`notify_fifo`, `vrrp_notify_fifo`).
+    case writeNotifyLine(NotifyLine)
     /// Make (or stop making) the cloud's routes for the VIPs point at this node.
     case setRouteOwner(Bool)
     /// Tell the other members of this instance's sync groups about a transition.
@@ -49,6 +51,7 @@ public enum InstanceEffect: Sendable, Hashable, CustomStringConvertible {
         case .removeVirtualAddresses: "remove VIPs"
         case .announceVirtualAddresses(let n): "GARP x\(n)"
         case .runNotify(let call): "notify \(call)"
+        case .writeNotifyLine(let line): "fifo \(line)"
         case .setRouteOwner(let owner): owner ? "own routes" : "release routes"
         case .tellSyncGroup(let notice): "sync group: \(notice.state)"
         case .log(let event): "log \(event)"
@@ -61,9 +64,15 @@ public enum InstanceEffect: Sendable, Hashable, CustomStringConvertible {
 public struct NotifyCall: Sendable, Hashable, CustomStringConvertible {
     public var command: String
     public var arguments: [String]
-    public init(command: String, arguments: [String] = []) {
+    /// keepalived's `notify_master SCRIPT [USER [GROUP]]`: who it runs as (nil: the
+    /// global `script_user`).
+    public var user: String?
+    public var group: String?
+    public init(command: String, arguments: [String] = [], user: String? = nil, group: String? = nil) {
         self.command = command
         self.arguments = arguments
+        self.user = user
+        self.group = group
     }
     public var description: String { ([command] + arguments).joined(separator: " ") }
 }

@@ -11,6 +11,8 @@ public protocol InstanceEnvironment {
     mutating func removeVirtualAddresses()
     mutating func announceVirtualAddresses(rounds: Int)
     mutating func runNotify(_ call: NotifyCall)
+    /// Writes a notify FIFO line, never blocking (no FIFO configured: nothing).
+    mutating func writeNotifyLine(_ line: NotifyLine)
     mutating func setRouteOwner(_ owner: Bool)
     mutating func tellSyncGroup(_ notice: SyncGroupNotice)
     mutating func log(_ entry: InstanceLogEntry)
@@ -102,6 +104,8 @@ public struct InstanceInterpreter<Environment: InstanceEnvironment> {
                 environment.announceVirtualAddresses(rounds: rounds)
             case .runNotify(let call):
                 environment.runNotify(call)
+            case .writeNotifyLine(let line):
+                environment.writeNotifyLine(line)
             case .setRouteOwner(let owner):
                 environment.setRouteOwner(owner)
             case .tellSyncGroup(let notice):

@@ -63,6 +63,8 @@ public struct VirtualRouter: Sendable {
     /// The source of the last advertisement accepted from another router: the MASTER
     /// as this router sees it.
     public private(set) var lastHeardFrom: IPv4Address?
+    /// The priority of the last valid advertisement heard (the core's rx-lower-pri check).
+    public private(set) var lastHeardPriority: UInt8 = 0
     /// Set for authenticated advertisements (`auth_type HMAC_SHA256`): every packet must
     /// pass it (which cuts its trailer off) before the VRRP checks; its replay memory
     /// lives here, in the router's value, as the rest of its state does.
@@ -116,6 +118,7 @@ public struct VirtualRouter: Sendable {
             counters.advertisementsReceived += 1
             if advertisement.priority == 0 { counters.priorityZeroReceived += 1 }
             lastHeardFrom = packet.source
+            lastHeardPriority = advertisement.priority
             let heard = VRRPStateMachine.Heard(priority: advertisement.priority,
                                                advertisementInterval: advertisement.advertisementInterval,
                                                source: packet.source)

@@ -6,11 +6,15 @@ public struct SimulatedHost: Sendable {
     public var name: String
     public var instances: [InstanceCore.Configuration]
     public var syncGroups: [String: [String]]
+    /// The sync groups' own notify scripts, by group name.
+    public var groupNotify: [String: NotifyScripts]
 
-    public init(name: String, instances: [InstanceCore.Configuration], syncGroups: [String: [String]] = [:]) {
+    public init(name: String, instances: [InstanceCore.Configuration], syncGroups: [String: [String]] = [:],
+                groupNotify: [String: NotifyScripts] = [:]) {
         self.name = name
         self.instances = instances
         self.syncGroups = syncGroups
+        self.groupNotify = groupNotify
     }
 }
 
@@ -68,6 +72,11 @@ extension SimulatedCluster {
             for instance in host.instances {
                 let groups = host.syncGroups.filter { $0.value.contains(instance.name) }.map(\.key).sorted()
                 cluster.addInstance(instance, host: host.name, name: nodeName(host.name, instance.name), syncGroups: groups)
+            }
+            let here = Set(host.instances.map(\.name))
+            for (group, members) in host.syncGroups.sorted(by: { $0.key < $1.key }) {
+                cluster.defineSyncGroup(.init(name: group, members: members.filter(here.contains),
+                                              notify: host.groupNotify[group] ?? NotifyScripts()), host: host.name)
             }
         }
         return cluster

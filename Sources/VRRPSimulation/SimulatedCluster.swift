@@ -56,6 +56,9 @@ public final class SimulatedCluster {
     private let clock = SimulationClock()
     private var cutLinks: Set<[String]> = []
     private var dropBudget: [Int: Int] = [:]
+    /// The sync groups' own states and notifies, by host and group (SimulatedSyncGroups).
+    var groupCores: [SyncGroupKey: SyncGroupCore] = [:]
+    public internal(set) var groupTransitions: [RecordedGroupTransition] = []
 
     public init(latency: Duration = .milliseconds(1), dropsMulticast: Bool = false) {
         self.latency = latency
@@ -279,6 +282,7 @@ public final class SimulatedCluster {
         for (from, to) in moves { transitions.append(RecordedTransition(at: now, node: nodes[i].name, from: from, to: to)) }
         for advertisement in outbox { transmit(advertisement, from: i) }
         for notice in notices {
+            groupMemberMoved(notice, host: nodes[i].host)
             for group in nodes[i].syncGroups {
                 for j in nodes.indices where j != i && nodes[j].running && nodes[j].host == nodes[i].host
                     && nodes[j].syncGroups.contains(group) {

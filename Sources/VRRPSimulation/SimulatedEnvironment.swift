@@ -25,6 +25,8 @@ public struct SimulatedEnvironment: InstanceEnvironment {
     public internal(set) var gratuitousARPRounds = 0
     public internal(set) var notifyCalls: [NotifyCall] = []
     public internal(set) var ownsRoutes = false
+    /// The notify FIFO lines the instance wrote, in order.
+    public internal(set) var notifyLines: [NotifyLine] = []
     public var now: UInt64 { clock.now.wholeNanoseconds }
     public var wallClockMicroseconds: UInt64 { wallClockAtZero + now / 1000 }
 
@@ -45,6 +47,7 @@ public struct SimulatedEnvironment: InstanceEnvironment {
         notifyCalls.append(call)
         narration.append("notify: \(call)")
     }
+    public mutating func writeNotifyLine(_ line: NotifyLine) { notifyLines.append(line) }
     public mutating func setRouteOwner(_ owner: Bool) {
         if owner != ownsRoutes { narration.append(owner ? "routes the VIPs here" : "stops routing the VIPs here") }
         ownsRoutes = owner

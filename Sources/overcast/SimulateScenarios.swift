@@ -68,7 +68,11 @@ enum ScenarioHook {
                 }
             }
             let groups = Dictionary(config.syncGroups.map { ($0.name, $0.group) }, uniquingKeysWith: { first, _ in first })
-            return SimulatedHost(name: name, instances: instances, syncGroups: groups)
+            let running = Set(config.instances.map(\.name))
+            let groupNotify = Dictionary(config.syncGroups.map {
+                ($0.name, SyncGroupCore.Configuration($0, running: running, globals: config.globalDefs).notify)
+            }, uniquingKeysWith: { first, _ in first })
+            return SimulatedHost(name: name, instances: instances, syncGroups: groups, groupNotify: groupNotify)
         }
     }
 

@@ -1,0 +1,114 @@
+import ChildProcesses
+import Config
+import Foundation
+import Logging
+import VRRP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// keepalived's notify FIFOs (`notify_fifo`, `vrrp_notify_fifo`): every instance and
+/// sync-group transition as one line (`INSTANCE "VI_1" MASTER 100`), in order, to each
+/// configured FIFO. The FIFO is made if absent and opened read-write and non-blocking,
+/// as keepalived does: lines wait in the pipe until a reader takes them, and a line that
+/// does not fit (the pipe is full: no reader, or a slow one) is dropped and counted, so
+/// a VRRP loop never waits on a reader. Each FIFO's `_script` is started with the FIFO's
+/// path as its last argument and stopped at shutdown.
+final class NotifyFIFOWriter: @unchecked Sendable {
+    private struct Open {
+        var fifo: NotifyFIFO
+        var descriptor: Int32
+        var written = 0
+        var dropped = 0
+        var reader: ChildProcess?
+    }
+
+    private let lock = NSLock()
+    private var fifos: [Open] = []
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    /// Opens the configured FIFOs (those already open stay, with their readers) and
+    /// closes the others.
+    func configure(_ wanted: [NotifyFIFO], scriptUser: String?, scriptGroup: String?) {
+        let current = lock.withLock { fifos }
+        var next: [Open] = []
+        for fifo in wanted where !fifo.path.isEmpty {
+            if let same = current.first(where: { $0.fifo == fifo }) {
+                next.append(same)
+                continue
+            }
+            guard let descriptor = open(fifo.path) else { continue }
+            var entry = Open(fifo: fifo, descriptor: descriptor)
+            if let script = fifo.script {
+                let argv = ScriptRunner.asUser(ScriptRunner.words(script) + [fifo.path], user: fifo.scriptUser ?? scriptUser,
+                                               group: fifo.scriptUser == nil ? scriptGroup : fifo.scriptGroup)
+                do { entry.reader = try ChildProcess(argv) } catch {
+                    logger.error("notify FIFO script did not start", metadata: ["fifo": "\(fifo.path)", "error": "\(error)"])
+                }
+            }
+            next.append(entry)
+        }
+        // Swapped before the old ones close: no write may reach a closed descriptor (or
+        // whatever file reuses its number).
+        lock.withLock { fifos = next }
+        for old in current where !next.contains(where: { $0.descriptor == old.descriptor }) { close(old) }
+    }
+
+    /// Closes every FIFO and stops their scripts (daemon shutdown).
+    func stop() { configure([], scriptUser: nil, scriptGroup: nil) }
+
+    /// Writes `line` to every FIFO; never blocks. A line is written whole or not at all
+    /// (shorter than PIPE_BUF, so the kernel writes it atomically).
+    func write(_ line: NotifyLine) {
+        let bytes = Array((line.description + "\n").utf8)
+        lock.withLock {
+            for i in fifos.indices {
+                let n = bytes.withUnsafeBytes { Glibc.write(fifos[i].descriptor, $0.baseAddress, $0.count) }
+                if n == bytes.count { fifos[i].written += 1 } else { fifos[i].dropped += 1 }
+            }
+        }
+    }
+
+    var status: [NotifyFIFOStatus] {
+        lock.withLock {
+            fifos.map { NotifyFIFOStatus(path: $0.fifo.path, linesWritten: $0.written, linesDropped: $0.dropped,
+                                         script: $0.fifo.script, scriptRunning: $0.reader.map { $0.poll() == nil }) }
+        }
+    }
+
+    private func open(_ path: String) -> Int32? {
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            guard mkfifo(path, 0o600) == 0 || errno == EEXIST else {
+                logger.error("cannot make notify FIFO", metadata: ["fifo": "\(path)", "error": "\(String(cString: strerror(errno)))"])
+                return nil
+            }
+        } else if info.st_mode & S_IFMT != S_IFIFO {
+            logger.error("notify FIFO path is not a FIFO; no lines are written", metadata: ["fifo": "\(path)"])
+            return nil
+        }
+        let descriptor = Glibc.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else {
+            logger.error("cannot open notify FIFO", metadata: ["fifo": "\(path)", "error": "\(String(cString: strerror(errno)))"])
+            return nil
+        }
+        logger.info("notify FIFO open", metadata: ["fifo": "\(path)"])
+        return descriptor
+    }
+
+    private func close(_ entry: Open) {
+        entry.reader?.stop(signal: SIGTERM, timeout: 2)
+        Glibc.close(entry.descriptor)
+    }
+}
+
+/// A notify FIFO in `overcast status`: how many lines went and how many were dropped.
+public struct NotifyFIFOStatus: Codable, Sendable, Hashable {
+    public var path: String
+    public var linesWritten: Int
+    public var linesDropped: Int
+    public var script: String?
+    public var scriptRunning: Bool?
+}

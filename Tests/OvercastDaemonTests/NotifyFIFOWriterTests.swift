@@ -1,0 +1,57 @@
+import Config
+import Foundation
+import Logging
+import Testing
+import VRRP
+@testable import OvercastDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The notify FIFO on a real FIFO: made when absent, lines queued for a reader that
+/// comes later, and a full pipe (no reader takes them) drops lines and counts them
+/// instead of blocking the writer.
+@Suite struct NotifyFIFOWriterTests {
+    @Test func aFullFIFODropsAndCountsAndNeverBlocks() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/vrrp.fifo"
+        let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
+        writer.configure([NotifyFIFO(keyword: "vrrp_notify_fifo", path: path)], scriptUser: nil, scriptGroup: nil)
+        defer { writer.stop() }
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+
+        let line = NotifyLine(.instance, name: "VI_1", entering: .master, priority: 100)
+        // Far more than a pipe holds (64 KiB by default, 27 bytes a line), with no reader.
+        let total = 10_000
+        for _ in 0..<total { writer.write(line) }
+        let status = try #require(writer.status.first)
+        #expect(status.linesDropped > 0 && status.linesWritten > 0)
+        #expect(status.linesWritten + status.linesDropped == total)
+
+        // A reader that comes now gets whole lines, in keepalived's format.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        #expect(n > 0)
+        let text = String(decoding: buffer[0..<max(0, n)], as: UTF8.self)
+        #expect(text.hasPrefix("INSTANCE \"VI_1\" MASTER 100\nINSTANCE \"VI_1\" MASTER 100\n"))
+        // Room again: the next line is written.
+        writer.write(line)
+        #expect(writer.status.first?.linesWritten == status.linesWritten + 1)
+    }
+
+    @Test func aPathThatIsNotAFIFOIsRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID().uuidString)").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
+        writer.configure([NotifyFIFO(keyword: "notify_fifo", path: path)], scriptUser: nil, scriptGroup: nil)
+        #expect(writer.status.isEmpty)
+        writer.write(NotifyLine(.group, name: "G", entering: .backup, priority: 0))
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: path)))?.isEmpty == true)
+    }
+}
