@@ -13,7 +13,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The IP payload of a received VRRP packet through every receive check, with and
     /// without HMAC authentication.
     case advert
-    /// keepalived.conf text through the reader and validation.
+    /// keepalived.conf text through the reader (with `$NAME` substitution, `~SEQ` and
+    /// `~LST`) and validation.
     case config
     /// An EC2 Query API answer: XML, route tables, write results, service errors.
     case ec2
@@ -73,7 +74,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func config(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
-        let report = ConfigurationLoader.load(text: text, file: "fuzz.conf")
+        // A small expansion budget: `~SEQ(I, 1, 99999999)` stops after 256 KiB, not 16 MiB.
+        let report = ConfigurationLoader.load(text: text, file: "fuzz.conf", configID: "main", expansionBudget: 256 << 10)
         // Lines are counted in bytes, as the lexer counts them: split on the String would
         // take "\r\n" as one Character that is not "\n" and miss the lines of a CRLF file.
         let lines = bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
