@@ -12,8 +12,9 @@ APT_PACKAGES=(
   nftables ebtables iptables
   qemu-system-x86 linux-image-amd64 busybox-static
 )
-# moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked
-PIP_PACKAGES=(virtme-ng "moto[server]" awscli)
+# moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked;
+# aiosmtpd: the SMTP server the alert e-mail tests send to (SMTPAlertTests)
+PIP_PACKAGES=(virtme-ng "moto[server]" awscli aiosmtpd)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -41,6 +42,7 @@ need_pip=0
 python3 -c 'import moto.server, flask_cors' 2>/dev/null || need_pip=1
 command -v vng >/dev/null 2>&1 || need_pip=1
 command -v aws >/dev/null 2>&1 || need_pip=1
+python3 -c 'import aiosmtpd' 2>/dev/null || need_pip=1
 if [ $need_pip = 1 ]; then
   echo "setup: installing ${PIP_PACKAGES[*]}"
   python3 -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"

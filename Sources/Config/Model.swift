@@ -15,6 +15,7 @@ public struct OvercastConfiguration: Codable, Hashable, Sendable {
 
 public struct GlobalDefs: Codable, Hashable, Sendable {
     public var routerID: String?
+    public var smtp = SMTPSettings()
     public var enableScriptSecurity = false
     public var scriptUser: String?
     public var scriptGroup: String?
@@ -95,6 +96,8 @@ public struct SyncGroup: Codable, Hashable, Sendable {
     public var group: [String] = []
     public var notify = Notify()
     public var trackScripts: [TrackedScript] = []
+    /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsVRRP`).
+    public var smtpAlert: Bool?
     public var location: SourceLocation
 }
 
@@ -161,6 +164,8 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public enum InitialState: String, Codable, Hashable, Sendable { case master = "MASTER", backup = "BACKUP" }
     public var name: String
     public var state = InitialState.backup
+    /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsVRRP`).
+    public var smtpAlert: Bool?
     public var interface: String?
     public var virtualRouterID: Int?
     public var priority = 100
@@ -208,6 +213,8 @@ public struct RealServer: Codable, Hashable, Sendable {
     public var lowerThreshold: Int?
     public var forwardingMethod: String?
     public var checkers: [HealthChecker] = []
+    /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsRealServer`).
+    public var smtpAlert: Bool?
     public var location: SourceLocation
 }
 
@@ -247,6 +254,7 @@ public struct VirtualServer: Codable, Hashable, Sendable {
     public var omega = false
     public var haSuspend = false
     public var realServers: [RealServer] = []
+    public var smtpAlert: Bool?
     public var location: SourceLocation
 }
 

@@ -76,9 +76,7 @@ enum GlobalKeywords {
             case .failure(let reason): r.error(token.location, "metrics_listen: \(reason)")
             }
         }
-        s.ignore(["notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout",
-                  "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "email_faults"],
-                 "e-mail alerts: use notify scripts")
+        SMTPKeywords.install(&s)
         s.ignore(["enable_traps", "enable_snmp_vrrp", "enable_snmp_checker", "enable_snmp_rfc", "enable_snmp_rfcv2",
                   "enable_snmp_rfcv3", "enable_snmp_keepalived", "snmp_socket", "enable_dbus", "dbus_service_name"],
                  "SNMP and D-Bus: Overcast has `overcast status` and metrics")
@@ -148,7 +146,7 @@ enum SyncGroupKeywords {
         }
         NotifyKeywords.install(&s, \.notify)
         s.block("track_script") { g, st, r in g.trackScripts += TrackKeywords.scripts(st, &r) }
-        s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
+        s.value("smtp_alert") { g, st, r in g.smtpAlert = r.flag(st) }
         s.ignore(["global_tracking", "sync_group_tracking_weight", "track_interface", "track_file", "track_process",
                   "track_bfd"], "track in each vrrp_instance instead")
         return s

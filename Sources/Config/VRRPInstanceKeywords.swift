@@ -73,7 +73,7 @@ enum VRRPInstanceKeywords {
             if ec2.routeTables.isEmpty { r.error(st.location, "ec2_route_failover needs at least one route_table") }
             i.ec2RouteFailover = ec2
         }
-        s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
+        s.value("smtp_alert") { i, st, r in i.smtpAlert = r.flag(st) }
         s.ignore(["use_vmac", "vmac_xmit_base", "native_ipv6"], "VMAC interfaces do not exist on cloud networks")
         s.ignore(["virtual_rules"], "policy routing rules")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")

@@ -34,6 +34,7 @@ public final class Daemon: @unchecked Sendable {
     private var tracker: Tracker?
     private let loadBalancer: LoadBalancer
     private let health: HealthMonitor
+    private let alerts: AlertMailer
     private var syncGroups: [SyncGroup] = []
     let metrics = DaemonMetrics()
     /// The Prometheus endpoint while `metrics_listen` is set, and what status says of it.
@@ -49,6 +50,10 @@ public final class Daemon: @unchecked Sendable {
         self.health = HealthMonitor(scripts: scripts, logger: logger)
         let balancer = loadBalancer
         health.onChange = { alive, weight in balancer.update(alive: alive, weight: weight) }
+        let alerts = AlertMailer(logger: logger)
+        self.alerts = alerts
+        health.onServerChange = { change in alerts.realServer(change) }
+        loadBalancer.onQuorumChange = { index, up in alerts.virtualServer(index, up: up) }
     }
 
     /// Reads and resolves the configuration; errors name the file and line.
@@ -89,6 +94,8 @@ public final class Daemon: @unchecked Sendable {
                                       scripts: scripts, logger: logger,
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onSyncGroupNotice = { [weak self] notice in self?.tellSyncGroups(notice) }
+        let alerts = self.alerts
+        runtime.onTransition = { state in alerts.vrrpTransition(instance: name, to: state) }
         return runtime
     }
 
@@ -116,6 +123,7 @@ public final class Daemon: @unchecked Sendable {
         let status = try StatusServer.make(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }
         let (config, setups) = try prepare()
         applyScriptPolicy(config)
+        alerts.configure(config)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for setup in setups {
             let runtime = try makeRuntime(setup, among: setups)
@@ -181,6 +189,7 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("reload: cannot start instance", metadata: ["vrrp.instance": "\(name)", "error": "\(error)"])
             }
         }
+        alerts.configure(prepared.0)
         loadBalancer.apply(prepared.0)
         health.configure(prepared.0)
         lock.withLock { reloads += 1; syncGroups = prepared.0.syncGroups }

@@ -22,6 +22,8 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     var routeFailover: RouteFailover?
     /// Hands a transition to the other members of the instance's sync groups.
     var onSyncGroupNotice: (@Sendable (SyncGroupNotice) -> Void)?
+    /// Told each state the instance enters (the e-mail alerts).
+    var onTransition: (@Sendable (VRRPStateMachine.State) -> Void)?
     private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
 
     init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
@@ -80,6 +82,7 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
         switch entry {
         case .transition(let from, let to, let priority, let cause):
             logger.info("\(from) -> \(to)", metadata: ["vrrp.state": "\(to)", "vrrp.priority": "\(priority)", "vrrp.cause": "\(cause)"])
+            onTransition?(to)
         case .core(.priorityChanged(let priority)):
             logger.info("priority changed", metadata: ["vrrp.priority": "\(priority)"])
         case .core(.faultRaised(let reason)):

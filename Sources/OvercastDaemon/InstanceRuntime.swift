@@ -50,6 +50,11 @@ final class InstanceRuntime: @unchecked Sendable {
         get { environment.onSyncGroupNotice }
         set { environment.onSyncGroupNotice = newValue }
     }
+    /// Each state the instance enters, for the e-mail alerts. Set before the loop starts.
+    var onTransition: (@Sendable (VRRPStateMachine.State) -> Void)? {
+        get { environment.onTransition }
+        set { environment.onTransition = newValue }
+    }
 
     /// Every EC2 API call of the route failover, as it finishes (the metrics' histogram).
     private let onEC2Call: @Sendable (EC2Client.Call) -> Void
