@@ -92,6 +92,54 @@ import Testing
         #expect(Self.mails(maildir).allSatisfy { $0.contains("X-Peer: ('10.9.0.10',") }, "only n1's mails arrived")
     }
 
+    /// A real server that goes down and comes back mails each change once (real servers
+    /// mail by default, as in keepalived), with the server and its virtual server named.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "ss"], pythonModules: ["aiosmtpd"], test: "smtp real server alerts")))
+    func aRealServerGoingDownAndUpMailsEachChange() throws {
+        let lab = try NetworkLab()
+        defer { lab.teardown() }
+        let maildir = lab.path("maildir")
+        let server = try Self.startMailServer(lab, maildir: maildir)
+        func serve(_ tag: String) throws -> ChildProcess {
+            try lab.spawn(server, ["python3", "-m", "http.server", "--bind", Self.mailServer, "--directory", "/usr/share/doc", "8080"],
+                          log: "http\(tag).log")
+        }
+        var web = try serve("1")
+        #expect(waitUntil(timeout: 20) { ((try? lab.exec(server, ["ss", "-Htln", "sport = :8080"])) ?? "").contains("8080") })
+        let lb = try lab.addNode("lb", address: "10.9.0.10/24")
+        let config = Self.config(server: Self.mailServer, port: 2525, timeout: 5, vrid: 51, vip: "10.9.0.100")
+            .replacingOccurrences(of: "  smtp_alert\n", with: "  smtp_alert off\n") + """
+            virtual_server 10.9.0.200 80 {
+              delay_loop 1
+              lb_kind DR
+              protocol TCP
+              real_server \(Self.mailServer) 8080 {
+                TCP_CHECK {
+                  connect_timeout 1
+                  retry 1
+                  delay_before_retry 0.5
+                }
+              }
+            }
+            """
+        _ = try lab.startOvercast(lb, config: config)
+        let subject = "Subject: [lb1] Realserver \(Self.mailServer):8080 of virtual server TCP 10.9.0.200:80 - "
+        func mails(_ state: String) -> Int { Self.mails(maildir).filter { $0.contains(subject + state + "\n") }.count }
+        func up() -> Bool? {
+            let list = lab.overcastStatus(lb)?["realServers"] as? [[String: Any]] ?? []
+            return list.first { $0["address"] as? String == Self.mailServer }?["up"] as? Bool
+        }
+        #expect(waitUntil(timeout: 15) { up() == true }, "\(lab.log(lb))")
+        web.stop()
+        #expect(waitUntil(timeout: 20) { up() == false && mails("DOWN") == 1 }, "\(lab.log(lb))\n\(Self.mails(maildir))")
+        web = try serve("2")
+        #expect(waitUntil(timeout: 20) { up() == true && mails("UP") == 1 }, "\(lab.log(lb))\n\(Self.mails(maildir))")
+        #expect(mails("DOWN") == 1)
+        // smtp_alert off in the instance: its transitions send nothing.
+        #expect(!Self.mails(maildir).contains { $0.contains("VRRP Instance") })
+        #expect(Self.mails(maildir).contains { $0.contains("=> CHECK failed on service <=") })
+    }
+
     /// The client on its own: a refused connection is a clear error, not a hang.
     @Test(.enabled(if: Prerequisites.available(commands: ["ip", "ss"], pythonModules: ["aiosmtpd"], test: "smtp client")))
     func theClientSendsAndReportsARefusal() throws {
