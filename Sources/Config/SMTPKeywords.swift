@@ -19,5 +19,6 @@ enum SMTPKeywords {
         s.value("smtp_alert_checker") { g, st, r in g.smtp.alertChecker = r.flag(st) }
         s.value("no_email_faults") { g, st, r in g.smtp.noEmailFaults = r.flag(st) }
         s.ignore(["email_faults"], "not a keepalived 2 keyword; no_email_faults turns FAULT mails off")
+        s.ignore(["no_checker_emails"], "Overcast already mails only when a real server changes state, not per checker")
     }
 }
