@@ -122,6 +122,13 @@ struct Preprocessor {
         if !result.following.isEmpty { frames.append(.lines(result.following, next: 0)) }
         guard result.changed else { return line }
         line = result.line
+        // What substitution made counts against the budget too: many lines of the file
+        // each growing to the line limit must not add up to gigabytes.
+        guard parameters.charge(line.bytes.count, at: line.location(at: 0), &diagnostics) else {
+            frames.removeAll()
+            position = bytes.count
+            return empty
+        }
         if let comment = line.commentStart() { line = line.prefix(upTo: comment) }
         line = line.trimmed()
         // What a substitution put at the start of the line is read as written there.

@@ -151,6 +151,12 @@ import TestSupport
             let (_, diagnostics) = read(text, budget: 128 << 10)
             #expect(diagnostics.contains { $0.message.contains("produce more than") }, "\(text): \(diagnostics)")
         }
+        // Many lines of the file, each substituted up to the line limit, add up too.
+        var text = "$A0=xxxxxxxxxxxxxxxx\n"
+        for level in 1...9 { text += "$A\(level)=${A\(level - 1)} ${A\(level - 1)}\n" }
+        text += String(repeating: "x $A9\n", count: 100)
+        let (_, diagnostics) = read(text, budget: 128 << 10)
+        #expect(diagnostics.contains { $0.message.contains("produce more than 128 KiB") }, "\(diagnostics.prefix(3))")
         // Counting to the largest integer stops without overflowing.
         let (parsed, _) = read("~SEQ(I, 9223372036854775806, 9223372036854775807) x $I")
         #expect(shape(parsed) == "x 9223372036854775806; x 9223372036854775807")
