@@ -50,13 +50,13 @@ public struct Lexer {
     /// with a continuing backslash.
     mutating func tokenize(_ line: SourceLine, into tokens: inout [Token]) {
         let bytes = line.bytes
+        // Most lines have no `${_HASH}`/`${_BANG}`: the per-byte check is skipped for them.
         let literals = line.hasLiterals
-        func literal(_ at: Int) -> Bool { literals && line.origins[line.originIndex(at: at)].literal }
         var i = 0
         while i < bytes.count {
             let b = bytes[i]
-            if literal(i) {
-                wordToken(line, &i, into: &tokens, literal: literal)
+            if literals && line.isLiteral(at: i) {
+                wordToken(line, &i, into: &tokens, literals: literals)
                 continue
             }
             switch b {
@@ -84,29 +84,31 @@ public struct Lexer {
                         i += 2
                         continue
                     }
-                    if bytes[i] == UInt8(ascii: "\"") && !literal(i) { closed = true; i += 1; break }
+                    if bytes[i] == UInt8(ascii: "\"") && !(literals && line.isLiteral(at: i)) { closed = true; i += 1; break }
                     text.append(bytes[i])
                     i += 1
                 }
-                if !closed { diagnostics.error(line.location(at: start), "unterminated quoted string") }
-                tokens.append(Token(kind: .quoted, text: decode(text, at: line.location(at: start)), location: line.location(at: start)))
+                let location = line.location(at: start)
+                if !closed { diagnostics.error(location, "unterminated quoted string") }
+                tokens.append(Token(kind: .quoted, text: decode(text, at: location), location: location))
             default:
-                wordToken(line, &i, into: &tokens, literal: literal)
+                wordToken(line, &i, into: &tokens, literals: literals)
             }
         }
         tokens.append(Token(kind: .newline, text: "\n", location: line.location(at: bytes.count)))
     }
 
-    private mutating func wordToken(_ line: SourceLine, _ i: inout Int, into tokens: inout [Token], literal: (Int) -> Bool) {
+    private mutating func wordToken(_ line: SourceLine, _ i: inout Int, into tokens: inout [Token], literals: Bool) {
         let bytes = line.bytes
         let start = i
         while i < bytes.count {
             let c = bytes[i]
-            if !literal(i) && (Self.isBlank(c) || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
+            if !(literals && line.isLiteral(at: i)) && (Self.isBlank(c) || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
                 || c == UInt8(ascii: "!") || c == UInt8(ascii: "#") || c == UInt8(ascii: "\"")) { break }
             i += 1
         }
-        tokens.append(Token(kind: .word, text: decode(bytes[start..<i], at: line.location(at: start)), location: line.location(at: start)))
+        let location = line.location(at: start)
+        tokens.append(Token(kind: .word, text: decode(bytes[start..<i], at: location), location: location))
     }
 
     private static func isBlank(_ c: UInt8) -> Bool {

@@ -66,10 +66,21 @@ struct Preprocessor {
                     finishDefinition(&parameters)
                     return nil
                 }
-                let end = bytes[position...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                // One pass over the line's bytes finds its end and whether it holds a `$`
+                // (most lines do not, and go to the lexer as they are).
+                var end = position
+                var hasDollar = false
+                let text = bytes.withUnsafeBufferPointer { buffer -> [UInt8] in
+                    while end < buffer.count && buffer[end] != UInt8(ascii: "\n") {
+                        if buffer[end] == UInt8(ascii: "$") { hasDollar = true }
+                        end += 1
+                    }
+                    return Array(UnsafeBufferPointer(rebasing: buffer[position..<end]))
+                }
                 lineNumber += 1
-                candidate = SourceLine(bytes: Array(bytes[position..<end]), at: SourceLocation(file: file, line: lineNumber, column: 1))
+                candidate = SourceLine(bytes: text, at: SourceLocation(file: file, line: lineNumber, column: 1))
                 position = end + 1
+                if collecting == nil && !hasDollar && !Self.startsWithMarker(text) { return candidate }
             }
             if collecting != nil {
                 collect(candidate, &parameters)
@@ -82,9 +93,14 @@ struct Preprocessor {
 
     /// A line without `$` that does not start with `@` or `~` goes to the lexer as it is.
     private static func needsProcessing(_ line: [UInt8]) -> Bool {
-        if line.contains(UInt8(ascii: "$")) { return true }
-        guard let first = line.first(where: { !SourceLine.isBlank($0) }) else { return false }
-        return first == UInt8(ascii: "@") || first == UInt8(ascii: "~")
+        line.contains(UInt8(ascii: "$")) || startsWithMarker(line)
+    }
+
+    /// Whether the first byte that is not blank is `@` or `~`.
+    private static func startsWithMarker(_ line: [UInt8]) -> Bool {
+        var i = 0
+        while i < line.count && SourceLine.isBlank(line[i]) { i += 1 }
+        return i < line.count && (line[i] == UInt8(ascii: "@") || line[i] == UInt8(ascii: "~"))
     }
 
     private mutating func process(_ input: SourceLine, _ parameters: inout Parameters, _ diagnostics: inout Diagnostics) -> SourceLine {

@@ -29,8 +29,11 @@ struct SourceLine: Sendable {
 
     var hasLiterals: Bool { origins.contains { $0.literal } }
 
+    func isLiteral(at offset: Int) -> Bool { origins[originIndex(at: offset)].literal }
+
     /// The index of the stretch holding byte `offset` (the last one at or before it).
     func originIndex(at offset: Int) -> Int {
+        if origins.count == 1 { return 0 }
         var low = 0, high = origins.count - 1
         while low < high {
             let middle = (low + high + 1) / 2
@@ -110,7 +113,7 @@ struct SourceLine: Sendable {
         let literal = hasLiterals
         while i < bytes.count {
             let c = bytes[i]
-            if literal && origins[originIndex(at: i)].literal { i += 1; continue }
+            if literal && isLiteral(at: i) { i += 1; continue }
             if quoted && c == UInt8(ascii: "\\") && i + 1 < bytes.count
                 && (bytes[i + 1] == UInt8(ascii: "\"") || bytes[i + 1] == UInt8(ascii: "\\")) { i += 2; continue }
             if c == UInt8(ascii: "\"") { quoted.toggle() }
