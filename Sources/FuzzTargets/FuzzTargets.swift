@@ -82,6 +82,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         for diagnostic in report.diagnostics {
             precondition(diagnostic.location.line >= 1 && diagnostic.location.line <= max(1, lines),
                          "a diagnostic points at a line of the file: \(diagnostic)")
+            // Text that came through `$NAME` names the use, also a place in the file.
+            if let expansion = diagnostic.location.expansion {
+                let use = expansion.split(separator: ":").dropLast().last.flatMap { Int($0) }
+                precondition(use.map { $0 >= 1 && $0 <= max(1, lines) } ?? false, "an expansion names a line of the file: \(diagnostic)")
+            }
         }
         if report.isValid { _ = ConfigurationSummary.text(report.configuration) }
     }
