@@ -58,13 +58,15 @@ let package = Package(
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "NetworkTypes", "VRRP", "VRRPAuthentication", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses",
-            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "CloudRoutes", "OvercommitExecutor",
+            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "CloudRoutes", "OvercommitExecutor", "Mailer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        // keepalived's alert e-mails: the messages (pure) and libcurl's SMTP to send them.
+        .target(name: "Mailer", dependencies: ["CCurl", "HTTPClient"]),
         // EC2 route-table failover: the Query API over libcurl SigV4, XML answers, IMDSv2,
         // the credential chain, retries, and making a VIP's /32 route point at this node.
         .target(name: "EC2", dependencies: ["HTTPClient"]),
@@ -121,7 +123,7 @@ let package = Package(
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
-            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", "Config", "LinuxNet", "NetworkTypes",
+            "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", "Config", "LinuxNet", "NetworkTypes", "Mailer",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config", "PCRE"]),
@@ -135,7 +137,7 @@ let package = Package(
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["NetworkTypes", "Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["Transports", "NetworkTypes", "LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "LinuxNet", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "LinuxNet", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2", "Mailer"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

@@ -17,7 +17,7 @@ APT_PACKAGES=(
   libpcre2-dev
 )
 # moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked;
-# aiosmtpd: a real SMTP server for SMTP_CHECK's integration tests
+# aiosmtpd: a real SMTP server for SMTP_CHECK's integration tests and the alert e-mails (SMTPAlertTests)
 PIP_PACKAGES=(virtme-ng "moto[server]" awscli aiosmtpd)
 
 missing=()

@@ -15,7 +15,7 @@ bash scripts/setup.sh
 # OvercommitExecutor; IdleDaemonTests catches it at run time, this names the line).
 daemon_sources="Sources/OvercastDaemon Sources/overcast Sources/Transports Sources/HealthChecks Sources/EC2
   Sources/HTTPClient Sources/LinuxNet Sources/IPVS Sources/Overlay Sources/Config Sources/VRRP Sources/VRRPAuthentication Sources/PacketCapture
-  Sources/ChildProcesses Sources/OvercommitExecutor Sources/NetworkTypes Sources/InstanceConfiguration"
+  Sources/ChildProcesses Sources/OvercommitExecutor Sources/NetworkTypes Sources/InstanceConfiguration Sources/Mailer"
 if grep -rnE 'DispatchQueue\.global|\.concurrent\b|concurrentPerform' $daemon_sources; then
   echo "the daemon's code must not use global or concurrent dispatch queues (lines above)" >&2
   exit 1

@@ -15,6 +15,10 @@ static inline CURLcode overcast_curl_setopt_write_function(CURL *h, size_t (*f)(
 static inline CURLcode overcast_curl_setopt_prereq_function(CURL *h, int (*f)(void *, char *, char *, int, int)) {
     return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, f);
 }
+/// CURLOPT_READFUNCTION: where an upload (an SMTP message) takes its bytes from.
+static inline CURLcode overcast_curl_setopt_read_function(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(h, CURLOPT_READFUNCTION, f);
+}
 static inline CURLcode overcast_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode overcast_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 #endif

@@ -1,12 +1,16 @@
 /// Where a token came from: file, line and column, all 1-based, as compilers print them.
+/// Text that a `$NAME` put on a line points where the definition wrote it, and
+/// `expansion` says through which use (`$NAME at FILE:LINE:COL`).
 public struct SourceLocation: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
-    public init(file: String, line: Int, column: Int) {
+    public var expansion: String?
+    public init(file: String, line: Int, column: Int, expansion: String? = nil) {
         self.file = file
         self.line = line
         self.column = column
+        self.expansion = expansion
     }
     public var description: String { "\(file):\(line):\(column)" }
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
@@ -28,7 +32,9 @@ public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(location): \(severity.rawValue): \(message)" }
+    public var description: String {
+        "\(location): \(severity.rawValue): \(message)" + (location.expansion.map { " (through \($0))" } ?? "")
+    }
 }
 
 /// Collects diagnostics; readers never stop at the first problem.

@@ -20,6 +20,7 @@ public struct OvercastConfiguration: Codable, Hashable, Sendable {
 
 public struct GlobalDefs: Codable, Hashable, Sendable {
     public var routerID: String?
+    public var smtp = SMTPSettings()
     public var enableScriptSecurity = false
     public var scriptUser: String?
     public var scriptGroup: String?
@@ -146,6 +147,8 @@ public struct SyncGroup: Codable, Hashable, Sendable {
     /// keepalived sets every member's tracking weights to 0 (a failure is a FAULT), so
     /// the members' priorities cannot drift apart.
     public var trackingWeight = false
+    /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsVRRP`).
+    public var smtpAlert: Bool?
     public var location: SourceLocation
 }
 
@@ -226,6 +229,8 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public enum InitialState: String, Codable, Hashable, Sendable { case master = "MASTER", backup = "BACKUP" }
     public var name: String
     public var state = InitialState.backup
+    /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsVRRP`).
+    public var smtpAlert: Bool?
     public var interface: String?
     public var virtualRouterID: Int?
     public var priority = 100
@@ -278,6 +283,8 @@ public struct RealServer: Codable, Hashable, Sendable {
     public var lowerThreshold: Int?
     public var forwardingMethod: String?
     public var checkers: [HealthChecker] = []
+    /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsRealServer`).
+    public var smtpAlert: Bool?
     public var location: SourceLocation
 }
 
@@ -317,6 +324,7 @@ public struct VirtualServer: Codable, Hashable, Sendable {
     public var omega = false
     public var haSuspend = false
     public var realServers: [RealServer] = []
+    public var smtpAlert: Bool?
     public var location: SourceLocation
 }
 

@@ -16,6 +16,8 @@ public struct ConfigSource {
     /// keepalived's `-i` config id for `@ID` lines.
     public var configID: String?
     public private(set) var diagnostics = Diagnostics()
+    /// The `$NAME=value` definitions so far, shared with included files as keepalived does.
+    var parameters: Parameters
     /// Every file read, in order; `dump-config` and reload compare these.
     public private(set) var files: [String] = []
 
@@ -25,7 +27,11 @@ public struct ConfigSource {
     /// path (a disk image, a log) should fail fast rather than fill memory.
     public static let maximumFileSize = 64 << 20
 
-    public init(configID: String? = nil) { self.configID = configID }
+    /// `expansionBudget` bounds what `$NAME` and `~SEQ` may produce in all (bytes).
+    public init(configID: String? = nil, expansionBudget: Int = 16 << 20) {
+        self.configID = configID
+        parameters = Parameters(configID: configID, budget: expansionBudget)
+    }
 
     /// Reads `path` and everything it includes.
     public mutating func read(path: String) -> [Statement] {
@@ -76,19 +82,20 @@ public struct ConfigSource {
     }
 
     private mutating func parse(bytes: [UInt8], file: String, stack: inout [String]) -> [Statement] {
-        var lexer = Lexer(bytes: bytes, file: file, configID: configID)
-        let tokens = lexer.tokenize()
-        diagnostics.append(contentsOf: lexer.diagnostics.all)
+        parameters.configID = configID
+        var stream = TokenStream(bytes: bytes, file: file, configID: configID)
         var position = 0
-        let statements = parseBlock(tokens, &position, opener: nil, depth: 0)
-        return expandIncludes(statements, file: file, stack: &stack)
+        let statements = parseBlock(&stream, &position, opener: nil, depth: 0, stack: &stack)
+        diagnostics.append(contentsOf: stream.lexer.diagnostics.all)
+        return statements
     }
 
-    /// Statements up to the matching `}` (or the end, at top level).
-    private mutating func parseBlock(_ tokens: [Token], _ i: inout Int, opener: Token?, depth: Int) -> [Statement] {
+    /// Statements up to the matching `}` (or the end, at top level). An `include` is read
+    /// as soon as its line is: the included file sees the definitions made before it.
+    private mutating func parseBlock(_ tokens: inout TokenStream, _ i: inout Int, opener: Token?, depth: Int,
+                                     stack: inout [String]) -> [Statement] {
         var statements: [Statement] = []
-        while i < tokens.count {
-            let token = tokens[i]
+        while let token = tokens.token(i, &parameters, &diagnostics) {
             switch token.kind {
             case .newline:
                 i += 1
@@ -99,21 +106,24 @@ public struct ConfigSource {
             case .openBrace:
                 i += 1
                 diagnostics.error(token.location, "'{' without a keyword before it")
-                _ = parseNested(tokens, &i, opener: token, depth: depth)
+                _ = parseNested(&tokens, &i, opener: token, depth: depth, stack: &stack)
             case .word, .quoted:
                 var words: [Token] = []
-                while i < tokens.count, tokens[i].kind == .word || tokens[i].kind == .quoted {
-                    words.append(tokens[i])
+                while let word = tokens.token(i, &parameters, &diagnostics), word.kind == .word || word.kind == .quoted {
+                    words.append(word)
                     i += 1
+                }
+                if token.text == "include" {
+                    statements += include(Statement(words: words, block: nil), from: tokens.file, stack: &stack)
+                    continue
                 }
                 // A block may open on the same line or on the next non-empty line.
                 var j = i
-                while j < tokens.count && tokens[j].kind == .newline { j += 1 }
+                while let next = tokens.token(j, &parameters, &diagnostics), next.kind == .newline { j += 1 }
                 var block: [Statement]?
-                if j < tokens.count && tokens[j].kind == .openBrace {
-                    let brace = tokens[j]
+                if let brace = tokens.token(j, &parameters, &diagnostics), brace.kind == .openBrace {
                     i = j + 1
-                    block = parseNested(tokens, &i, opener: brace, depth: depth)
+                    block = parseNested(&tokens, &i, opener: brace, depth: depth, stack: &stack)
                 }
                 statements.append(Statement(words: words, block: block))
             }
@@ -124,47 +134,40 @@ public struct ConfigSource {
         return statements
     }
 
-    private mutating func parseNested(_ tokens: [Token], _ i: inout Int, opener: Token, depth: Int) -> [Statement] {
+    private mutating func parseNested(_ tokens: inout TokenStream, _ i: inout Int, opener: Token, depth: Int,
+                                      stack: inout [String]) -> [Statement] {
         guard depth + 1 < Self.maximumNesting else {
             diagnostics.error(opener.location, "blocks nested more than \(Self.maximumNesting) deep")
             // Skip to the matching brace without recursing.
             var level = 1
-            while i < tokens.count && level > 0 {
-                if tokens[i].kind == .openBrace { level += 1 }
-                if tokens[i].kind == .closeBrace { level -= 1 }
+            while level > 0, let token = tokens.token(i, &parameters, &diagnostics) {
+                if token.kind == .openBrace { level += 1 }
+                if token.kind == .closeBrace { level -= 1 }
                 i += 1
             }
             return []
         }
-        return parseBlock(tokens, &i, opener: opener, depth: depth + 1)
+        return parseBlock(&tokens, &i, opener: opener, depth: depth + 1, stack: &stack)
     }
 
-    private mutating func expandIncludes(_ statements: [Statement], file: String, stack: inout [String]) -> [Statement] {
-        var result: [Statement] = []
-        for var statement in statements {
-            if let block = statement.block {
-                statement.block = expandIncludes(block, file: file, stack: &stack)
-            }
-            guard statement.keyword.text == "include" else {
-                result.append(statement)
-                continue
-            }
-            let arguments = Array(statement.arguments)
-            guard arguments.count == 1 else {
-                diagnostics.error(statement.location, "include takes one path or pattern, got \(arguments.count)")
-                continue
-            }
-            let pattern = arguments[0].text
-            let base = (file as NSString).deletingLastPathComponent
-            let absolute = pattern.hasPrefix("/") ? pattern : (base.isEmpty ? pattern : base + "/" + pattern)
-            if pattern.contains(where: { "*?[".contains($0) }) {
-                let matches = Self.glob(absolute)
-                if matches.isEmpty { diagnostics.warning(arguments[0].location, "include pattern \(pattern) matches no file") }
-                for match in matches { result += readFile(match, from: arguments[0], stack: &stack) }
-            } else {
-                result += readFile(absolute, from: arguments[0], stack: &stack)
-            }
+    /// The statements of the files an `include PATH-OR-GLOB` names, relative to the
+    /// including file.
+    private mutating func include(_ statement: Statement, from file: String, stack: inout [String]) -> [Statement] {
+        let arguments = Array(statement.arguments)
+        guard arguments.count == 1 else {
+            diagnostics.error(statement.location, "include takes one path or pattern, got \(arguments.count)")
+            return []
         }
+        let pattern = arguments[0].text
+        let base = (file as NSString).deletingLastPathComponent
+        let absolute = pattern.hasPrefix("/") ? pattern : (base.isEmpty ? pattern : base + "/" + pattern)
+        guard pattern.contains(where: { "*?[".contains($0) }) else {
+            return readFile(absolute, from: arguments[0], stack: &stack)
+        }
+        let matches = Self.glob(absolute)
+        if matches.isEmpty { diagnostics.warning(arguments[0].location, "include pattern \(pattern) matches no file") }
+        var result: [Statement] = []
+        for match in matches { result += readFile(match, from: arguments[0], stack: &stack) }
         return result
     }
 
@@ -173,5 +176,37 @@ public struct ConfigSource {
         defer { globfree(&matches) }
         guard Glibc.glob(pattern, 0, nil, &matches) == 0 else { return [] }
         return (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+}
+
+/// The tokens of one file, lexed a line at a time as the parser asks for them, so that
+/// what the parser does at a line (an `include`) happens before the next line is read.
+struct TokenStream {
+    var lexer: Lexer
+    let file: String
+    private var preprocessor: Preprocessor
+    private var tokens: [Token] = []
+    private var ended = false
+    private var last: SourceLocation
+
+    init(bytes: [UInt8], file: String, configID: String?) {
+        lexer = Lexer(bytes: [], file: file, configID: configID)
+        self.file = file
+        preprocessor = Preprocessor(bytes: bytes, file: file)
+        last = SourceLocation(file: file, line: 1, column: 1)
+    }
+
+    /// Token `i`, reading lines until there is one; nil after the end.
+    mutating func token(_ i: Int, _ parameters: inout Parameters, _ diagnostics: inout Diagnostics) -> Token? {
+        while i >= tokens.count && !ended {
+            if let line = preprocessor.next(&parameters, &diagnostics) {
+                lexer.tokenize(line, into: &tokens)
+                last = tokens.last?.location ?? last
+            } else {
+                ended = true
+                tokens.append(Token(kind: .newline, text: "\n", location: last))
+            }
+        }
+        return i < tokens.count ? tokens[i] : nil
     }
 }

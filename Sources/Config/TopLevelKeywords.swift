@@ -104,9 +104,7 @@ enum GlobalKeywords {
         NotifyGlobalKeywords.install(&s)
         s.ignore(["lvs_notify_fifo", "lvs_notify_fifo_script"],
                  "health-check events are not written to a FIFO: use the real servers' notify_up / notify_down")
-        s.ignore(["notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout",
-                  "smtp_helo_name", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "email_faults"],
-                 "e-mail alerts: use notify scripts")
+        SMTPKeywords.install(&s)
         s.ignore(["enable_traps", "enable_snmp_vrrp", "enable_snmp_checker", "enable_snmp_rfc", "enable_snmp_rfcv2",
                   "enable_snmp_rfcv3", "enable_snmp_keepalived", "snmp_socket", "enable_dbus", "dbus_service_name"],
                  "SNMP and D-Bus: Overcast has `overcast status` and metrics")
@@ -126,7 +124,6 @@ enum GlobalKeywords {
         s.ignore(["vmac_prefix", "vmac_addr_prefix", "vrrp_vmac_garp_intvl"], "VMAC interfaces do not exist on cloud networks")
         s.ignore(["dbus_no_interface_name"], "SNMP and D-Bus: Overcast has `overcast status` and metrics")
         s.ignore(["snmp_rs_stats_update_interval", "snmp_vs_stats_update_interval"], "SNMP: Overcast has `overcast status` and metrics")
-        s.ignore(["no_checker_emails", "no_email_faults"], "e-mail alerts: use notify scripts")
         s.ignore(["checker_log_all_failures", "log_unknown_vrids", "rs_init_notifies"],
                  "Overcast logs each change of state, and counts advertisements for other VRIDs in status and metrics")
         s.ignore(["disable_local_igmp"], "Overcast joins 224.0.0.18 only for the multicast transport")
@@ -204,7 +201,7 @@ enum SyncGroupKeywords {
             r.warning(st.location, "global_tracking is deprecated (keepalived too); read as sync_group_tracking_weight")
             g.trackingWeight = true
         }
-        s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
+        s.value("smtp_alert") { g, st, r in g.smtpAlert = r.flag(st) }
         s.ignore(["track_file", "track_process",
                   "track_bfd"], "track in each vrrp_instance instead")
         return s

@@ -70,7 +70,7 @@ enum VRRPInstanceKeywords {
             if ec2.routeTables.isEmpty { r.error(st.location, "ec2_route_failover needs at least one route_table") }
             i.ec2RouteFailover = ec2
         }
-        s.ignore(["smtp_alert"], "e-mail alerts: use notify scripts")
+        s.value("smtp_alert") { i, st, r in i.smtpAlert = r.flag(st) }
         s.ignore(["use_vmac", "vmac_xmit_base", "native_ipv6", "use_vmac_addr", "vmac_garp_intvl", "use_ipvlan"],
                  "VMAC interfaces do not exist on cloud networks")
         s.ignore(["vrf"], "run Overcast in the VRF's context (ip vrf exec) instead")

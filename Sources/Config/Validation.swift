@@ -226,9 +226,11 @@ public enum ConfigurationLoader {
         return build(statements, source: source, hostInterfaces: hostInterfaces, verifyAuthKeyFiles: verifyAuthKeyFiles)
     }
 
+    /// `expansionBudget` bounds what `$NAME` and `~SEQ` may produce (the fuzzer keeps it small).
     public static func load(text: String, file: String = "<text>", configID: String? = nil,
-                            hostInterfaces: Set<String>? = nil, verifyAuthKeyFiles: Bool = true) -> ConfigurationReport {
-        var source = ConfigSource(configID: configID)
+                            hostInterfaces: Set<String>? = nil, verifyAuthKeyFiles: Bool = true,
+                            expansionBudget: Int = 16 << 20) -> ConfigurationReport {
+        var source = ConfigSource(configID: configID, expansionBudget: expansionBudget)
         let statements = source.parse(text: text, file: file)
         return build(statements, source: source, hostInterfaces: hostInterfaces, verifyAuthKeyFiles: verifyAuthKeyFiles)
     }

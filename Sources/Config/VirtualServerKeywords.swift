@@ -52,13 +52,14 @@ enum VirtualServerKeywords {
         s.value("alpha") { v, st, r in v.alpha = r.flag(st) }
         s.value("omega") { v, st, r in v.omega = r.flag(st) }
         s.value("ha_suspend") { v, st, r in v.haSuspend = r.flag(st) }
+        s.value("smtp_alert") { v, st, r in v.smtpAlert = r.flag(st) }
         s.block("real_server") { v, st, r in
             guard var real = server(st, &r) else { return }
             realServerSchema.apply(st.block ?? [], to: &real, &r)
             v.realServers.append(real)
         }
         s.ignore(["ops", "one_packet_scheduler", "persistence_engine", "sorry_server_inhibit", "sorry_server_lvs_method",
-                  "lvs_sync_daemon_interface", "smtp_alert", "retry", "delay_before_retry", "warmup", "connect_timeout",
+                  "lvs_sync_daemon_interface", "retry", "delay_before_retry", "warmup", "connect_timeout",
                   "inhibit_on_failure", "ip_family", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3", "sh-port",
                   "sh-fallback", "hashed"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
@@ -97,7 +98,8 @@ enum VirtualServerKeywords {
         s.ignore(["FILE_CHECK"], "not implemented: use MISC_CHECK with a script that tests the same thing")
         s.ignore(["BFD_CHECK"], "Overcast has no BFD; use MISC_CHECK with a script that tests the same thing", containing: ["name"])
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
-        s.ignore(["smtp_alert", "virtualhost", "delay_loop", "retry", "delay_before_retry", "warmup", "connect_timeout"],
+        s.value("smtp_alert") { rs, st, r in rs.smtpAlert = r.flag(st) }
+        s.ignore(["virtualhost", "delay_loop", "retry", "delay_before_retry", "warmup", "connect_timeout"],
                  "set it in the checker block")
         return s
     }()

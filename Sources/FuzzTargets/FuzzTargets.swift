@@ -13,7 +13,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The IP payload of a received VRRP packet through every receive check, with and
     /// without HMAC authentication.
     case advert
-    /// keepalived.conf text through the reader and validation.
+    /// keepalived.conf text through the reader (with `$NAME` substitution, `~SEQ` and
+    /// `~LST`) and validation.
     case config
     /// An EC2 Query API answer: XML, route tables, write results, service errors.
     case ec2
@@ -79,13 +80,19 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func config(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
-        let report = ConfigurationLoader.load(text: text, file: "fuzz.conf")
+        // A small expansion budget: `~SEQ(I, 1, 99999999)` stops after 256 KiB, not 16 MiB.
+        let report = ConfigurationLoader.load(text: text, file: "fuzz.conf", configID: "main", expansionBudget: 256 << 10)
         // Lines are counted in bytes, as the lexer counts them: split on the String would
         // take "\r\n" as one Character that is not "\n" and miss the lines of a CRLF file.
         let lines = bytes.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         for diagnostic in report.diagnostics {
             precondition(diagnostic.location.line >= 1 && diagnostic.location.line <= max(1, lines),
                          "a diagnostic points at a line of the file: \(diagnostic)")
+            // Text that came through `$NAME` names the use, also a place in the file.
+            if let expansion = diagnostic.location.expansion {
+                let use = expansion.split(separator: ":").dropLast().last.flatMap { Int($0) }
+                precondition(use.map { $0 >= 1 && $0 <= max(1, lines) } ?? false, "an expansion names a line of the file: \(diagnostic)")
+            }
         }
         if report.isValid { _ = ConfigurationSummary.text(report.configuration) }
     }

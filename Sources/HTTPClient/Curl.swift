@@ -6,6 +6,11 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
     public var operation: String
     public var detail: String
     public var description: String { "\(operation): \(detail) (curl error \(code))" }
+    public init(code: UInt32, operation: String, detail: String) {
+        self.code = code
+        self.operation = operation
+        self.detail = detail
+    }
     /// The transfer ran out of time (CURLE_OPERATION_TIMEDOUT).
     public var isTimeout: Bool { code == CURLE_OPERATION_TIMEDOUT.rawValue }
 }

@@ -34,6 +34,7 @@ public final class Daemon: @unchecked Sendable {
     private var tracker: Tracker?
     private let loadBalancer: LoadBalancer
     private let health: HealthMonitor
+    private let alerts: AlertMailer
     private var syncGroups: [SyncGroup] = []
     /// The static addresses, routes and rules last put into the kernel.
     private var staticState = KernelState()
@@ -59,6 +60,10 @@ public final class Daemon: @unchecked Sendable {
         self.notifyFIFO = NotifyFIFOWriter(logger: logger)
         let balancer = loadBalancer
         health.onChange = { alive, weight in balancer.update(alive: alive, weight: weight) }
+        let alerts = AlertMailer(logger: logger)
+        self.alerts = alerts
+        health.onServerChange = { change in alerts.realServer(change) }
+        loadBalancer.onQuorumChange = { index, up in alerts.virtualServer(index, up: up) }
     }
 
     /// Reads and resolves the configuration; errors name the file and line.
@@ -119,6 +124,8 @@ public final class Daemon: @unchecked Sendable {
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onSyncGroupNotice = { [weak self] notice in self?.tellSyncGroups(notice) }
         runtime.notifyFIFO = notifyFIFO
+        let alerts = self.alerts
+        runtime.onTransition = { state in alerts.vrrpTransition(instance: name, to: state) }
         return runtime
     }
 
@@ -225,6 +232,7 @@ public final class Daemon: @unchecked Sendable {
                              scriptGroup: config.globalDefs.scriptGroup)
         defer { notifyFIFO.stop() }
         await runLifecycleScript(config.globalDefs.startupScript, "startup_script")
+        alerts.configure(config)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for setup in setups {
             let runtime = try makeRuntime(setup, among: setups)
@@ -298,6 +306,7 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("reload: cannot start instance", metadata: ["vrrp.instance": "\(name)", "error": "\(error)"])
             }
         }
+        alerts.configure(prepared.0)
         loadBalancer.apply(prepared.0)
         health.configure(prepared.0)
         lock.withLock { reloads += 1 }

@@ -37,6 +37,10 @@ final class HealthMonitor: @unchecked Sendable {
     var onChange: (@Sendable (@escaping @Sendable (RealServerID) -> Bool,
                               @escaping @Sendable (RealServerID) -> Int?) -> Void)?
 
+    /// Called (on the checks thread) with each real server that went up or down (the
+    /// e-mail alerts). Set before the first `configure`.
+    var onServerChange: (@Sendable (CheckerTable.ServerChange) -> Void)?
+
     init(scripts: ScriptRunner, logger: Logger) {
         self.scripts = scripts
         self.logger = logger
@@ -177,6 +181,7 @@ final class HealthMonitor: @unchecked Sendable {
                                   "ipvs.real_server": "\(change.server.id.address):\(change.server.id.port)",
                                   "reason": "\(change.reason)"])
         if let script = change.notify { scripts.start(script) }
+        onServerChange?(change)
         notifyChange()
     }
 

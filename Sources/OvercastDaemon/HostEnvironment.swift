@@ -24,6 +24,8 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     var onSyncGroupNotice: (@Sendable (SyncGroupNotice) -> Void)?
     /// Where notify FIFO lines go (`notify_fifo`, `vrrp_notify_fifo`).
     var notifyFIFO: NotifyFIFOWriter?
+    /// Told each state the instance enters (the e-mail alerts).
+    var onTransition: (@Sendable (VRRPStateMachine.State) -> Void)?
     private var lastRejectionLog: [VRRPRejection: UInt64] = [:]
     /// Excluded VIPs, virtual routes and rules; a reload replaces it in place.
     private(set) var masterState: KernelState
@@ -107,6 +109,7 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
         switch entry {
         case .transition(let from, let to, let priority, let cause):
             logger.info("\(from) -> \(to)", metadata: ["vrrp.state": "\(to)", "vrrp.priority": "\(priority)", "vrrp.cause": "\(cause)"])
+            onTransition?(to)
         case .core(.priorityChanged(let priority)):
             logger.info("priority changed", metadata: ["vrrp.priority": "\(priority)"])
         case .core(.faultRaised(let reason)):

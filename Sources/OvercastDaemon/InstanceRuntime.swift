@@ -52,6 +52,11 @@ final class InstanceRuntime: @unchecked Sendable {
         get { environment.onSyncGroupNotice }
         set { environment.onSyncGroupNotice = newValue }
     }
+    /// Each state the instance enters, for the e-mail alerts. Set before the loop starts.
+    var onTransition: (@Sendable (VRRPStateMachine.State) -> Void)? {
+        get { environment.onTransition }
+        set { environment.onTransition = newValue }
+    }
 
     /// Where notify FIFO lines go; set before `start`.
     var notifyFIFO: NotifyFIFOWriter? {

@@ -29,6 +29,10 @@ final class LoadBalancer: @unchecked Sendable {
     /// per service: seconds at 10,000). Read from the kernel at start and after any error.
     private var known: IPVSTable?
 
+    /// Called with a virtual server's index when its quorum is regained or lost (the
+    /// e-mail alerts). Set before the first `apply`.
+    var onQuorumChange: (@Sendable (Int, Bool) -> Void)?
+
     init(logger: Logger, scripts: ScriptRunner) {
         self.logger = logger
         self.scripts = scripts
@@ -104,6 +108,7 @@ final class LoadBalancer: @unchecked Sendable {
                 let vs = config.virtualServers[index]
                 logger.warning(up ? "quorum regained" : "quorum lost", metadata: ["ipvs.virtual_server": "\(index)"])
                 if let script = up ? vs.quorumUp : vs.quorumDown { scripts.start(script) }
+                onQuorumChange?(index, up)
             }
             // The quorum follows the checks even when the kernel cannot be programmed.
             quorum = quorumUp

@@ -77,3 +77,24 @@ import Testing
         #expect(report.configuration.vrrpScripts.count == n)
     }
 }
+
+/// Parameters and `include`, as keepalived reads them: one table of definitions through
+/// every file, in the order the lines are read.
+@Suite struct IncludedParameterTests {
+    @Test func definitionsFlowIntoAndOutOfIncludedFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-param-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/conf.d", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "$ID=1\n$PART=conf.d\ninclude ${PART}/vrrp.conf\n$ID=3\nvrrp_instance C {\n interface eth0\n virtual_router_id $ID\n priority $PRIO\n}\n"
+            .write(toFile: directory + "/main.conf", atomically: true, encoding: .utf8)
+        try "vrrp_instance A {\n interface eth0\n virtual_router_id $ID\n}\n$PRIO=300\n"
+            .write(toFile: directory + "/conf.d/vrrp.conf", atomically: true, encoding: .utf8)
+        let report = ConfigurationLoader.load(path: directory + "/main.conf")
+        #expect(report.configuration.instances.map(\.name) == ["A", "C"])
+        #expect(report.configuration.instances.map(\.virtualRouterID) == [1, 3])
+        #expect(report.files.count == 2)
+        // The bad priority was written in the included file and used in main.conf.
+        #expect(report.diagnostics.map(\.description)
+                == ["\(directory)/conf.d/vrrp.conf:5:7: error: priority 300 is out of range 1-255 (through $PRIO at \(directory)/main.conf:8:11)"])
+    }
+}

@@ -149,10 +149,10 @@ import Testing
     }
 
     @Test func keepalivedKeywordsOvercastIgnoresAreWarningsNamingThem() {
-        let report = ConfigurationLoader.load(text: "global_defs {\n  smtp_server 10.0.0.1\n}\n" + Self.minimal.replacingOccurrences(of: "}", with: "  use_vmac\n}"), file: "w.conf")
+        let report = ConfigurationLoader.load(text: "global_defs {\n  enable_snmp_vrrp\n}\n" + Self.minimal.replacingOccurrences(of: "}", with: "  use_vmac\n}"), file: "w.conf")
         #expect(report.isValid)
         #expect(report.diagnostics.map(\.description) == [
-            "w.conf:2:3: warning: keepalived keyword 'smtp_server' is not supported by Overcast; ignored (e-mail alerts: use notify scripts)",
+            "w.conf:2:3: warning: keepalived keyword 'enable_snmp_vrrp' is not supported by Overcast; ignored (SNMP and D-Bus: Overcast has `overcast status` and metrics)",
             "w.conf:7:3: warning: keepalived keyword 'use_vmac' is not supported by Overcast; ignored (VMAC interfaces do not exist on cloud networks)",
         ])
     }
