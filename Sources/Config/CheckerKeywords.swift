@@ -15,7 +15,11 @@ extension VirtualServerKeywords {
         s.value("misc_path") { c, st, r in c.miscPath = r.command(st) }
         s.value("misc_timeout") { c, st, r in c.miscTimeout = r.seconds(st, 0.001...86400) }
         s.value("misc_dynamic") { c, st, r in c.miscDynamic = r.flag(st) }
-        s.value("user") { c, st, r in c.user = r.arguments(st, 1...2)?[0].text }
+        s.value("user") { c, st, r in
+            guard let args = r.arguments(st, 1...2) else { return }
+            c.user = args[0].text
+            c.group = args.count > 1 ? args[1].text : nil
+        }
         s.ignore(["http_protocol", "enable_sni", "tls_compliant", "dynamic"], "a checker option with no Overcast equivalent yet")
         return s
     }()

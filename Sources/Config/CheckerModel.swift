@@ -30,7 +30,9 @@ public struct HealthChecker: Codable, Hashable, Sendable {
     public var miscPath: String?
     public var miscTimeout: Double?
     public var miscDynamic = false
+    /// MISC_CHECK's `user USER [GROUP]`.
     public var user: String?
+    public var group: String?
     /// UDP_CHECK: the datagram sent (keepalived's 32-byte filler when nil), whether an
     /// answer is required, the bytes it must start with (`replyMask` bits set are
     /// wildcards, keepalived's `X` nibbles) and its length bounds, which keepalived applies

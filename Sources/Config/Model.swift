@@ -29,10 +29,6 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     public var vrrpGarpMasterRepeat = 5
     public var vrrpGarpMasterRefresh = 0.0
     public var vrrpGarpMasterRefreshRepeat = 1
-    public var vrrpGarpInterval = 0.0
-    public var vrrpStrict = false
-    public var vrrpSkipCheckAdvAddr = false
-    public var vrrpCheckUnicastSrc = false
     public var scriptTimeout = 15.0
     /// Overcast's `metrics_listen ADDRESS:PORT`: where the Prometheus endpoint listens.
     /// Off (nil) unless configured, so a node exposes nothing it was not asked to.
@@ -184,7 +180,6 @@ public struct VirtualAddress: Codable, Hashable, Sendable {
     public var label: String?
     public var scope: String?
     public var broadcast: IPv4Address?
-    public var noDAD = false
     public var location: SourceLocation
 }
 
@@ -263,7 +258,6 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var garpMasterRefresh: Double?
     public var garpMasterRefreshRepeat: Int?
     public var notify = Notify()
-    public var accept: Bool?
     public var noVirtualIPAddress = false
     public var dontTrackPrimary = false
     public var transport: TransportKind?
@@ -321,8 +315,6 @@ public struct VirtualServer: Codable, Hashable, Sendable {
     public var sorryServer: RealServer?
     public var virtualhost: String?
     public var alpha = false
-    public var omega = false
-    public var haSuspend = false
     public var realServers: [RealServer] = []
     public var smtpAlert: Bool?
     public var location: SourceLocation

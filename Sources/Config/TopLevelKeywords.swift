@@ -58,7 +58,7 @@ enum TopLevelKeywords {
         s.ignore(["bfd_instance"], "Overcast has no BFD; detect a dead peer with VRRP's own timers (advert_int)",
                  containing: ["neighbor_ip", "neighbour_ip", "source_ip", "min_rx", "min_tx", "idle_tx", "multiplier",
                               "passive", "ttl", "hoplimit", "max_hops", "multihop", "vrrp", "checker", "weight"])
-        s.ignore(["garp_group"], "gratuitous ARPs go out on each VIP's interface, paced by vrrp_garp_interval",
+        s.ignore(["garp_group"], "gratuitous ARPs go out on each VIP's interface",
                  containing: ["garp_interval", "gna_interval", "interface", "interfaces"])
         s.ignore(["track_group"], "track_group limits which instances an interface's failure affects; use track_interface per instance",
                  containing: ["group"])
@@ -88,10 +88,15 @@ enum GlobalKeywords {
         s.value("vrrp_garp_master_refresh_repeat") { g, st, r in
             g.vrrpGarpMasterRefreshRepeat = r.int(st, 1...255) ?? g.vrrpGarpMasterRefreshRepeat
         }
-        s.value("vrrp_garp_interval") { g, st, r in g.vrrpGarpInterval = r.seconds(st, 0...1) ?? g.vrrpGarpInterval }
-        s.value("vrrp_strict") { g, st, r in g.vrrpStrict = r.flag(st) }
-        s.value("vrrp_skip_check_adv_addr") { g, st, r in g.vrrpSkipCheckAdvAddr = r.flag(st) }
-        s.value("vrrp_check_unicast_src") { g, st, r in g.vrrpCheckUnicastSrc = r.flag(st) }
+        s.ignore(["vrrp_garp_interval"], "not yet supported: the gratuitous ARPs of a burst go out back to back")
+        s.ignore(["vrrp_strict"], "Overcast's receive checks are the RFC's always; strict mode's refusals (unicast, authentication "
+                 + "with VRRPv3) and its no_accept firewall rules are not applied")
+        // Behaviours Overcast always has: the keyword asks for nothing more.
+        s.value("vrrp_skip_check_adv_addr") { _, st, r in _ = r.flag(st) }
+        s.note("vrrp_skip_check_adv_addr", "always in effect: an advertisement is never dropped for its address list "
+               + "(`overcast simulate` compares the nodes' lists)")
+        s.value("vrrp_check_unicast_src") { _, st, r in _ = r.flag(st) }
+        s.note("vrrp_check_unicast_src", "always in effect: a unicast advertisement from a source not in unicast_peer is dropped")
         s.value("script_timeout") { g, st, r in g.scriptTimeout = r.seconds(st, 1...3600) ?? g.scriptTimeout }
         s.value("default_interface") { g, st, r in g.defaultInterface = r.string(st) ?? g.defaultInterface }
         s.value("metrics_listen") { g, st, r in

@@ -53,8 +53,13 @@ enum VRRPInstanceKeywords {
         s.value("garp_master_refresh") { i, st, r in i.garpMasterRefresh = r.seconds(st, 0...86400) }
         s.value("garp_master_refresh_repeat") { i, st, r in i.garpMasterRefreshRepeat = r.int(st, 1...255) }
         NotifyKeywords.install(&s, \.notify)
-        s.value("accept") { i, st, r in i.accept = r.flag(st) }
-        s.value("no_accept") { i, st, r in i.accept = !r.flag(st) }
+        s.value("accept") { _, st, r in _ = r.flag(st) }
+        s.note("accept", "always in effect: the MASTER takes traffic to its VIPs (keepalived's default without vrrp_strict)")
+        s.ignore(["no_accept"], "not yet supported: the MASTER always takes traffic to its VIPs")
+        s.value("skip_check_adv_addr") { _, st, r in _ = r.flag(st) }
+        s.note("skip_check_adv_addr", "always in effect: an advertisement is never dropped for its address list")
+        s.value("check_unicast_src") { _, st, r in _ = r.flag(st) }
+        s.note("check_unicast_src", "always in effect: a unicast advertisement from a source not in unicast_peer is dropped")
         s.value("no_virtual_ipaddress") { i, st, r in i.noVirtualIPAddress = r.flag(st) }
         s.value("dont_track_primary") { i, st, r in i.dontTrackPrimary = r.flag(st) }
         // Overcast's own keywords.
@@ -78,7 +83,8 @@ enum VRRPInstanceKeywords {
         s.ignore(["old_unicast_checksum", "v3_checksum_as_v2", "track_src_ip", "owner_ignore_adverts", "thread_timer_expired",
                   "timer_expired_backup", "garp_extra_if"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")
-        s.ignore(["strict_mode", "skip_check_adv_addr", "check_unicast_src", "unicast_fault_no_peer", "debug",
+        s.ignore(["strict_mode"], "Overcast's receive checks are the RFC's always; strict mode's refusals are not applied")
+        s.ignore(["unicast_fault_no_peer", "debug",
                   "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert", "higher_prio_send_advert",
                   "kernel_rx_buf_size", "linkbeat_use_polling", "down_timer_adverts",
                   "mcast_src_ip6", "unicast_src_ip6"], "a keepalived tuning knob with no Overcast equivalent")
@@ -129,7 +135,6 @@ enum VRRPInstanceKeywords {
             case "-nodad", "nodad":
                 // keepalived passes IFA_F_NODAD; the kernel honours it for IPv6 only (`ip` says
                 // "nodad option can be set only for IPv6 addresses"), and these are IPv4.
-                vip.noDAD = true
                 r.warning(option.location, "'\(option.text)' has no effect on an IPv4 address (the kernel runs duplicate address detection for IPv6 only); ignored")
             case "peer", "track_group":
                 _ = value()

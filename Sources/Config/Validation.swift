@@ -38,7 +38,6 @@ struct Validator {
             i.garpMasterRepeat = i.garpMasterRepeat ?? g.vrrpGarpMasterRepeat
             i.garpMasterRefresh = i.garpMasterRefresh ?? g.vrrpGarpMasterRefresh
             i.garpMasterRefreshRepeat = i.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat
-            i.accept = i.accept ?? !g.vrrpStrict
 
             guard let vrid = i.virtualRouterID else {
                 reader.error(i.location, "vrrp_instance \(i.name) has no virtual_router_id (1-255)")

@@ -29,10 +29,15 @@ public struct HealthPlan: Sendable, Hashable {
         public var command: String
         public var timeout: Double
         public var dynamic: Bool
-        public init(command: String, timeout: Double, dynamic: Bool) {
+        /// MISC_CHECK's `user USER [GROUP]`: whom the script runs as (nil: script_user).
+        public var user: String?
+        public var group: String?
+        public init(command: String, timeout: Double, dynamic: Bool, user: String? = nil, group: String? = nil) {
             self.command = command
             self.timeout = timeout
             self.dynamic = dynamic
+            self.user = user
+            self.group = group
         }
     }
 
@@ -177,7 +182,8 @@ public struct HealthPlan: Sendable, Hashable {
     /// MISC_CHECK's script; misc_timeout defaults to the virtual server's delay_loop.
     static func script(of checker: HealthChecker, in vs: VirtualServer) -> Script? {
         guard checker.kind == .miscCheck, let command = checker.miscPath else { return nil }
-        return Script(command: command, timeout: checker.miscTimeout ?? vs.delayLoop, dynamic: checker.miscDynamic)
+        return Script(command: command, timeout: checker.miscTimeout ?? vs.delayLoop, dynamic: checker.miscDynamic,
+                      user: checker.user, group: checker.group)
     }
 
     /// Seconds as a whole number of milliseconds, as the checker has always counted them.

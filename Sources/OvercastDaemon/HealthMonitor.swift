@@ -117,7 +117,7 @@ final class HealthMonitor: @unchecked Sendable {
             for d in due {
                 if let script = d.script {
                     let run = d.run
-                    scripts.start(script.command, timeout: script.timeout) { [weak self] code in
+                    scripts.start(script.command, timeout: script.timeout, user: script.user, group: script.group) { [weak self] code in
                         self?.lock.withLock { self?.scriptResults.append((run, code)) }
                         self?.wakeup.signal()
                     }

@@ -98,6 +98,7 @@ import Testing
                 MISC_CHECK {
                   misc_path /bin/true
                   misc_timeout 1.5
+                  user nobody nogroup
                 }
               }
             }
@@ -116,7 +117,10 @@ import Testing
         #expect(plan.checkers[0].targets.isEmpty && plan.checkers[1].targets.isEmpty)
         #expect(plan.checkers[0].script?.timeout == 4 && plan.checkers[0].script?.dynamic == true)
         #expect(plan.checkers[0].script?.command == "/usr/local/bin/check web")
-        #expect(plan.checkers[1].script == HealthPlan.Script(command: "/bin/true", timeout: 1.5, dynamic: false))
+        // `user USER [GROUP]`: the script runs as them (the first one as script_user).
+        #expect(plan.checkers[1].script == HealthPlan.Script(command: "/bin/true", timeout: 1.5, dynamic: false,
+                                                             user: "nobody", group: "nogroup"))
+        #expect(plan.checkers[0].script?.user == nil)
         // alpha: the servers start down until their first success.
         #expect(plan.checkers[0].settings.alpha && !plan.checkers[2].settings.alpha)
         // The group's default delay_loop (60 s) and warmup of one delay_loop.
