@@ -54,20 +54,10 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
 
     /// The route with every default filled in, in `ip route`'s words, for `dump-config`.
     public var effective: String {
-        var words = [type == .unicast ? "" : type.rawValue, destination.description].filter { !$0.isEmpty }
-        if let gateway { words.append("via \(gateway)") }
-        if let device { words.append("dev \(device)") }
-        if let source { words.append("src \(source)") }
-        if let scope { words.append("scope \(scope)") }
-        words.append("table \(table)")
-        if let metric { words.append("metric \(metric)") }
-        if let tos { words.append("tos \(tos)") }
-        words.append("proto \(protocolNumber)")
-        if onLink { words.append("onlink") }
-        for hop in nextHops {
-            words += ["nexthop", hop.gateway.map { "via \($0)" }, (hop.device ?? device).map { "dev \($0)" }, "weight \(hop.weight)",
-                      hop.onLink ? "onlink" : nil].compactMap { $0 }
-        }
+        var words = RouteWords(type: type, destination: destination, gateway: gateway, device: device, source: source, scope: scope,
+                               table: table, metric: metric, tos: tos, protocolNumber: protocolNumber, onLink: onLink,
+                               nextHops: nextHops.map { .init(gateway: $0.gateway, device: $0.device ?? device, weight: $0.weight,
+                                                              onLink: $0.onLink) }).words
         if noTrack { words.append("no_track") }
         return words.joined(separator: " ")
     }

@@ -85,20 +85,10 @@ public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        var words = [type == .unicast ? "" : type.rawValue, destination.description].filter { !$0.isEmpty }
-        if let gateway { words.append("via \(gateway)") }
-        if let interfaceIndex { words.append("dev #\(interfaceIndex)") }
-        if let source { words.append("src \(source)") }
-        if let scope { words.append("scope \(scope)") }
-        words.append("table \(table)")
-        if let metric { words.append("metric \(metric)") }
-        if let tos { words.append("tos \(tos)") }
-        words.append("proto \(protocolNumber)")
-        if onLink { words.append("onlink") }
-        for hop in nextHops {
-            words += ["nexthop", hop.gateway.map { "via \($0)" }, hop.interfaceIndex.map { "dev #\($0)" }, "weight \(hop.weight)"]
-                .compactMap { $0 }
-        }
+        let words = RouteWords(type: type, destination: destination, gateway: gateway, device: interfaceIndex.map { "#\($0)" },
+                               source: source, scope: scope, table: table, metric: metric, tos: tos, protocolNumber: protocolNumber,
+                               onLink: onLink, nextHops: nextHops.map { .init(gateway: $0.gateway, device: $0.interfaceIndex.map { "#\($0)" },
+                                                                              weight: $0.weight, onLink: $0.onLink) }).words
         return words.joined(separator: " ")
     }
 }

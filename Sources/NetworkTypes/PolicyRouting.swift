@@ -138,3 +138,67 @@ public enum RoutingNames {
         }
     }
 }
+
+/// A route in `ip route`'s words: the one rendering of a configured route (devices by
+/// name, for `dump-config`) and of a kernel route (devices by index, for logs).
+public struct RouteWords: Sendable {
+    public struct Hop: Sendable {
+        public var gateway: IPv4Address?
+        public var device: String?
+        public var weight: Int
+        public var onLink: Bool
+        public init(gateway: IPv4Address?, device: String?, weight: Int, onLink: Bool) {
+            self.gateway = gateway
+            self.device = device
+            self.weight = weight
+            self.onLink = onLink
+        }
+    }
+
+    public var type: RouteType
+    public var destination: IPv4Network
+    public var gateway: IPv4Address?
+    public var device: String?
+    public var source: IPv4Address?
+    public var scope: UInt8?
+    public var table: UInt32
+    public var metric: UInt32?
+    public var tos: UInt8?
+    public var protocolNumber: UInt8
+    public var onLink: Bool
+    public var nextHops: [Hop]
+
+    public init(type: RouteType, destination: IPv4Network, gateway: IPv4Address?, device: String?, source: IPv4Address?,
+                scope: UInt8?, table: UInt32, metric: UInt32?, tos: UInt8?, protocolNumber: UInt8, onLink: Bool, nextHops: [Hop]) {
+        self.type = type
+        self.destination = destination
+        self.gateway = gateway
+        self.device = device
+        self.source = source
+        self.scope = scope
+        self.table = table
+        self.metric = metric
+        self.tos = tos
+        self.protocolNumber = protocolNumber
+        self.onLink = onLink
+        self.nextHops = nextHops
+    }
+
+    public var words: [String] {
+        var words = [type == .unicast ? "" : type.rawValue, destination.description].filter { !$0.isEmpty }
+        if let gateway { words.append("via \(gateway)") }
+        if let device { words.append("dev \(device)") }
+        if let source { words.append("src \(source)") }
+        if let scope { words.append("scope \(scope)") }
+        words.append("table \(table)")
+        if let metric { words.append("metric \(metric)") }
+        if let tos { words.append("tos \(tos)") }
+        words.append("proto \(protocolNumber)")
+        if onLink { words.append("onlink") }
+        for hop in nextHops {
+            words += ["nexthop", hop.gateway.map { "via \($0)" }, hop.device.map { "dev \($0)" }, "weight \(hop.weight)",
+                      hop.onLink ? "onlink" : nil].compactMap { $0 }
+        }
+        return words
+    }
+}

@@ -7,15 +7,7 @@ import TestSupport
 /// "Parameter substitution", "Sequence blocks", "List blocks"), with its examples.
 @Suite struct ParameterTests {
     func read(_ text: String, configID: String? = nil, budget: Int = 16 << 20) -> ([Statement], [Diagnostic]) {
-        var source = ConfigSource(configID: configID, expansionBudget: budget)
-        let result = source.parse(text: text, file: "t.conf")
-        return (result, source.diagnostics.all)
-    }
-
-    func shape(_ statements: [Statement]) -> String {
-        statements.map { s in
-            s.words.map(\.text).joined(separator: " ") + (s.block.map { " {" + shape($0) + "}" } ?? "")
-        }.joined(separator: "; ")
+        parsed(text, configID: configID, budget: budget)
     }
 
     @Test(arguments: [

@@ -4,17 +4,7 @@ import TestSupport
 @testable import Config
 
 @Suite struct SyntaxTests {
-    func statements(_ text: String, configID: String? = nil) -> ([Statement], [Diagnostic]) {
-        var source = ConfigSource(configID: configID)
-        let result = source.parse(text: text, file: "t.conf")
-        return (result, source.diagnostics.all)
-    }
-
-    func shape(_ statements: [Statement]) -> String {
-        statements.map { s in
-            s.words.map(\.text).joined(separator: " ") + (s.block.map { " {" + shape($0) + "}" } ?? "")
-        }.joined(separator: "; ")
-    }
+    func statements(_ text: String, configID: String? = nil) -> ([Statement], [Diagnostic]) { parsed(text, configID: configID) }
 
     @Test(arguments: [
         ("a b\nc", "a b; c"),
