@@ -36,7 +36,7 @@ extension VirtualServerKeywords {
             guard let token = r.arguments(st, 1...1)?[0] else { return }
             if isAddress(token.text) { c.bindTo = token.text } else { r.error(token.location, "bindto: '\(token.text)' is not an address") }
         }
-        s.value("connect_timeout") { c, st, r in c.connectTimeout = r.seconds(st, 0.001...3600) ?? c.connectTimeout }
+        s.value("connect_timeout") { c, st, r in c.connectTimeout = r.seconds(st, 0.001...3600) }
         s.value("retry", "nb_get_retry") { c, st, r in c.retry = r.int(st, 0...1_000_000) }
         s.value("delay_before_retry") { c, st, r in c.delayBeforeRetry = r.seconds(st, 0...86400) }
         s.value("delay_loop") { c, st, r in c.delayLoop = r.seconds(st, 0.001...86400) }

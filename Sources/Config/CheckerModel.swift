@@ -21,7 +21,8 @@ public struct HealthChecker: Codable, Hashable, Sendable {
     public var connectIP: String?
     public var connectPort: Int?
     public var bindTo: String?
-    public var connectTimeout = 5.0
+    /// nil until validation gives it the real server's, else the virtual server's, else 5 s.
+    public var connectTimeout: Double?
     public var retry: Int?
     public var delayBeforeRetry: Double?
     public var delayLoop: Double?
@@ -50,4 +51,40 @@ public struct HealthChecker: Codable, Hashable, Sendable {
     /// SMTP_CHECK: the name sent with HELO.
     public var heloName: String?
     public var location: SourceLocation
+}
+
+/// `retry`, `delay_before_retry`, `warmup`, `connect_timeout` and `delay_loop` written at
+/// `real_server` or `virtual_server` level: keepalived's defaults for the checkers below,
+/// each checker's own value first, then its real server's, then its virtual server's.
+public struct CheckerDefaults: Codable, Hashable, Sendable {
+    public var retry: Int?
+    public var delayBeforeRetry: Double?
+    public var warmup: Double?
+    public var connectTimeout: Double?
+    public var delayLoop: Double?
+    public init() {}
+
+    /// `checker` with what it leaves unset taken from these defaults.
+    func fill(_ checker: inout HealthChecker) {
+        checker.retry = checker.retry ?? retry
+        checker.delayBeforeRetry = checker.delayBeforeRetry ?? delayBeforeRetry
+        checker.warmup = checker.warmup ?? warmup
+        checker.connectTimeout = checker.connectTimeout ?? connectTimeout
+        checker.delayLoop = checker.delayLoop ?? delayLoop
+    }
+
+    /// keepalived's readers for the five, for the real_server and virtual_server blocks.
+    static func install<Model>(_ s: inout Schema<Model>, _ path: any WritableKeyPath<Model, CheckerDefaults> & Sendable,
+                               delayLoop: Bool) {
+        s.value("retry", "nb_get_retry") { m, st, r in m[keyPath: path].retry = r.int(st, 0...1_000_000) }
+        s.value("delay_before_retry") { m, st, r in m[keyPath: path].delayBeforeRetry = r.seconds(st, 0...86400) }
+        s.value("warmup") { m, st, r in m[keyPath: path].warmup = r.seconds(st, 0...86400) }
+        s.value("connect_timeout") { m, st, r in m[keyPath: path].connectTimeout = r.seconds(st, 0.001...3600) }
+        if delayLoop { s.value("delay_loop") { m, st, r in m[keyPath: path].delayLoop = r.seconds(st, 0.001...86400) } }
+    }
+}
+
+extension HealthChecker {
+    /// keepalived's connect_timeout when no block sets one.
+    public static let defaultConnectTimeout = 5.0
 }

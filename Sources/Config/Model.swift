@@ -277,6 +277,8 @@ public struct RealServer: Codable, Hashable, Sendable {
     public var lowerThreshold: Int?
     public var forwardingMethod: String?
     public var checkers: [HealthChecker] = []
+    /// The checkers' defaults written in this block (filled into them by validation).
+    public var checkerDefaults = CheckerDefaults()
     /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsRealServer`).
     public var smtpAlert: Bool?
     public var location: SourceLocation
@@ -316,6 +318,8 @@ public struct VirtualServer: Codable, Hashable, Sendable {
     public var virtualhost: String?
     public var alpha = false
     public var realServers: [RealServer] = []
+    /// The checkers' defaults written in this block (filled into them by validation).
+    public var checkerDefaults = CheckerDefaults()
     public var smtpAlert: Bool?
     public var location: SourceLocation
 }

@@ -171,6 +171,13 @@ struct Validator {
             if case .address(_, let p) = v.key { port = p }
             for r in v.realServers.indices {
                 if v.realServers[r].port == nil { v.realServers[r].port = port }
+                for c in v.realServers[r].checkers.indices {
+                    v.realServers[r].checkerDefaults.fill(&v.realServers[r].checkers[c])
+                    v.checkerDefaults.fill(&v.realServers[r].checkers[c])
+                    if v.realServers[r].checkers[c].connectTimeout == nil {
+                        v.realServers[r].checkers[c].connectTimeout = HealthChecker.defaultConnectTimeout
+                    }
+                }
                 for checker in v.realServers[r].checkers where [.httpGet, .sslGet].contains(checker.kind) && checker.urls.isEmpty {
                     reader.error(checker.location, "\(checker.kind.rawValue) needs at least one url { path ... }")
                 }

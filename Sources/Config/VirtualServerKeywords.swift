@@ -31,6 +31,7 @@ enum VirtualServerKeywords {
     static let schema: Schema<VirtualServer> = {
         var s = Schema<VirtualServer>("virtual_server")
         s.value("delay_loop") { v, st, r in v.delayLoop = r.seconds(st, 0.001...86400) ?? v.delayLoop }
+        CheckerDefaults.install(&s, \.checkerDefaults, delayLoop: false)   // its delay_loop is the one above
         s.value("lb_algo", "lvs_sched") { v, st, r in v.scheduler = r.choice(st, schedulers) ?? v.scheduler }
         s.value("lb_kind", "lvs_method") { v, st, r in v.forwardingMethod = r.choice(st, forwardingMethods) ?? v.forwardingMethod }
         s.value("protocol") { v, st, r in v.protocolName = r.choice(st, ["TCP", "UDP", "SCTP"]) ?? v.protocolName }
@@ -59,7 +60,7 @@ enum VirtualServerKeywords {
             v.realServers.append(real)
         }
         s.ignore(["ops", "one_packet_scheduler", "persistence_engine", "sorry_server_inhibit", "sorry_server_lvs_method",
-                  "lvs_sync_daemon_interface", "retry", "delay_before_retry", "warmup", "connect_timeout",
+                  "lvs_sync_daemon_interface",
                   "inhibit_on_failure", "ip_family", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3", "sh-port",
                   "sh-fallback", "hashed"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
@@ -99,7 +100,8 @@ enum VirtualServerKeywords {
         s.ignore(["BFD_CHECK"], "Overcast has no BFD; use MISC_CHECK with a script that tests the same thing", containing: ["name"])
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
         s.value("smtp_alert") { rs, st, r in rs.smtpAlert = r.flag(st) }
-        s.ignore(["virtualhost", "delay_loop", "retry", "delay_before_retry", "warmup", "connect_timeout"],
+        CheckerDefaults.install(&s, \.checkerDefaults, delayLoop: true)
+        s.ignore(["virtualhost"],
                  "set it in the checker block")
         return s
     }()

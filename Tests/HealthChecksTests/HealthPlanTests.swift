@@ -128,6 +128,44 @@ import Testing
         #expect(plan.checkers[2].server == 1 && plan.checkers[2].targets.map(\.url) == ["tcp://10.0.1.2:80"])
     }
 
+    /// retry, delay_before_retry, warmup, connect_timeout (and delay_loop) written at
+    /// real_server or virtual_server level are the checkers' defaults, as keepalived: the
+    /// checker's own value first, then its real server's, then its virtual server's.
+    @Test func realAndVirtualServerLevelsGiveTheCheckersDefaults() throws {
+        let plan = try Self.plan("""
+            virtual_server 10.0.0.1 80 {
+              delay_loop 9
+              retry 4
+              connect_timeout 7
+              delay_before_retry 2
+              real_server 10.0.1.1 80 {
+                retry 6
+                warmup 0
+                delay_loop 3
+                TCP_CHECK {
+                }
+                TCP_CHECK {
+                  retry 1
+                  connect_timeout 1.5
+                }
+              }
+              real_server 10.0.1.2 80 {
+                TCP_CHECK {
+                }
+              }
+            }
+            """)
+        try #require(plan.checkers.count == 3)
+        let (a, b, c) = (plan.checkers[0], plan.checkers[1], plan.checkers[2])
+        #expect(a.settings.retry == 6 && a.settings.warmup == .zero && a.settings.delayLoop == .seconds(3))
+        #expect(a.settings.delayBeforeRetry == .seconds(2) && a.targets.first?.connectTimeout == 7)
+        #expect(b.settings.retry == 1 && b.targets.first?.connectTimeout == 1.5)
+        #expect(c.settings.retry == 4 && c.settings.delayLoop == .seconds(9) && c.targets.first?.connectTimeout == 7)
+        // Nothing written anywhere: keepalived's 5 s.
+        let bare = try Self.plan("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  TCP_CHECK {\n  }\n }\n}")
+        #expect(bare.checkers.first?.targets.first?.connectTimeout == 5)
+    }
+
     /// The same real server written twice in a virtual server is one server (both blocks'
     /// checkers decide whether it is up); the same address in another virtual server is
     /// another server. The same text gives the same plan, keys included: what a reload
