@@ -250,6 +250,8 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var unicastSrcIP: IPv4Address?
     public var unicastPeers: [IPv4Address] = []
     public var unicastTTL = 255
+    /// `old_unicast_checksum [never]`.
+    public var unicastChecksum = UnicastChecksum.current
     public var mcastSrcIP: IPv4Address?
     public var trackInterfaces: [TrackedInterface] = []
     public var trackScripts: [TrackedScript] = []

@@ -80,7 +80,17 @@ enum VRRPInstanceKeywords {
                  "VMAC interfaces do not exist on cloud networks")
         s.ignore(["vrf"], "run Overcast in the VRF's context (ip vrf exec) instead")
         s.ignore(["mcast_dst_ip"], "the multicast transport uses 224.0.0.18 (RFC 5798); other groups are not supported")
-        s.ignore(["old_unicast_checksum", "v3_checksum_as_v2", "track_src_ip", "owner_ignore_adverts", "thread_timer_expired",
+        s.value("old_unicast_checksum") { i, st, r in
+            guard let args = r.arguments(st, 0...1) else { return }
+            if let word = args.first {
+                if word.text == "never" { i.unicastChecksum = .currentOnly } else {
+                    r.error(word.location, "old_unicast_checksum: '\(word.text)' is not 'never'")
+                }
+            } else {
+                i.unicastChecksum = .old
+            }
+        }
+        s.ignore(["v3_checksum_as_v2", "track_src_ip", "owner_ignore_adverts", "thread_timer_expired",
                   "timer_expired_backup", "garp_extra_if"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")
         s.ignore(["strict_mode"], "Overcast's receive checks are the RFC's always; strict mode's refusals are not applied")

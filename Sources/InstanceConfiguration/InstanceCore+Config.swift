@@ -31,10 +31,11 @@ extension InstanceCore.Configuration {
         let vips = instance.virtualIPAddresses.map(\.address)
         let transport = instance.effectiveTransport
         let usesPassword = version == .v2 && instance.authType == .password
-        let router = VirtualRouter.Configuration(
+        var router = VirtualRouter.Configuration(
             virtualRouterID: UInt8(clamping: vrid), stateMachine: machine, virtualAddresses: vips,
             authType: usesPassword ? .simplePassword : .none, authPassword: usesPassword ? instance.authPass : nil,
             unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
+        router.unicastChecksum = instance.unicastChecksum
         self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
                   garp: Self.garpSchedule(instance, config.globalDefs),
                   notify: Self.notifyScripts(Self.inheritingRxLowerPriority(instance, config), config.globalDefs),

@@ -23,3 +23,16 @@ public enum AuthenticationKind: String, Codable, Hashable, Sendable, CaseIterabl
     /// Overcast's HMAC trailer (`auth_key_file`; docs/hmac-trailer.md).
     case hmacSHA256 = "HMAC_SHA256"
 }
+
+/// keepalived's `old_unicast_checksum [never]`: which VRRPv3 checksum a unicast
+/// advertisement carries. keepalived before 1.3.6 computed it over a pseudo-header with
+/// the multicast group as destination; later releases (and RFC 5798) use the peer's
+/// address, and accept the old form too unless told `never`.
+public enum UnicastChecksum: String, Codable, Hashable, Sendable {
+    /// Send the RFC's; accept it and the old one.
+    case current
+    /// `old_unicast_checksum`: send the old one (for peers before keepalived 1.3.6); accept both.
+    case old
+    /// `old_unicast_checksum never`: send and accept the RFC's only.
+    case currentOnly = "never"
+}

@@ -113,11 +113,13 @@ public final class Daemon: @unchecked Sendable {
             .map(\.router.virtualRouterID).filter { $0 != own }
         let logger = self.logger
         if setup.promoteSecondaries { promoteSecondaries(on: setup.interfaceName, instance: setup.name) }
-        let transport = try TransportSettings(
+        var settings = TransportSettings(
             kind: setup.transportKind, interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
             source: setup.source, peers: setup.router.unicastPeers ?? [], unicastTTL: setup.unicastTTL,
             replicateMode: setup.replicateMode, siblingRouterIDs: siblings, sealer: setup.authenticator.map { AdvertisementSealer($0) },
-            expected: setup.router.receivePolicy).open(log: { logger.warning("\($0)") })
+            expected: setup.router.receivePolicy)
+        settings.unicastChecksum = setup.router.unicastChecksum
+        let transport = try settings.open(log: { logger.warning("\($0)") })
         let metrics = self.metrics, name = setup.name
         let runtime = try InstanceRuntime(setup: setup, transport: transport, netlink: try NetlinkSocket(.route),
                                       scripts: scripts, logger: logger,

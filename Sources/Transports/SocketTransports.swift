@@ -4,21 +4,24 @@ import VRRP
 
 /// Transport 1: one copy of each advertisement to every `unicast_peer`, from
 /// `unicast_src_ip`, with `unicast_ttl` (keepalived's unicast mode). The checksum's
-/// pseudo-header carries each peer's address, as keepalived 2.2.7 computes it.
+/// pseudo-header carries each peer's address, as keepalived 2.2.7 computes it, or the
+/// multicast group with `old_unicast_checksum`.
 public final class UnicastTransport: VRRPTransport {
     public let kind = "unicast"
     public let peers: [IPv4Address]
     private let lanes: ReceiveLanes
     private var socket: VRRPSocket { lanes.main }
     private let sealer: AdvertisementSealer?
+    private let checksum: UnicastChecksum
 
     /// `expected`: the instance's receive checks, for the in-kernel split of its peers'
     /// advertisements from everything else (nil: one socket takes all).
     public init(interfaceName: String, interfaceIndex: Int32, source: IPv4Address, peers: [IPv4Address], ttl: UInt8 = 255,
-                siblingRouterIDs: [UInt8] = [], sealer: AdvertisementSealer? = nil,
+                checksum: UnicastChecksum = .current, siblingRouterIDs: [UInt8] = [], sealer: AdvertisementSealer? = nil,
                 expected: ReceivePolicy? = nil) throws(TransportError) {
         self.peers = peers
         self.sealer = sealer
+        self.checksum = checksum
         do {
             lanes = try ReceiveLanes(.init(interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
                                            ttl: ttl, multicast: false, siblingRouterIDs: siblingRouterIDs), expected: expected)
@@ -37,13 +40,18 @@ public final class UnicastTransport: VRRPTransport {
         var failures: [String] = []
         for peer in peers {
             do {
-                let payload = try advertisement.encoded(pseudoHeader: PseudoHeader(source: sourceAddress, destination: peer))
+                let payload = try advertisement.encoded(pseudoHeader: Self.pseudoHeader(from: sourceAddress, to: peer, checksum))
                 try socket.send(sealer?.seal(payload, source: sourceAddress) ?? payload, to: peer)
             } catch {
                 failures.append("\(peer): \(error)")
             }
         }
         if !failures.isEmpty { throw TransportError("sending to " + failures.joined(separator: "; ")) }
+    }
+
+    /// The pseudo-header of the VRRPv3 checksum sent to `peer` (VRRPv2's checksum has none).
+    public static func pseudoHeader(from source: IPv4Address, to peer: IPv4Address, _ checksum: UnicastChecksum) -> PseudoHeader {
+        PseudoHeader(source: source, destination: checksum == .old ? .vrrpMulticastGroup : peer)
     }
 
     public func receive() -> ReceivedFrame? {

@@ -11,6 +11,8 @@ public struct TransportSettings: Sendable {
     public var peers: [IPv4Address]
     /// IP TTL of unicast advertisements (`unicast_ttl`); multicast always sends 255.
     public var unicastTTL: UInt8
+    /// `old_unicast_checksum`: the VRRPv3 checksum the unicast transport sends.
+    public var unicastChecksum = UnicastChecksum.current
     public var replicateMode: ReplicateMode
     /// VRIDs of this daemon's other instances on the interface, filtered in the kernel.
     public var siblingRouterIDs: [UInt8]
@@ -41,7 +43,8 @@ public struct TransportSettings: Sendable {
         switch kind {
         case .unicast:
             try UnicastTransport(interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source, peers: peers,
-                                 ttl: unicastTTL, siblingRouterIDs: siblingRouterIDs, sealer: sealer, expected: expected)
+                                 ttl: unicastTTL, checksum: unicastChecksum, siblingRouterIDs: siblingRouterIDs, sealer: sealer,
+                                 expected: expected)
         case .multicast, .gre:
             try MulticastTransport(kind: kind.rawValue, interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
                                    siblingRouterIDs: siblingRouterIDs, sealer: sealer, expected: expected)

@@ -27,6 +27,8 @@ public struct VirtualRouter: Sendable {
         public var authPassword: String?
         /// Unicast peers; nil for multicast.
         public var unicastPeers: [IPv4Address]?
+        /// Which VRRPv3 unicast checksums are accepted (`old_unicast_checksum`).
+        public var unicastChecksum = UnicastChecksum.current
 
         public init(virtualRouterID: UInt8, stateMachine: VRRPStateMachine.Configuration,
                     virtualAddresses: [IPv4Address], authType: VRRPAuthType = .none,
@@ -52,7 +54,8 @@ public struct VirtualRouter: Sendable {
                           requiredTTL: 255,
                           allowedSources: unicastPeers.map(Set.init),
                           localAddresses: [stateMachine.primaryAddress],
-                          alternateChecksumDestination: unicastPeers == nil ? nil : .vrrpMulticastGroup)
+                          alternateChecksumDestination: unicastPeers == nil || unicastChecksum == .currentOnly
+                              ? nil : .vrrpMulticastGroup)
         }
     }
 

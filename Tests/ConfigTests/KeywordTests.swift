@@ -195,4 +195,17 @@ import Testing
         #expect(bad.diagnostics.filter { $0.severity == .error }.count == 3, "\(bad.diagnostics)")
         #expect(bad.diagnostics.contains { $0.message.contains("api_timeout") && $0.location.line == 9 }, "\(bad.diagnostics)")
     }
+
+    /// `old_unicast_checksum [never]` in an instance, and a wrong word at its column.
+    @Test func oldUnicastChecksumReadsItsTwoForms() {
+        func read(_ line: String) -> ConfigurationReport {
+            ConfigurationLoader.load(text: Self.minimal.replacingOccurrences(of: "}", with: "  \(line)\n}"), file: "c.conf")
+        }
+        #expect(read("").configuration.instances.first?.unicastChecksum == .current)
+        #expect(read("old_unicast_checksum").configuration.instances.first?.unicastChecksum == .old)
+        #expect(read("old_unicast_checksum never").configuration.instances.first?.unicastChecksum == .currentOnly)
+        let bad = read("old_unicast_checksum sometimes")
+        #expect(bad.diagnostics.contains { $0.severity == .error && $0.message == "old_unicast_checksum: 'sometimes' is not 'never'" },
+                "\(bad.diagnostics)")
+    }
 }
