@@ -88,3 +88,46 @@ extension KeepalivedInteropTests {
         #expect(lab.holders(Self.vip, among: [o1, o2, k]) == ["o2"])
     }
 }
+
+extension KeepalivedInteropTests {
+    /// `old_unicast_checksum` against stock keepalived set the same way (VRRPv3, unicast):
+    /// Overcast's old checksum is taken by keepalived (it stays BACKUP); keepalived's old
+    /// checksum is taken by a default Overcast (BACKUP, nothing rejected) and refused by one
+    /// with `old_unicast_checksum never` (bad checksums counted, both MASTER).
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "keepalived"], test: "old_unicast_checksum interop")))
+    func oldUnicastChecksumsInteroperateWithKeepalived() throws {
+        try Prerequisites.require(commands: ["ip", "keepalived"])
+        let lab = try VPCLab.network()
+        defer { lab.teardown() }
+        let o = try lab.addNode("ovc", address: "172.31.18.10/16")
+        let k = try lab.addNode("ka", address: "172.31.18.11/16")
+        func instance(_ priority: Int, me: String, peer: String, _ extra: String?) -> String {
+            LabInstance(priority: priority, version: 3, source: me, peers: [peer], extra: extra.map { [$0] } ?? []).text
+        }
+        let keepalived = instance(100, me: "172.31.18.11", peer: "172.31.18.10", "old_unicast_checksum")
+
+        // 1. Overcast MASTER sending the old checksum: keepalived hears it and stays BACKUP.
+        var overcast = try lab.startOvercast(o, config: instance(150, me: "172.31.18.10", peer: "172.31.18.11", "old_unicast_checksum"))
+        let stock = try lab.startKeepalived(k, config: keepalived)
+        #expect(waitUntil(timeout: 12) { lab.state(o) == "MASTER" && lab.holders(Self.vip, among: [o, k]) == ["ovc"] },
+                "\(lab.log(o))\n\(lab.log(k, keepalived: true))")
+        usleep(4_500_000)   // past keepalived's Master_Down_Interval: it would have taken the VIP if deaf
+        #expect(lab.holders(Self.vip, among: [o, k]) == ["ovc"], "keepalived did not take Overcast's old checksum")
+
+        // 2. Overcast (lower, default) hears keepalived's old checksum: BACKUP, none rejected.
+        overcast.stop(signal: SIGTERM)
+        #expect(waitUntil(timeout: 8) { lab.holds(k, Self.vip) }, "keepalived did not take over")
+        overcast = try lab.startOvercast(o, config: instance(50, me: "172.31.18.10", peer: "172.31.18.11", nil), tag: "-default")
+        #expect(waitUntil(timeout: 8) { lab.state(o) == "BACKUP" && (lab.instance(o)?["advertisementsReceived"] as? Int ?? 0) >= 2 },
+                "\(lab.log(o, tag: "-default"))")
+        #expect(lab.rejected(o).isEmpty, "\(lab.rejected(o))")
+
+        // 3. With `never`, the same packets are refused for their checksum.
+        overcast.stop(signal: SIGTERM)
+        overcast = try lab.startOvercast(o, config: instance(50, me: "172.31.18.10", peer: "172.31.18.11", "old_unicast_checksum never"),
+                                         tag: "-never")
+        #expect(waitUntil(timeout: 10) { (lab.rejected(o)["bad_checksum"] ?? 0) >= 2 && lab.state(o) == "MASTER" },
+                "\(lab.rejected(o)) \(lab.log(o, tag: "-never"))")
+        _ = stock
+    }
+}
