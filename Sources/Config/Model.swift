@@ -29,6 +29,8 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     public var vrrpGarpMasterRepeat = 5
     public var vrrpGarpMasterRefresh = 0.0
     public var vrrpGarpMasterRefreshRepeat = 1
+    /// `vrrp_garp_interval`: seconds between the rounds of a gratuitous-ARP burst.
+    public var vrrpGarpInterval = 0.0
     public var scriptTimeout = 15.0
     /// Overcast's `metrics_listen ADDRESS:PORT`: where the Prometheus endpoint listens.
     /// Off (nil) unless configured, so a node exposes nothing it was not asked to.

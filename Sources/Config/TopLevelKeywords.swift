@@ -88,7 +88,8 @@ enum GlobalKeywords {
         s.value("vrrp_garp_master_refresh_repeat") { g, st, r in
             g.vrrpGarpMasterRefreshRepeat = r.int(st, 1...255) ?? g.vrrpGarpMasterRefreshRepeat
         }
-        s.ignore(["vrrp_garp_interval"], "not yet supported: the gratuitous ARPs of a burst go out back to back")
+        s.value("vrrp_garp_interval") { g, st, r in g.vrrpGarpInterval = r.seconds(st, 0...1) ?? g.vrrpGarpInterval }
+        s.note("vrrp_garp_interval", "the pause between the rounds of a burst (each round announces every VIP)")
         s.ignore(["vrrp_strict"], "Overcast's receive checks are the RFC's always; strict mode's refusals (unicast, authentication "
                  + "with VRRPv3) and its no_accept firewall rules are not applied")
         // Behaviours Overcast always has: the keyword asks for nothing more.

@@ -51,7 +51,8 @@ extension InstanceCore.Configuration {
         GARPSchedule(delay: duration(seconds: instance.garpMasterDelay ?? g.vrrpGarpMasterDelay),
                      repeatCount: instance.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
                      refresh: duration(seconds: instance.garpMasterRefresh ?? g.vrrpGarpMasterRefresh),
-                     refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat)
+                     refreshRepeat: instance.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
+                     interval: .microseconds(Int64((max(0, min(g.vrrpGarpInterval, 1)) * 1_000_000).rounded())))
     }
 
     static func notifyScripts(_ n: Notify, _ g: GlobalDefs) -> NotifyScripts {

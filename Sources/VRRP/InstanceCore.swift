@@ -65,6 +65,8 @@ public struct InstanceCore: Sendable {
     /// groups in FAULT (those reasons start with `syncGroupFaultPrefix`).
     public private(set) var faults: Set<String> = []
     private var groupFaults: Set<String> = []
+    /// Rounds of a paced gratuitous-ARP burst still to send (`vrrp_garp_interval`).
+    private var pendingRounds = 0
 
     public static let syncGroupFaultPrefix = "sync group "
 
@@ -110,10 +112,15 @@ public struct InstanceCore: Sendable {
             router.countRejection(error.reason)
             return [.log(.rejected(error, from: nil))]
         case .timerFired(.garpRepeat):
-            return state == .master ? [announce(configuration.garp.repeatCount)] : []
+            return state == .master ? announce(configuration.garp.repeatCount) : []
         case .timerFired(.garpRefresh):
             guard state == .master else { return [] }
-            return [announce(configuration.garp.refreshRepeat), .armTimer(.garpRefresh, after: configuration.garp.refresh)]
+            return announce(configuration.garp.refreshRepeat) + [.armTimer(.garpRefresh, after: configuration.garp.refresh)]
+        case .timerFired(.garpPace):
+            guard state == .master, pendingRounds > 0 else { return [] }
+            pendingRounds -= 1
+            return [.announceVirtualAddresses(count: 1)]
+                + (pendingRounds > 0 ? [.armTimer(.garpPace, after: configuration.garp.interval)] : [])
         case .timerFired(let timer):
             return expand(router.handle(.timerFired(timer)))
         case .tracked(let kind, let name, let up):
@@ -184,12 +191,19 @@ public struct InstanceCore: Sendable {
             + [.writeNotifyLine(NotifyLine(.instance, name: name, event: "MASTER_RX_LOWER_PRI", priority: priority))]
     }
 
-    private func announce(_ rounds: Int) -> InstanceEffect { .announceVirtualAddresses(count: max(1, rounds)) }
+    /// A burst of `rounds` gratuitous ARPs: at once, or with `vrrp_garp_interval` one round
+    /// now and the rest on the `.garpPace` timer.
+    private mutating func announce(_ rounds: Int) -> [InstanceEffect] {
+        let rounds = max(1, rounds)
+        guard configuration.garp.interval > .zero, rounds > 1 else { return [.announceVirtualAddresses(count: rounds)] }
+        pendingRounds = rounds - 1
+        return [.announceVirtualAddresses(count: 1), .armTimer(.garpPace, after: configuration.garp.interval)]
+    }
 
     /// The protocol's effects, each transition followed by what it means on this host.
     /// Most events (an advertisement heard, a timer) carry no transition: returned as
     /// they are, with no new array on the advertisement path.
-    private func expand(_ effects: [InstanceEffect]) -> [InstanceEffect] {
+    private mutating func expand(_ effects: [InstanceEffect]) -> [InstanceEffect] {
         guard effects.contains(where: { if case .transition = $0 { true } else { false } }) else { return effects }
         var expanded: [InstanceEffect] = []
         for effect in effects {
@@ -197,11 +211,12 @@ public struct InstanceCore: Sendable {
             guard case .transition(let from, let to) = effect else { continue }
             let garp = configuration.garp
             if to == .master, configuration.manageAddresses {
-                expanded += [.addVirtualAddresses, announce(garp.repeatCount)]
+                expanded += [.addVirtualAddresses] + announce(garp.repeatCount)
                 if garp.delay > .zero { expanded.append(.armTimer(.garpRepeat, after: garp.delay)) }
                 if garp.refresh > .zero { expanded.append(.armTimer(.garpRefresh, after: garp.refresh)) }
             } else if from == .master {
-                expanded += [.cancelTimer(.garpRepeat), .cancelTimer(.garpRefresh)]
+                expanded += [.cancelTimer(.garpRepeat), .cancelTimer(.garpRefresh), .cancelTimer(.garpPace)]
+                pendingRounds = 0
                 if configuration.manageAddresses { expanded.append(.removeVirtualAddresses) }
             }
             expanded.append(.setRouteOwner(to == .master))
@@ -222,11 +237,15 @@ public struct GARPSchedule: Sendable, Hashable {
     public var repeatCount: Int
     public var refresh: Duration
     public var refreshRepeat: Int
+    /// `vrrp_garp_interval`: the pause between the rounds of a burst (zero: back to back).
+    public var interval: Duration
 
-    public init(delay: Duration = .seconds(5), repeatCount: Int = 5, refresh: Duration = .zero, refreshRepeat: Int = 1) {
+    public init(delay: Duration = .seconds(5), repeatCount: Int = 5, refresh: Duration = .zero, refreshRepeat: Int = 1,
+                interval: Duration = .zero) {
         self.delay = delay
         self.repeatCount = repeatCount
         self.refresh = refresh
         self.refreshRepeat = refreshRepeat
+        self.interval = interval
     }
 }

@@ -13,6 +13,8 @@ public enum InstanceTimer: String, Sendable, Hashable, CustomStringConvertible {
     case garpRepeat
     /// `garp_master_refresh`: a burst every so often while MASTER.
     case garpRefresh
+    /// The next round of a burst paced by `vrrp_garp_interval`.
+    case garpPace
     public var description: String { rawValue }
 }
 

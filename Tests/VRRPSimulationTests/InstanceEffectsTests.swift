@@ -46,6 +46,40 @@ import VRRP
         #expect(c.host("lvs2").gratuitousARPRounds == 0)
     }
 
+    /// vrrp_garp_interval: a burst's rounds go out that far apart, not at once; leaving
+    /// MASTER stops what is left of it.
+    @Test func aPacedBurstSendsOneRoundPerInterval() {
+        let c = SimulatedCluster()
+        let garp = GARPSchedule(delay: .zero, repeatCount: 4, interval: .milliseconds(250))
+        c.addInstance(Self.instance("lvs1", octet: 10, priority: 200, peers: [11], garp: garp))
+        c.startAll()
+        c.run(until: .seconds(10), stoppingWhen: { c.masters == ["lvs1"] })
+        let masterAt = c.lastBecameMaster("lvs1") ?? .zero
+        #expect(c.now < masterAt + .milliseconds(1))
+        c.run(until: masterAt + .milliseconds(1))
+        #expect(c.host("lvs1").gratuitousARPRounds == 1)
+        c.run(until: masterAt + .milliseconds(251))
+        #expect(c.host("lvs1").gratuitousARPRounds == 2)
+        c.run(until: masterAt + .milliseconds(751))
+        #expect(c.host("lvs1").gratuitousARPRounds == 4)
+        c.run(until: masterAt + .seconds(3))
+        #expect(c.host("lvs1").gratuitousARPRounds == 4)
+
+        let d = SimulatedCluster()
+        d.addInstance(Self.instance("lvs1", octet: 10, priority: 100, peers: [11], garp: GARPSchedule(delay: .zero, repeatCount: 50,
+                                                                                                    interval: .milliseconds(500))))
+        d.addInstance(Self.instance("lvs2", octet: 11, priority: 200, peers: [10]))
+        d.start("lvs1")
+        d.run(for: .seconds(5))
+        #expect(d.masters == ["lvs1"])
+        d.start("lvs2")
+        d.run(for: .seconds(5))
+        #expect(d.masters == ["lvs2"])
+        let rounds = d.host("lvs1").gratuitousARPRounds
+        d.run(for: .seconds(30))
+        #expect(rounds < 50 && d.host("lvs1").gratuitousARPRounds == rounds)   // the rest of the burst was dropped
+    }
+
     @Test func leavingMasterRemovesTheAddressesAndStopsTheARPSchedule() {
         let c = SimulatedCluster()
         let garp = GARPSchedule(delay: .seconds(5), repeatCount: 1, refresh: .seconds(10), refreshRepeat: 1)
