@@ -46,8 +46,9 @@ public struct SMTPDialogue: Sendable {
                 }
             }
         }
-        if case .send = outcome, line.contains(0x0A) {
-            // Whole lines that came after the reply: read them now that the command is sent.
+        if case .send = outcome, !line.isEmpty {
+            // What came after the reply, read now that the command is sent, through the same
+            // checks as bytes that come later (a long partial line fails here too).
             let early = line
             line = []
             return Self.merge(outcome, consume(early))
