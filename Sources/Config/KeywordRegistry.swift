@@ -9,6 +9,7 @@ public enum KeywordRegistry {
             + VirtualServerKeywords.checkerSchema.entries + VirtualServerKeywords.urlSchema.entries
             + VirtualServerKeywords.pingSchema.entries + VirtualServerKeywords.udpSchema.entries
             + VirtualServerKeywords.dnsSchema.entries + VirtualServerKeywords.smtpSchema.entries
+            + VirtualServerKeywords.smtpHostSchema.entries
             + OverlayKeywords.schema.entries + EC2Keywords.schema.entries + ParserKeywords.entries
         return all.sorted { ($0.keyword, $0.block) < ($1.keyword, $1.block) }
     }()

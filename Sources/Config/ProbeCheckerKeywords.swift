@@ -58,9 +58,45 @@ extension VirtualServerKeywords {
                 r.error(token.location, "helo_name: '\(token.text)' has a character that cannot go in an SMTP command")
             }
         }
-        s.ignore(["host"], "keepalived's deprecated host sub-block; give each host an SMTP_CHECK of its own with connect_ip")
+        // Read by `smtpCheckers` before this schema sees the block; registered for its fate.
+        s.block("host") { _, _, _ in }
+        s.note("host", "each host { } is an SMTP_CHECK of its own, as keepalived (deprecated there: write more SMTP_CHECKs)")
         return s
     }()
+
+    /// `host { connect_ip ... }` inside SMTP_CHECK: where one of its checkers connects.
+    static let smtpHostSchema: Schema<HealthChecker> = {
+        var s = Schema<HealthChecker>("host (in SMTP_CHECK)")
+        connectionOptions(&s)
+        return s
+    }()
+
+    /// An SMTP_CHECK block as keepalived reads it: one checker per `host` block (the
+    /// block's settings with that host's connection options), plus the block's own
+    /// unless it has hosts and sets no connection option itself.
+    static func smtpCheckers(_ st: Statement, _ r: inout ValueReader) -> [HealthChecker] {
+        let lines = st.block ?? []
+        var main = HealthChecker(kind: .smtpCheck, location: st.location)
+        smtpSchema.apply(lines.filter { $0.keyword.text != "host" }, to: &main, &r)
+        var template = main
+        template.connectIP = nil
+        template.connectPort = nil
+        template.bindTo = nil
+        template.connectTimeout = nil
+        let hosts = lines.filter { $0.keyword.text == "host" }.compactMap { line -> HealthChecker? in
+            guard line.block != nil else {
+                r.error(line.location, "'host' needs a { } block")
+                return nil
+            }
+            _ = r.arguments(line, 0...0)
+            var host = template
+            host.location = line.location
+            smtpHostSchema.apply(line.block ?? [], to: &host, &r)
+            return host
+        }
+        let ownConnection = main.connectIP != nil || main.connectPort != nil || main.bindTo != nil || main.connectTimeout != nil
+        return (hosts.isEmpty || ownConnection ? [main] : []) + hosts
+    }
 
     /// The schema of a checker block.
     static func checkerSchema(of kind: HealthChecker.Kind) -> Schema<HealthChecker> {

@@ -90,10 +90,16 @@ enum VirtualServerKeywords {
         for kind in [HealthChecker.Kind.httpGet, .sslGet, .tcpCheck, .miscCheck, .pingCheck, .udpCheck, .dnsCheck, .smtpCheck] {
             s.block(kind.rawValue) { v, st, r in
                 _ = r.arguments(st, 0...0)
-                var checker = HealthChecker(kind: kind, location: st.location)
-                VirtualServerKeywords.checkerSchema(of: kind).apply(st.block ?? [], to: &checker, &r)
-                VirtualServerKeywords.finishChecker(checker, server: v.address, port: v.port, st, &r)
-                v.checkers.append(checker)
+                var checkers: [HealthChecker]
+                if kind == .smtpCheck {
+                    checkers = VirtualServerKeywords.smtpCheckers(st, &r)
+                } else {
+                    var checker = HealthChecker(kind: kind, location: st.location)
+                    VirtualServerKeywords.checkerSchema(of: kind).apply(st.block ?? [], to: &checker, &r)
+                    checkers = [checker]
+                }
+                for checker in checkers { VirtualServerKeywords.finishChecker(checker, server: v.address, port: v.port, st, &r) }
+                v.checkers += checkers
             }
         }
         s.ignore(["FILE_CHECK"], "not implemented: use MISC_CHECK with a script that tests the same thing")

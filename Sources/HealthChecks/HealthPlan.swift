@@ -136,36 +136,37 @@ public struct HealthPlan: Sendable, Hashable {
         let host = checker.connectIP ?? real.address
         let hostPart = host.contains(":") ? "[\(host)]" : host
         let authority = "\(hostPart):\(checker.connectPort ?? Int(port))"
+        let timeout = checker.connectTimeout ?? HealthChecker.defaultConnectTimeout
         switch checker.kind {
         case .httpGet, .sslGet:
             let scheme = checker.kind == .sslGet ? "https" : "http"
             return checker.urls.enumerated().map { n, url in
                 CheckTarget(id: "\(key)#\(n)", url: "\(scheme)://\(authority)\(url.path)",
                             virtualHost: url.virtualhost ?? checker.virtualhost ?? vs.virtualhost,
-                            connectTimeout: checker.connectTimeout ?? HealthChecker.defaultConnectTimeout,
+                            connectTimeout: timeout,
                             kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest, regex: bodyRegex(of: url)),
                             bindTo: checker.bindTo)
             }
         case .tcpCheck:
-            return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: checker.connectTimeout ?? HealthChecker.defaultConnectTimeout, kind: .tcpConnect,
+            return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: timeout, kind: .tcpConnect,
                                 bindTo: checker.bindTo)]
         case .miscCheck:
             return []
         case .pingCheck:
-            return [CheckTarget(id: "\(key)#0", url: "icmp://\(hostPart)", connectTimeout: checker.connectTimeout ?? HealthChecker.defaultConnectTimeout, kind: .ping,
+            return [CheckTarget(id: "\(key)#0", url: "icmp://\(hostPart)", connectTimeout: timeout, kind: .ping,
                                 bindTo: checker.bindTo)]
         case .udpCheck:
             let probe = UDPProbe(payload: checker.payload, requireReply: checker.requireReply, replyData: checker.replyData,
                                  replyMask: checker.replyMask, minReplyLength: checker.minReplyLength ?? 0,
                                  maxReplyLength: checker.maxReplyLength ?? 255)
-            return [CheckTarget(id: "\(key)#0", url: "udp://\(authority)", connectTimeout: checker.connectTimeout ?? HealthChecker.defaultConnectTimeout, kind: .udp(probe),
+            return [CheckTarget(id: "\(key)#0", url: "udp://\(authority)", connectTimeout: timeout, kind: .udp(probe),
                                 bindTo: checker.bindTo)]
         case .dnsCheck:
             let type = DNSMessage.types[checker.dnsType ?? "SOA"] ?? 6
-            return [CheckTarget(id: "\(key)#0", url: "dns://\(authority)", connectTimeout: checker.connectTimeout ?? HealthChecker.defaultConnectTimeout,
+            return [CheckTarget(id: "\(key)#0", url: "dns://\(authority)", connectTimeout: timeout,
                                 kind: .dns(type: type, name: checker.dnsName ?? "."), bindTo: checker.bindTo)]
         case .smtpCheck:
-            return [CheckTarget(id: "\(key)#0", url: "smtp://\(authority)", connectTimeout: checker.connectTimeout ?? HealthChecker.defaultConnectTimeout,
+            return [CheckTarget(id: "\(key)#0", url: "smtp://\(authority)", connectTimeout: timeout,
                                 kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), bindTo: checker.bindTo)]
         }
     }

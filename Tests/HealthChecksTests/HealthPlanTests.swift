@@ -166,6 +166,42 @@ import Testing
         #expect(bare.checkers.first?.targets.first?.connectTimeout == 5)
     }
 
+    /// keepalived's (deprecated) SMTP_CHECK `host` blocks: each is a checker of its own,
+    /// with the block's settings and the host's connection; the block's own connection is
+    /// checked too only when it sets one.
+    @Test func smtpHostBlocksAreCheckersOfTheirOwn() throws {
+        let plan = try Self.plan("""
+            virtual_server 10.0.0.1 25 {
+              real_server 10.0.1.1 25 {
+                SMTP_CHECK {
+                  helo_name lb.example
+                  retry 2
+                  host {
+                    connect_ip 10.0.1.7
+                    connect_port 2525
+                  }
+                  host {
+                    connect_timeout 3
+                  }
+                }
+              }
+              real_server 10.0.1.2 25 {
+                SMTP_CHECK {
+                  connect_ip 10.0.1.9
+                  host {
+                    connect_ip 10.0.1.8
+                  }
+                }
+              }
+            }
+            """)
+        #expect(plan.checkers.map { $0.targets.map(\.url) } == [["smtp://10.0.1.7:2525"], ["smtp://10.0.1.1:25"],
+                                                                ["smtp://10.0.1.9:25"], ["smtp://10.0.1.8:25"]])
+        #expect(plan.checkers.prefix(2).allSatisfy { $0.settings.retry == 2 && $0.targets.first?.kind == .smtp(helo: "lb.example") })
+        #expect(plan.checkers[1].targets.first?.connectTimeout == 3 && plan.checkers[0].targets.first?.connectTimeout == 5)
+        #expect(Set(plan.checkers.map(\.key)).count == 4)
+    }
+
     /// The same real server written twice in a virtual server is one server (both blocks'
     /// checkers decide whether it is up); the same address in another virtual server is
     /// another server. The same text gives the same plan, keys included: what a reload
