@@ -3,7 +3,7 @@ import PCRE
 /// The blocks inside a `real_server`: the health checkers and HTTP_GET's `url`.
 extension VirtualServerKeywords {
     static let checkerSchema: Schema<HealthChecker> = {
-        var s = Schema<HealthChecker>("health checker")
+        var s = Schema<HealthChecker>("HTTP_GET, SSL_GET, TCP_CHECK, MISC_CHECK")
         s.block("url") { c, st, r in
             var url = HTTPURL()
             urlSchema.apply(st.block ?? [], to: &url, &r)
