@@ -111,8 +111,10 @@ struct Repetition {
         var radix = 10
         if digits.lowercased().hasPrefix("0x") { radix = 16; digits = digits.dropFirst(2) }
         else if digits.count > 1 && digits.hasPrefix("0") { radix = 8; digits = digits.dropFirst() }
-        guard !digits.isEmpty, let magnitude = Int(digits, radix: radix) else { return nil }
-        return negative ? -magnitude : magnitude
+        // One sign only: Int(_:radix:) would take a second one (and "-0x-8000000000000000"
+        // would then overflow when negated).
+        guard let first = digits.first, first.isHexDigit, let magnitude = Int(digits, radix: radix) else { return nil }
+        return negative ? 0 - magnitude : magnitude
     }
 }
 

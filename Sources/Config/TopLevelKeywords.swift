@@ -196,6 +196,9 @@ enum SyncGroupKeywords {
             }
         }
         NotifyKeywords.install(&s, \.notify)
+        // Priority-change lines are an instance's (keepalived writes none for a group).
+        s.keywords["notify_priority_changes"] = nil
+        s.ignore(["notify_priority_changes"], "a group has no priority: set it in the member instances")
         s.block("track_script") { g, st, r in g.trackScripts += TrackKeywords.scripts(st, &r) }
         s.block("track_interface") { g, st, r in g.trackInterfaces += TrackKeywords.interfaces(st, &r) }
         s.value("sync_group_tracking_weight") { g, st, r in

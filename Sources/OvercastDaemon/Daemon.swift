@@ -83,9 +83,10 @@ public final class Daemon: @unchecked Sendable {
             for change in changes { logger.info("overlay \(overlay.name): \(change)") }
         }
         let setups = try config.instances.map { try InstanceSetup.resolve($0, in: config, netlink: netlink) }
-        let staticState = try KernelState(addresses: config.staticAddresses, routes: config.staticRoutes,
-                                          rules: config.staticRules, defaultDevice: config.globalDefs.defaultInterface,
-                                          links: try netlink.links(), what: "static")
+        let (staticState, skipped) = KernelState.available(
+            addresses: config.staticAddresses, routes: config.staticRoutes, rules: config.staticRules,
+            defaultDevice: config.globalDefs.defaultInterface, links: try netlink.links(), what: "static")
+        for line in skipped { logger.error("static entry left out: \(line)") }
         return (config, setups, staticState)
     }
 
@@ -205,9 +206,12 @@ public final class Daemon: @unchecked Sendable {
         logger.info("overcast \(version) running", metadata: ["config": "\(configPath)", "instances": "\(setups.count)"])
         SystemdNotify.send("READY=1\nSTATUS=\(setups.count) VRRP instance(s)")
         defer { restorePromoteSecondaries() }
-        try await group.run()
+        var failure: (any Error)?
+        do { try await group.run() } catch { failure = error }
         SystemdNotify.send("STOPPING=1")
+        // The instances have stopped either way: the shutdown script runs also after a failure.
         await runLifecycleScript(lock.withLock { shutdownScript }, "shutdown_script")
+        if let failure { throw failure }
         logger.info("overcast stopped")
     }
 

@@ -42,6 +42,33 @@ extension KernelState {
     }
 }
 
+extension KernelState {
+    /// The static state: entries whose interface this host lacks are left out and named
+    /// (keepalived logs them and goes on), so one missing interface never stops the
+    /// daemon from starting or a reload from taking effect.
+    static func available(addresses: [VirtualAddress], routes: [VirtualRoute], rules: [VirtualRule], defaultDevice: String,
+                          links: [LinkInfo], what: String) -> (state: KernelState, skipped: [String]) {
+        let names = Set(links.map(\.name))
+        var skipped: [String] = []
+        let usable = addresses.filter { address in
+            let device = address.device ?? defaultDevice
+            if names.contains(device) { return true }
+            skipped.append("\(address.location): \(what) \(address.address)/\(address.prefixLength): dev \(device) does not exist")
+            return false
+        }
+        let routable = routes.filter { route in
+            let devices = ([route.device] + route.nextHops.map { $0.device ?? route.device }).compactMap { $0 }
+            guard let missing = devices.first(where: { !names.contains($0) }) else { return true }
+            skipped.append("\(route.location): \(what) \(route.text): dev \(missing) does not exist")
+            return false
+        }
+        // Every device left names a link, so resolving cannot fail.
+        let state = (try? KernelState(addresses: usable, routes: routable, rules: rules, defaultDevice: defaultDevice,
+                                      links: links, what: what)) ?? KernelState()
+        return (state, skipped)
+    }
+}
+
 extension InterfaceAddress {
     /// A configured address on the interface it resolved to.
     init(_ vip: VirtualAddress, interfaceIndex: Int32) {

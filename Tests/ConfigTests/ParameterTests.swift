@@ -181,4 +181,14 @@ import TestSupport
             #expect(diagnostics.allSatisfy { $0.location.line >= 1 && $0.location.line <= lines && $0.location.column >= 1 }, "\(text)")
         }
     }
+
+    /// strtol's numbers for ~SEQ, with one sign only: a second one is not a number (and
+    /// the most negative hexadecimal with two signs once overflowed when negated).
+    @Test func sequenceNumbersTakeOneSign() {
+        #expect(Repetition.integer("-0x10") == -16 && Repetition.integer("010") == 8 && Repetition.integer("+7") == 7)
+        #expect(Repetition.integer("-0x-8000000000000000") == nil && Repetition.integer("--5") == nil)
+        #expect(Repetition.integer("0x+5") == nil && Repetition.integer("-") == nil)
+        let (_, diagnostics) = read("~SEQ(I, -0x-8000000000000000)\nx $I")
+        #expect(diagnostics.contains { $0.severity == .error }, "\(diagnostics)")
+    }
 }

@@ -33,6 +33,19 @@ import Testing
         }
     }
 
+    /// Static entries on an interface this host lacks are left out and named; the rest
+    /// still go in (a missing interface never stops a start or a reload).
+    @Test func staticEntriesOnMissingInterfacesAreLeftOutAndNamed() throws {
+        let address = VirtualAddress(address: IPv4Address(10, 0, 0, 5), prefixLength: 24, device: "eth7", location: Self.here)
+        let kept = VirtualAddress(address: IPv4Address(10, 0, 0, 6), prefixLength: 24, location: Self.here)
+        let (state, skipped) = KernelState.available(
+            addresses: [address, kept], routes: [try Self.route("10.4.0.0/16 dev eth9"), try Self.route("10.2.0.0/16 dev eth1")],
+            rules: [], defaultDevice: "eth0", links: Self.links, what: "static")
+        #expect(state.addresses.map(\.text) == ["10.0.0.6/24"] && state.routes.map(\.text) == ["10.2.0.0/16 dev eth1"])
+        #expect(skipped == ["k.conf:1:1: static 10.0.0.5/24: dev eth7 does not exist",
+                            "k.conf:1:1: static 10.4.0.0/16 dev eth9: dev eth9 does not exist"])
+    }
+
     @Test func subtractingComparesKernelValuesNotTheirText() throws {
         let a = try KernelState(addresses: [], routes: [try Self.route("10.1.0.0/16 via 10.0.0.1"), try Self.route("10.2.0.0/16")],
                                 rules: [], defaultDevice: "eth0", links: Self.links, what: "test")
