@@ -87,8 +87,23 @@ final class ScriptRunner: @unchecked Sendable {
     /// keepalived) through setpriv; unchanged for root or no user.
     static func asUser(_ argv: [String], user: String?, group: String?) -> [String] {
         guard let user, user != "root" else { return argv }
-        let gid = group ?? primaryGroup(of: user).map { "\($0)" } ?? user
+        let gid = group ?? knownPrimaryGroup(of: user).map { "\($0)" } ?? user
         return ["setpriv", "--reuid=\(user)", "--regid=\(gid)", "--init-groups", "--"] + argv
+    }
+
+    nonisolated(unsafe) private static var primaryGroups: [String: gid_t] = [:]
+    private static let primaryGroupsLock = NSLock()
+
+    /// Looks up the primary groups of `users` now (reading the configuration, off every
+    /// VRRP thread), so that starting their scripts later asks nothing of NSS.
+    static func learnPrimaryGroups(of users: Set<String>) {
+        let found = users.reduce(into: [String: gid_t]()) { table, user in table[user] = primaryGroup(of: user) }
+        primaryGroupsLock.withLock { primaryGroups = found }
+    }
+
+    /// The group learnt for `user`, else a lookup now (a user the configuration does not name).
+    static func knownPrimaryGroup(of user: String) -> gid_t? {
+        primaryGroupsLock.withLock { primaryGroups[user] } ?? primaryGroup(of: user)
     }
 
     /// The user's primary group id (getpwnam_r: scripts start on several threads).
