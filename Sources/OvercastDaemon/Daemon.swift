@@ -181,6 +181,9 @@ public final class Daemon: @unchecked Sendable {
         defer { notifyFIFO.stop() }
         await runLifecycleScript(config.globalDefs.startupScript, "startup_script")
         alerts.configure(config)
+        // Before the first instance sets promote_secondaries: an instance that fails to
+        // start must not leave the sysctl changed.
+        defer { restorePromoteSecondaries() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for setup in setups {
             let runtime = try makeRuntime(setup, among: setups)
@@ -206,7 +209,6 @@ public final class Daemon: @unchecked Sendable {
         lock.withLock { self.group = group }
         logger.info("overcast \(version) running", metadata: ["config": "\(configPath)", "instances": "\(setups.count)"])
         SystemdNotify.send("READY=1\nSTATUS=\(setups.count) VRRP instance(s)")
-        defer { restorePromoteSecondaries() }
         var failure: (any Error)?
         do { try await group.run() } catch { failure = error }
         SystemdNotify.send("STOPPING=1")

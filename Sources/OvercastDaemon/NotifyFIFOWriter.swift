@@ -59,12 +59,17 @@ final class NotifyFIFOWriter: @unchecked Sendable {
     /// Closes every FIFO and stops their scripts (daemon shutdown).
     func stop() { configure([], scriptUser: nil, scriptGroup: nil) }
 
-    /// Writes `line` to every FIFO; never blocks. A line is written whole or not at all
-    /// (shorter than PIPE_BUF, so the kernel writes it atomically).
+    /// Writes `line` to every FIFO; never blocks. A line is written whole or not at all:
+    /// one shorter than PIPE_BUF is written atomically by the kernel, a longer one (a name
+    /// of kilobytes) is dropped and counted rather than left half in the pipe.
     func write(_ line: NotifyLine) {
         let bytes = Array((line.description + "\n").utf8)
         lock.withLock {
             for i in fifos.indices {
+                guard bytes.count < Int(PIPE_BUF) else {
+                    fifos[i].dropped += 1
+                    continue
+                }
                 let n = bytes.withUnsafeBytes { Glibc.write(fifos[i].descriptor, $0.baseAddress, $0.count) }
                 if n == bytes.count { fifos[i].written += 1 } else { fifos[i].dropped += 1 }
             }

@@ -44,6 +44,26 @@ import Glibc
         #expect(writer.status.first?.linesWritten == status.linesWritten + 1)
     }
 
+    /// A line of PIPE_BUF or more (an instance name of kilobytes) could be written in part:
+    /// it is dropped and counted, and the reader's stream stays whole lines.
+    @Test func aLineTooLongToWriteAtomicallyIsDroppedWhole() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/vrrp.fifo"
+        let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
+        writer.configure([NotifyFIFO(keyword: "vrrp_notify_fifo", path: path)], scriptUser: nil, scriptGroup: nil)
+        defer { writer.stop() }
+        writer.write(NotifyLine(.instance, name: String(repeating: "x", count: 5000), entering: .master, priority: 100))
+        writer.write(NotifyLine(.instance, name: "VI_1", entering: .backup, priority: 100))
+        #expect(writer.status.first?.linesDropped == 1 && writer.status.first?.linesWritten == 1)
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        #expect(String(decoding: buffer[0..<max(0, n)], as: UTF8.self) == "INSTANCE \"VI_1\" BACKUP 100\n")
+    }
+
     @Test func aPathThatIsNotAFIFOIsRefused() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID().uuidString)").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
