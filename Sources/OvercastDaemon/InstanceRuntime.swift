@@ -146,8 +146,12 @@ final class InstanceRuntime: @unchecked Sendable {
     private func loop() {
         lock.withLock { environment.routeFailover }?.start()
         logger.info("starting", metadata: ["vrrp.transport": "\(transport.kind)", "vrrp.source": "\(transport.sourceAddress)"])
-        var running = waitOutStartupDelay()
-        if running { interpreter.handle(.start) }
+        let (started, deferred) = waitOutStartupDelay()
+        var running = started
+        if running {
+            interpreter.handle(.start)
+            for control in deferred where running { running = handle(control) }
+        }
         var watchingOther = false, eventSetErrorLogged = false
         while running {
             if interpreter.fireDueTimer() { continue }
@@ -204,15 +208,18 @@ final class InstanceRuntime: @unchecked Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    /// `vrrp_startup_delay`: sleeps until it has passed, handling what is posted meanwhile
-    /// (tracking reaches the core in INIT); false when a stop came first.
-    private func waitOutStartupDelay() -> Bool {
-        guard startupDelay > 0 else { return true }
+    /// `vrrp_startup_delay`: sleeps until it has passed. What is posted meanwhile (tracked
+    /// items, sync-group notices) is kept and handed over after the start, as without a
+    /// delay: handled in INIT, a fault would make the instance act (FAULT, notify) before
+    /// its start. False when a stop came first.
+    private func waitOutStartupDelay() -> (started: Bool, deferred: [Control]) {
+        var deferred: [Control] = []
+        guard startupDelay > 0 else { return (true, deferred) }
         logger.info("waiting before starting (vrrp_startup_delay)", metadata: ["seconds": "\(startupDelay)"])
         let end = MonotonicClock.now() + UInt64(min(startupDelay, 3600) * 1e9)
         while true {
             let now = MonotonicClock.now()
-            guard now < end else { return true }
+            guard now < end else { return (true, deferred) }
             let ready = events.wait(nanoseconds: end - now)
             // Not yet running: what arrives is read and dropped (the socket would keep
             // the wait awake), as keepalived, whose sockets open only after the delay.
@@ -223,8 +230,8 @@ final class InstanceRuntime: @unchecked Sendable {
             wakeup.drain()
             let controls = lock.withLock { () -> [Control] in defer { inbox.removeAll() }; return inbox }
             for control in controls {
-                if case .event(.stop) = control { return false }
-                _ = handle(control)
+                if case .event(.stop) = control { return (false, deferred) }
+                deferred.append(control)
             }
         }
     }
