@@ -177,8 +177,7 @@ final class ScriptRunner: @unchecked Sendable {
                     return true
                 }
                 if now > entry.deadline {
-                    entry.process.stop(signal: SIGKILL, timeout: 1)
-                    finished.append((entry, nil))
+                    finished.append((entry, nil))   // killed below, outside the lock
                     return true
                 }
                 return false
@@ -188,6 +187,9 @@ final class ScriptRunner: @unchecked Sendable {
             return true
         }
         for (entry, code) in finished {
+            // A kill waits up to a second for the exit: never while `start` (on a VRRP
+            // loop) could be waiting for the lock.
+            if code == nil { entry.process.stop(signal: SIGKILL, timeout: 1) }
             if code == nil {
                 logger.warning("script killed after its timeout", metadata: ["script": "\(entry.command)"])
             } else if code != 0 {
