@@ -27,8 +27,24 @@ extension Validator {
             }
             checkDevice(address.device ?? config.globalDefs.defaultInterface, at: address.location, what: "static_ipaddress \(address.address)")
         }
+        // The kernel knows a route by its destination, tos, metric and table: one that is
+        // both static and a MASTER's would be deleted from every node leaving MASTER.
+        func identity(_ r: VirtualRoute) -> String { "\(r.type) \(r.destination) tos \(r.tos ?? 0) metric \(r.metric ?? 0) table \(r.table)" }
+        var virtualRoutes: [String: String] = [:], virtualRules: [PolicyRule: String] = [:]
+        for instance in config.instances {
+            for route in instance.virtualRoutes { virtualRoutes[identity(route)] = "vrrp_instance \(instance.name)" }
+            for rule in instance.virtualRules { virtualRules[rule.rule] = "vrrp_instance \(instance.name)" }
+        }
         for route in config.staticRoutes {
             checkDevices(route, what: "static route")
+            if let other = virtualRoutes[identity(route)] {
+                reader.error(route.location, "static route \(route.text) is also a virtual route of \(other) (leaving MASTER would delete it)")
+            }
+        }
+        for rule in config.staticRules {
+            if let other = virtualRules[rule.rule] {
+                reader.error(rule.location, "static rule \(rule.text) is also a virtual rule of \(other) (leaving MASTER would delete it)")
+            }
         }
     }
 

@@ -367,4 +367,32 @@ extension RoutingKeywordTests {
             "e.conf:9:29: error: rule option 'suppress_prefixlength' is not supported by Overcast",
         ], "\(report.diagnostics)")
     }
+
+    /// A route or rule both static and a MASTER's would be deleted from every node that
+    /// leaves MASTER: an error at the static line.
+    @Test func aStaticRouteOrRuleThatIsAlsoVirtualIsAnError() {
+        let report = ConfigurationLoader.load(text: """
+            static_routes {
+              10.9.0.0/16 via 10.0.0.1 dev eth0
+            }
+            static_rules {
+              from 10.9.0.0/16 table 7 priority 100
+            }
+            vrrp_instance VI_1 {
+              interface eth0
+              virtual_router_id 51
+              virtual_routes {
+                10.9.0.0/16 via 10.0.0.2 dev eth0
+              }
+              virtual_rules {
+                from 10.9.0.0/16 table 7 priority 100
+              }
+            }
+            """, file: "o.conf")
+        let errors = report.diagnostics.filter { $0.severity == .error }.map(\.description)
+        #expect(errors == [
+            "o.conf:2:3: error: static route 10.9.0.0/16 via 10.0.0.1 dev eth0 is also a virtual route of vrrp_instance VI_1 (leaving MASTER would delete it)",
+            "o.conf:5:3: error: static rule from 10.9.0.0/16 table 7 priority 100 is also a virtual rule of vrrp_instance VI_1 (leaving MASTER would delete it)",
+        ], "\(report.diagnostics)")
+    }
 }
