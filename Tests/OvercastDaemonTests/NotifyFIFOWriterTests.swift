@@ -12,7 +12,8 @@ import Glibc
 /// comes later, and a full pipe (no reader takes them) drops lines and counts them
 /// instead of blocking the writer.
 @Suite struct NotifyFIFOWriterTests {
-    @Test func aFullFIFODropsAndCountsAndNeverBlocks() throws {
+    /// A writer on a new FIFO in a directory of its own, both gone after `body`.
+    func withFIFO(_ body: (NotifyFIFOWriter, String) throws -> Void) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -20,48 +21,49 @@ import Glibc
         let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
         writer.configure([NotifyFIFO(keyword: "vrrp_notify_fifo", path: path)], scriptUser: nil, scriptGroup: nil)
         defer { writer.stop() }
-        var info = stat()
-        #expect(stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        try body(writer, path)
+    }
 
-        let line = NotifyLine(.instance, name: "VI_1", entering: .master, priority: 100)
-        // Far more than a pipe holds (64 KiB by default, 27 bytes a line), with no reader.
-        let total = 10_000
-        for _ in 0..<total { writer.write(line) }
-        let status = try #require(writer.status.first)
-        #expect(status.linesDropped > 0 && status.linesWritten > 0)
-        #expect(status.linesWritten + status.linesDropped == total)
+    @Test func aFullFIFODropsAndCountsAndNeverBlocks() throws {
+        try withFIFO { writer, path in
+            var info = stat()
+            #expect(stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
 
-        // A reader that comes now gets whole lines, in keepalived's format.
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK)
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        #expect(n > 0)
-        let text = String(decoding: buffer[0..<max(0, n)], as: UTF8.self)
-        #expect(text.hasPrefix("INSTANCE \"VI_1\" MASTER 100\nINSTANCE \"VI_1\" MASTER 100\n"))
-        // Room again: the next line is written.
-        writer.write(line)
-        #expect(writer.status.first?.linesWritten == status.linesWritten + 1)
+            let line = NotifyLine(.instance, name: "VI_1", entering: .master, priority: 100)
+            // Far more than a pipe holds (64 KiB by default, 27 bytes a line), with no reader.
+            let total = 10_000
+            for _ in 0..<total { writer.write(line) }
+            let status = try #require(writer.status.first)
+            #expect(status.linesDropped > 0 && status.linesWritten > 0)
+            #expect(status.linesWritten + status.linesDropped == total)
+
+            // A reader that comes now gets whole lines, in keepalived's format.
+            let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            #expect(n > 0)
+            let text = String(decoding: buffer[0..<max(0, n)], as: UTF8.self)
+            #expect(text.hasPrefix("INSTANCE \"VI_1\" MASTER 100\nINSTANCE \"VI_1\" MASTER 100\n"))
+            // Room again: the next line is written.
+            writer.write(line)
+            #expect(writer.status.first?.linesWritten == status.linesWritten + 1)
+        }
     }
 
     /// A line of PIPE_BUF or more (an instance name of kilobytes) could be written in part:
     /// it is dropped and counted, and the reader's stream stays whole lines.
     @Test func aLineTooLongToWriteAtomicallyIsDroppedWhole() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/vrrp.fifo"
-        let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
-        writer.configure([NotifyFIFO(keyword: "vrrp_notify_fifo", path: path)], scriptUser: nil, scriptGroup: nil)
-        defer { writer.stop() }
-        writer.write(NotifyLine(.instance, name: String(repeating: "x", count: 5000), entering: .master, priority: 100))
-        writer.write(NotifyLine(.instance, name: "VI_1", entering: .backup, priority: 100))
-        #expect(writer.status.first?.linesDropped == 1 && writer.status.first?.linesWritten == 1)
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK)
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        #expect(String(decoding: buffer[0..<max(0, n)], as: UTF8.self) == "INSTANCE \"VI_1\" BACKUP 100\n")
+        try withFIFO { writer, path in
+            writer.write(NotifyLine(.instance, name: String(repeating: "x", count: 5000), entering: .master, priority: 100))
+            writer.write(NotifyLine(.instance, name: "VI_1", entering: .backup, priority: 100))
+            #expect(writer.status.first?.linesDropped == 1 && writer.status.first?.linesWritten == 1)
+            let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: 8192)
+            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            #expect(String(decoding: buffer[0..<max(0, n)], as: UTF8.self) == "INSTANCE \"VI_1\" BACKUP 100\n")
+        }
     }
 
     @Test func aPathThatIsNotAFIFOIsRefused() throws {
