@@ -21,6 +21,8 @@ final class NotifyFIFOWriter: @unchecked Sendable {
         var written = 0
         var dropped = 0
         var reader: ChildProcess?
+        /// Made by this daemon (absent before): removed when closed, as keepalived does.
+        var created = false
     }
 
     private let lock = NSLock()
@@ -39,8 +41,8 @@ final class NotifyFIFOWriter: @unchecked Sendable {
                 next.append(same)
                 continue
             }
-            guard let descriptor = open(fifo.path) else { continue }
-            var entry = Open(fifo: fifo, descriptor: descriptor)
+            guard let (descriptor, created) = open(fifo.path) else { continue }
+            var entry = Open(fifo: fifo, descriptor: descriptor, created: created)
             if let script = fifo.script {
                 let argv = ScriptRunner.asUser(ScriptRunner.words(script) + [fifo.path], user: fifo.scriptUser ?? scriptUser,
                                                group: fifo.scriptUser == nil ? scriptGroup : fifo.scriptGroup)
@@ -83,10 +85,12 @@ final class NotifyFIFOWriter: @unchecked Sendable {
         }
     }
 
-    private func open(_ path: String) -> Int32? {
+    private func open(_ path: String) -> (Int32, created: Bool)? {
         var info = stat()
+        var created = false
         if lstat(path, &info) != 0 {
-            guard mkfifo(path, 0o600) == 0 || errno == EEXIST else {
+            created = mkfifo(path, 0o600) == 0
+            guard created || errno == EEXIST else {
                 logger.error("cannot make notify FIFO", metadata: ["fifo": "\(path)", "error": "\(String(cString: strerror(errno)))"])
                 return nil
             }
@@ -100,12 +104,13 @@ final class NotifyFIFOWriter: @unchecked Sendable {
             return nil
         }
         logger.info("notify FIFO open", metadata: ["fifo": "\(path)"])
-        return descriptor
+        return (descriptor, created)
     }
 
     private func close(_ entry: Open) {
         entry.reader?.stop(signal: SIGTERM, timeout: 2)
         Glibc.close(entry.descriptor)
+        if entry.created { unlink(entry.fifo.path) }
     }
 }
 

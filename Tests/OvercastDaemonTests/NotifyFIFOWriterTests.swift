@@ -66,6 +66,21 @@ import Glibc
         }
     }
 
+    /// A FIFO the daemon made goes when it stops; one that was there before stays.
+    @Test func aFIFOTheWriterMadeIsRemovedAtStopAndAnOldOneKept() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let made = directory + "/made.fifo", old = directory + "/old.fifo"
+        #expect(mkfifo(old, 0o600) == 0)
+        let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
+        writer.configure([NotifyFIFO(keyword: "notify_fifo", path: made), NotifyFIFO(keyword: "vrrp_notify_fifo", path: old)],
+                         scriptUser: nil, scriptGroup: nil)
+        #expect(writer.status.count == 2 && FileManager.default.fileExists(atPath: made))
+        writer.stop()
+        #expect(!FileManager.default.fileExists(atPath: made) && FileManager.default.fileExists(atPath: old))
+    }
+
     @Test func aPathThatIsNotAFIFOIsRefused() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID().uuidString)").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
