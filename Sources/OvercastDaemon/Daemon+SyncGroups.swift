@@ -15,6 +15,10 @@ extension Daemon {
                 all[member]?.post(.event(.syncGroup(notice, group: group.name)))
             }
         }
+        // One member's moves are computed and told as one step, so two members moving at
+        // once cannot interleave a group's lines (its MASTER after its later BACKUP).
+        groupOutputLock.lock()
+        defer { groupOutputLock.unlock() }
         let moves = lock.withLock { () -> [SyncGroupTransition] in
             var moves: [SyncGroupTransition] = []
             for name in groupCores.keys.sorted() {

@@ -27,6 +27,9 @@ public final class Daemon: @unchecked Sendable {
     let version: String
 
     let lock = NSLock()
+    /// Held while a sync group's transitions are computed and their notifies and FIFO
+    /// lines go out (never taken under `lock`).
+    let groupOutputLock = NSLock()
     var runtimes: [String: InstanceRuntime] = [:]
     private var reloads = 0
     var scripts: ScriptRunner
