@@ -25,7 +25,6 @@ final class AlertMailer: @unchecked Sendable {
     /// it is re-entered without another state between.
     private var lastMailed: [String: AlertMail.VRRPState] = [:]
     /// The state each instance last entered, for its sync groups.
-    private var states: [String: AlertMail.VRRPState] = [:]
     private var thread: Thread?
 
     init(logger: Logger) { self.logger = logger }
@@ -58,7 +57,6 @@ final class AlertMailer: @unchecked Sendable {
         case .initialize: return
         }
         condition.withLock {
-            states[name] = mailed
             let smtp = config.globalDefs.smtp
             guard !(smtp.noEmailFaults && mailed == .fault) else { return }
             if let instance = config.instances.first(where: { $0.name == name }), smtp.mailsVRRP(instance.smtpAlert),
@@ -66,13 +64,27 @@ final class AlertMailer: @unchecked Sendable {
                 lastMailed[name] = mailed
                 enqueue(AlertMail.vrrp(routerID: config.globalDefs.routerID, name: name, entering: mailed))
             }
-            // A sync group mails when all its instances are in the state this one entered.
-            for group in config.syncGroups where group.group.contains(name) && smtp.mailsVRRP(group.smtpAlert) {
-                let key = "group " + group.name
-                guard group.group.allSatisfy({ states[$0] == mailed }), lastMailed[key] != mailed else { continue }
-                lastMailed[key] = mailed
-                enqueue(AlertMail.vrrp(routerID: config.globalDefs.routerID, name: group.name, group: true, entering: mailed))
-            }
+        }
+    }
+
+    /// A sync group entered `state` (its own state, as `SyncGroupCore` moves it: FAULT with
+    /// its first member's, MASTER when all are MASTER), as keepalived mails it.
+    func syncGroupTransition(group name: String, to state: VRRPStateMachine.State) {
+        let mailed: AlertMail.VRRPState
+        switch state {
+        case .master: mailed = .master
+        case .backup: mailed = .backup
+        case .fault: mailed = .fault
+        case .initialize: return
+        }
+        condition.withLock {
+            let smtp = config.globalDefs.smtp
+            guard !(smtp.noEmailFaults && mailed == .fault),
+                  let group = config.syncGroups.first(where: { $0.name == name }), smtp.mailsVRRP(group.smtpAlert) else { return }
+            let key = "group " + name
+            guard lastMailed[key] != mailed else { return }
+            lastMailed[key] = mailed
+            enqueue(AlertMail.vrrp(routerID: config.globalDefs.routerID, name: name, group: true, entering: mailed))
         }
     }
 

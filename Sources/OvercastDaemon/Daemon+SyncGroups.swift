@@ -33,6 +33,7 @@ extension Daemon {
                 scripts.start(call.command, extraArguments: call.arguments, user: call.user, group: call.group)
             }
             notifyFIFO.write(move.line)
+            alerts.syncGroupTransition(group: move.line.name, to: move.to)
         }
     }
 

@@ -37,7 +37,7 @@ public final class Daemon: @unchecked Sendable {
     private var tracker: Tracker?
     private let loadBalancer: LoadBalancer
     private let health: HealthMonitor
-    private let alerts: AlertMailer
+    let alerts: AlertMailer
     var syncGroups: [SyncGroup] = []
     /// The static addresses, routes and rules last put into the kernel.
     private var staticState = KernelState()
