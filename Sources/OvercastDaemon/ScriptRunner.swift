@@ -177,7 +177,8 @@ final class ScriptRunner: @unchecked Sendable {
                     return true
                 }
                 if now > entry.deadline {
-                    finished.append((entry, nil))   // killed below, outside the lock
+                    entry.process.stop(signal: SIGKILL, timeout: 1)
+                    finished.append((entry, nil))
                     return true
                 }
                 return false
@@ -187,9 +188,6 @@ final class ScriptRunner: @unchecked Sendable {
             return true
         }
         for (entry, code) in finished {
-            // A kill waits up to a second for the exit: never while `start` (on a VRRP
-            // loop) could be waiting for the lock.
-            if code == nil { entry.process.stop(signal: SIGKILL, timeout: 1) }
             if code == nil {
                 logger.warning("script killed after its timeout", metadata: ["script": "\(entry.command)"])
             } else if code != 0 {
