@@ -49,27 +49,19 @@ final class AlertMailer: @unchecked Sendable {
 
     /// An instance entered `state` (the daemon's transition log).
     func vrrpTransition(instance name: String, to state: VRRPStateMachine.State) {
-        let mailed: AlertMail.VRRPState
-        switch state {
-        case .master: mailed = .master
-        case .backup: mailed = .backup
-        case .fault: mailed = .fault
-        case .initialize: return
-        }
-        condition.withLock {
-            let smtp = config.globalDefs.smtp
-            guard !(smtp.noEmailFaults && mailed == .fault) else { return }
-            if let instance = config.instances.first(where: { $0.name == name }), smtp.mailsVRRP(instance.smtpAlert),
-               lastMailed[name] != mailed {
-                lastMailed[name] = mailed
-                enqueue(AlertMail.vrrp(routerID: config.globalDefs.routerID, name: name, entering: mailed))
-            }
-        }
+        mailTransition(name, group: false, to: state) { config in config.instances.first { $0.name == name }.map(\.smtpAlert) }
     }
 
     /// A sync group entered `state` (its own state, as `SyncGroupCore` moves it: FAULT with
     /// its first member's, MASTER when all are MASTER), as keepalived mails it.
     func syncGroupTransition(group name: String, to state: VRRPStateMachine.State) {
+        mailTransition(name, group: true, to: state) { config in config.syncGroups.first { $0.name == name }.map(\.smtpAlert) }
+    }
+
+    /// One mail per state entered, when the block's `smtp_alert` (found by `setting`; nil:
+    /// no such block) and global_defs ask for it.
+    private func mailTransition(_ name: String, group: Bool, to state: VRRPStateMachine.State,
+                                setting: (OvercastConfiguration) -> Bool??) {
         let mailed: AlertMail.VRRPState
         switch state {
         case .master: mailed = .master
@@ -79,12 +71,11 @@ final class AlertMailer: @unchecked Sendable {
         }
         condition.withLock {
             let smtp = config.globalDefs.smtp
-            guard !(smtp.noEmailFaults && mailed == .fault),
-                  let group = config.syncGroups.first(where: { $0.name == name }), smtp.mailsVRRP(group.smtpAlert) else { return }
-            let key = "group " + name
+            guard !(smtp.noEmailFaults && mailed == .fault), let own = setting(config), smtp.mailsVRRP(own) else { return }
+            let key = group ? "group " + name : name
             guard lastMailed[key] != mailed else { return }
             lastMailed[key] = mailed
-            enqueue(AlertMail.vrrp(routerID: config.globalDefs.routerID, name: name, group: true, entering: mailed))
+            enqueue(AlertMail.vrrp(routerID: config.globalDefs.routerID, name: name, group: group, entering: mailed))
         }
     }
 
