@@ -60,6 +60,10 @@ public struct NotifyFIFO: Codable, Hashable, Sendable {
     /// The keyword it came from (`notify_fifo` or `vrrp_notify_fifo`).
     public var keyword: String
     public var path: String
+    /// `notify_fifo PATH [USER [GROUP]]`: who owns the FIFO when the daemon makes it, so
+    /// a reader running as that user can open it. Unset: the global `script_user`.
+    public var owner: String?
+    public var ownerGroup: String?
     public var script: String?
     public var scriptUser: String?
     public var scriptGroup: String?

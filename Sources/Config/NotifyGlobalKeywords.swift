@@ -8,6 +8,8 @@ enum NotifyGlobalKeywords {
                 guard let args = r.arguments(st, 1...3) else { return }
                 var fifo = fifo(keyword, in: &g)
                 fifo.path = args[0].text
+                fifo.owner = args.count > 1 ? args[1].text : nil
+                fifo.ownerGroup = args.count > 2 ? args[2].text : nil
                 g.notifyFIFOs = g.notifyFIFOs.filter { $0.keyword != keyword } + [fifo]
                 if g.notifyFIFOs.count == 2 && g.notifyFIFOs[0].path == g.notifyFIFOs[1].path && !fifo.path.isEmpty {
                     r.error(args[0].location, "\(keyword): notify_fifo and vrrp_notify_fifo must be different FIFOs")

@@ -249,13 +249,8 @@ enum NotifyKeywords {
         return command
     }
 
-    /// Whether the host has `name` (getpwnam_r: config files are read on several threads).
-    static func userExists(_ name: String) -> Bool {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        return getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0 && result != nil
-    }
+    /// Whether the host has `name`.
+    static func userExists(_ name: String) -> Bool { SystemAccounts.user(named: name) != nil }
 }
 
 /// track_script { NAME [weight N] } and track_interface { NAME [weight N] }.

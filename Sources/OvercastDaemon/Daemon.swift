@@ -165,7 +165,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func applyScriptPolicy(_ config: OvercastConfiguration) {
-        ScriptRunner.learnPrimaryGroups(of: config.scriptUsers)
+        ScriptRunner.learnAccounts(of: config.scriptUsers)
         scripts.policy = .init(enforceSecurity: config.globalDefs.enableScriptSecurity, user: config.globalDefs.scriptUser,
                                group: config.globalDefs.scriptGroup, timeout: config.globalDefs.scriptTimeout)
     }

@@ -13,7 +13,9 @@ import Glibc
 /// as keepalived does: lines wait in the pipe until a reader takes them, and a line that
 /// does not fit (the pipe is full: no reader, or a slow one) is dropped and counted, so
 /// a VRRP loop never waits on a reader. Each FIFO's `_script` is started with the FIFO's
-/// path as its last argument and stopped at shutdown.
+/// path as its last argument and stopped at shutdown. A FIFO the daemon makes is owned by
+/// the user and group the keyword names (else the global `script_user`), so that a reader
+/// running as that user can open it: mode 0640, the owner reads and the group may too.
 final class NotifyFIFOWriter: @unchecked Sendable {
     private struct Open {
         var fifo: NotifyFIFO
@@ -41,7 +43,8 @@ final class NotifyFIFOWriter: @unchecked Sendable {
                 next.append(same)
                 continue
             }
-            guard let (descriptor, created) = open(fifo.path) else { continue }
+            guard let owner = owner(of: fifo, scriptUser: scriptUser, scriptGroup: scriptGroup),
+                  let (descriptor, created) = open(fifo.path, owner: owner) else { continue }
             var entry = Open(fifo: fifo, descriptor: descriptor, created: created)
             if let script = fifo.script {
                 let argv = ScriptRunner.asUser(ScriptRunner.words(script) + [fifo.path], user: fifo.scriptUser ?? scriptUser,
@@ -85,14 +88,34 @@ final class NotifyFIFOWriter: @unchecked Sendable {
         }
     }
 
-    private func open(_ path: String) -> (Int32, created: Bool)? {
+    /// Who is to own `fifo` if the daemon makes it: (-1, -1) leaves it the daemon's. Nil,
+    /// logged, when a named user or group does not exist: keepalived ignores such a FIFO.
+    private func owner(of fifo: NotifyFIFO, scriptUser: String?, scriptGroup: String?) -> (uid: uid_t, gid: gid_t)? {
+        let named = fifo.owner.map { ($0, fifo.ownerGroup) } ?? scriptUser.map { ($0, scriptGroup) }
+        guard let (userName, groupName) = named else { return (uid_t.max, gid_t.max) }
+        guard let user = SystemAccounts.user(named: userName) else {
+            logger.error("notify FIFO owner does not exist; the FIFO is not opened", metadata: ["fifo": "\(fifo.path)", "user": "\(userName)"])
+            return nil
+        }
+        guard let groupName else { return user }
+        guard let gid = SystemAccounts.group(named: groupName) else {
+            logger.error("notify FIFO group does not exist; the FIFO is not opened", metadata: ["fifo": "\(fifo.path)", "group": "\(groupName)"])
+            return nil
+        }
+        return (user.uid, gid)
+    }
+
+    private func open(_ path: String, owner: (uid: uid_t, gid: gid_t)) -> (Int32, created: Bool)? {
         var info = stat()
         var created = false
         if lstat(path, &info) != 0 {
-            created = mkfifo(path, 0o600) == 0
+            created = mkfifo(path, 0o640) == 0
             guard created || errno == EEXIST else {
                 logger.error("cannot make notify FIFO", metadata: ["fifo": "\(path)", "error": "\(String(cString: strerror(errno)))"])
                 return nil
+            }
+            if created && (owner.uid != uid_t.max || owner.gid != gid_t.max) && chown(path, owner.uid, owner.gid) != 0 {
+                logger.error("cannot give the notify FIFO to its owner", metadata: ["fifo": "\(path)", "error": "\(String(cString: strerror(errno)))"])
             }
         } else if info.st_mode & S_IFMT != S_IFIFO {
             logger.error("notify FIFO path is not a FIFO; no lines are written", metadata: ["fifo": "\(path)"])

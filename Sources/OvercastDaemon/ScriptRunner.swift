@@ -1,4 +1,5 @@
 import ChildProcesses
+import Config
 import Foundation
 import LinuxNet
 import Logging
@@ -10,9 +11,8 @@ import Glibc
 /// spawns and returns; a reaper thread collects exits, kills scripts that overrun their
 /// timeout, and reports results through the completion handler.
 ///
-/// Script security follows keepalived's `enable_script_security`: a script that a
-/// non-root user could change (the file or a directory above it is writable by others,
-/// or owned by someone else) is refused, since the daemon runs it as root.
+/// Script security follows keepalived's `enable_script_security` for the account each
+/// script runs as (ScriptSecurity).
 final class ScriptRunner: @unchecked Sendable {
     struct Policy: Sendable {
         var enforceSecurity: Bool
@@ -64,55 +64,44 @@ final class ScriptRunner: @unchecked Sendable {
         return words
     }
 
-    /// Why a script may not run under the security policy, or nil when it may.
-    func securityProblem(_ path: String) -> String? {
+    /// Why a script may not run under the security policy as `user`/`group` (else the
+    /// global script_user, else root), or nil when it may (ScriptSecurity).
+    func securityProblem(_ path: String, user: String? = nil, group: String? = nil) -> String? {
         guard policy.enforceSecurity else { return nil }
-        guard path.hasPrefix("/") else { return "script \(path) is not an absolute path (enable_script_security)" }
-        var current = path
-        while !current.isEmpty {
-            var info = stat()
-            guard stat(current, &info) == 0 else { return "script \(path): \(current) does not exist" }
-            if info.st_uid != 0 { return "script \(path): \(current) is not owned by root (enable_script_security)" }
-            if info.st_mode & (S_IWGRP | S_IWOTH) != 0 && !(current != path && info.st_mode & S_ISVTX != 0) {
-                return "script \(path): \(current) is writable by non-root users (enable_script_security)"
-            }
-            if current == "/" { break }
-            current = (current as NSString).deletingLastPathComponent
-            if current.isEmpty { current = "/" }
+        let (userName, groupName) = user != nil ? (user, group) : (policy.user, policy.group)
+        var account: (uid: uid_t, gid: gid_t) = (0, 0)
+        if let userName {
+            guard let known = Self.knownAccount(of: userName) else { return "script \(path): no user '\(userName)' on this host" }
+            account = known
         }
-        return nil
+        if let groupName {
+            guard let gid = SystemAccounts.group(named: groupName) else { return "script \(path): no group '\(groupName)' on this host" }
+            account.gid = gid
+        }
+        return ScriptSecurity.problem(path, uid: account.uid, gid: account.gid)
     }
 
     /// `argv` run as `user` (and `group`, by default the user's own primary group, as
     /// keepalived) through setpriv; unchanged for root or no user.
     static func asUser(_ argv: [String], user: String?, group: String?) -> [String] {
         guard let user, user != "root" else { return argv }
-        let gid = group ?? knownPrimaryGroup(of: user).map { "\($0)" } ?? user
+        let gid = group ?? knownAccount(of: user).map { "\($0.gid)" } ?? user
         return ["setpriv", "--reuid=\(user)", "--regid=\(gid)", "--init-groups", "--"] + argv
     }
 
-    nonisolated(unsafe) private static var primaryGroups: [String: gid_t] = [:]
-    private static let primaryGroupsLock = NSLock()
+    nonisolated(unsafe) private static var accounts: [String: (uid: uid_t, gid: gid_t)] = [:]
+    private static let accountsLock = NSLock()
 
-    /// Looks up the primary groups of `users` now (reading the configuration, off every
-    /// VRRP thread), so that starting their scripts later asks nothing of NSS.
-    static func learnPrimaryGroups(of users: Set<String>) {
-        let found = users.reduce(into: [String: gid_t]()) { table, user in table[user] = primaryGroup(of: user) }
-        primaryGroupsLock.withLock { primaryGroups = found }
+    /// Looks up the ids and primary groups of `users` now (reading the configuration, off
+    /// every VRRP thread), so that starting their scripts later asks nothing of NSS.
+    static func learnAccounts(of users: Set<String>) {
+        let found = users.reduce(into: [String: (uid: uid_t, gid: gid_t)]()) { table, user in table[user] = SystemAccounts.user(named: user) }
+        accountsLock.withLock { accounts = found }
     }
 
-    /// The group learnt for `user`, else a lookup now (a user the configuration does not name).
-    static func knownPrimaryGroup(of user: String) -> gid_t? {
-        primaryGroupsLock.withLock { primaryGroups[user] } ?? primaryGroup(of: user)
-    }
-
-    /// The user's primary group id (getpwnam_r: scripts start on several threads).
-    static func primaryGroup(of user: String) -> gid_t? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        guard getpwnam_r(user, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return entry.pw_gid
+    /// The account learnt for `user`, else a lookup now (a user the configuration does not name).
+    static func knownAccount(of user: String) -> (uid: uid_t, gid: gid_t)? {
+        accountsLock.withLock { accounts[user] } ?? SystemAccounts.user(named: user)
     }
 
     /// Starts `command` with `extraArguments` appended, as `user`/`group` when given (a
@@ -126,7 +115,7 @@ final class ScriptRunner: @unchecked Sendable {
             completion?(nil)
             return false
         }
-        if let problem = securityProblem(program) {
+        if let problem = securityProblem(program, user: user, group: group) {
             logger.error("script refused", metadata: ["script": "\(program)", "reason": "\(problem)"])
             completion?(nil)
             return false

@@ -9,7 +9,7 @@ import Testing
         global_defs {
           vrrp_notify_fifo /run/overcast/vrrp.fifo
           vrrp_notify_fifo_script "/usr/local/bin/reader --verbose" nobody nogroup
-          notify_fifo /run/overcast/all.fifo
+          notify_fifo /run/overcast/all.fifo nobody nogroup
           vrrp_notify_priority_changes true
           vrrp_startup_delay 5.5
           startup_script_timeout 20
@@ -56,6 +56,7 @@ import Testing
         #expect(g.notifyFIFOs.map(\.path) == ["/run/overcast/vrrp.fifo", "/run/overcast/all.fifo"])
         #expect(g.notifyFIFOs.first?.script == "/usr/local/bin/reader --verbose")
         #expect(g.notifyFIFOs.first?.scriptUser == "nobody" && g.notifyFIFOs.first?.scriptGroup == "nogroup")
+        #expect(g.notifyFIFOs.first?.owner == nil && g.notifyFIFOs.last?.owner == "nobody" && g.notifyFIFOs.last?.ownerGroup == "nogroup")
         #expect(g.vrrpNotifyPriorityChanges && g.vrrpStartupDelay == 5.5)
         #expect(g.startupScript?.command == "/usr/local/bin/up.sh" && g.startupScript?.timeout == 20)
         #expect(g.shutdownScript?.command == "/usr/local/bin/down.sh now" && g.shutdownScript?.user == "nobody"

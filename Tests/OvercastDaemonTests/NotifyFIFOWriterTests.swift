@@ -2,6 +2,7 @@ import Config
 import Foundation
 import Logging
 import Testing
+import TestSupport
 import VRRP
 @testable import OvercastDaemon
 #if canImport(Glibc)
@@ -90,5 +91,35 @@ import Glibc
         #expect(writer.status.isEmpty)
         writer.write(NotifyLine(.group, name: "G", entering: .backup, priority: 0))
         #expect((try? Data(contentsOf: URL(fileURLWithPath: path)))?.isEmpty == true)
+    }
+
+    /// `notify_fifo PATH USER GROUP`: the FIFO the daemon makes belongs to them, so a
+    /// reader running as that user opens it; a user the host lacks leaves it unopened.
+    @Test(.enabled(if: TestGate.enabled(missing: geteuid() == 0 ? nil : "chown needs root", test: "notify FIFO owner")))
+    func aFIFOIsMadeForItsOwnerAndAnUnknownOwnerRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let nobody = try #require(SystemAccounts.user(named: "nobody"))
+        let nogroup = try #require(SystemAccounts.group(named: "nogroup"))
+        var owned = NotifyFIFO(keyword: "notify_fifo", path: directory + "/owned.fifo")
+        owned.owner = "nobody"
+        owned.ownerGroup = "nogroup"
+        var defaulted = NotifyFIFO(keyword: "vrrp_notify_fifo", path: directory + "/default.fifo")
+        defaulted.owner = nil
+        let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
+        writer.configure([owned, defaulted], scriptUser: "nobody", scriptGroup: nil)
+        defer { writer.stop() }
+        var info = stat()
+        #expect(stat(owned.path, &info) == 0 && info.st_uid == nobody.uid && info.st_gid == nogroup)
+        #expect(info.st_mode & 0o777 == 0o640)
+        // No owner of its own: the global script_user, with that user's primary group.
+        #expect(stat(defaulted.path, &info) == 0 && info.st_uid == nobody.uid && info.st_gid == nobody.gid)
+
+        var unknown = NotifyFIFO(keyword: "notify_fifo", path: directory + "/unknown.fifo")
+        unknown.owner = "no-such-user-overcast"
+        let refusing = NotifyFIFOWriter(logger: Logger(label: "test"))
+        refusing.configure([unknown], scriptUser: nil, scriptGroup: nil)
+        #expect(refusing.status.isEmpty && !FileManager.default.fileExists(atPath: unknown.path))
     }
 }
