@@ -115,6 +115,39 @@ import Glibc
         #expect(Self.read(groupEvents).filter { $0 == "GROUP G MASTER 0" }.count == 2)
     }
 
+    /// A tracked interface already down when the daemon starts: through vrrp_startup_delay
+    /// the instance stays INIT and runs no notify (the fault waits for the start, as in
+    /// keepalived, whose instances only start after the delay); then FAULT and notify_fault.
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "a fault during the startup delay")))
+    func aFaultDuringTheStartupDelayWaitsForTheStart() throws {
+        let lab = try VPCLab.network()
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        try lab.addVethPair(n1, "t0", peer: "t1")
+        try lab.exec(n1, ["ip", "link", "set", "t1", "down"])
+        let faulted = lab.path("faulted")
+        let config = """
+            global_defs {
+              vrrp_startup_delay 2
+            }
+
+            """ + LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10", peers: ["172.31.18.11"],
+                              extra: ["track_interface {", "  t0", "}", "notify_fault \"/usr/bin/touch \(faulted)\""]).text
+        _ = try lab.startOvercast(n1, config: config)
+        var samples: [(uptime: Double, state: String, notified: Bool)] = []
+        #expect(waitUntil(timeout: 10, interval: 0.05) {
+            guard let status = lab.overcastStatus(n1), let uptime = status["uptimeSeconds"] as? Double,
+                  let state = (status["instances"] as? [[String: Any]])?.first?["state"] as? String else { return false }
+            samples.append((uptime, state, FileManager.default.fileExists(atPath: faulted)))
+            return state == "FAULT"
+        }, "\(lab.log(n1))")
+        #expect(samples.contains { $0.state == "INIT" && $0.uptime >= 1 }, "\(samples)")
+        #expect(!samples.contains { $0.uptime < 1.9 && ($0.state != "INIT" || $0.notified) }, "\(samples)")
+        #expect((samples.first { $0.state != "INIT" }?.uptime ?? 0) >= 2, "\(samples)")
+        #expect(waitUntil(timeout: 3) { FileManager.default.fileExists(atPath: faulted) })
+        #expect((lab.instance(n1)?["faults"] as? [String])?.contains("interface t0 down") == true)
+    }
+
     @Test(.enabled(if: VPCLab.available(commands: ["ip", "setpriv"], test: "startup delay and life-cycle scripts")))
     func startupDelayStartupAndShutdownScriptsAndAScriptRunAsNobody() throws {
         let lab = try VPCLab.network()
