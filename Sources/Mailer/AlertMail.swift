@@ -18,13 +18,13 @@ public struct AlertMail: Sendable, Hashable {
 
     /// The state a VRRP instance or sync group entered, as keepalived's mails name it.
     public enum VRRPState: String, Sendable {
-        case master = "MASTER", backup = "BACKUP", fault = "FAULT", stop = "STOP"
+        case master = "MASTER", backup = "BACKUP", fault = "FAULT", stop = "STOP", deleted = "DELETED"
     }
 
     /// `[ID] VRRP Instance NAME - Entering STATE state`; `group` for a vrrp_sync_group.
     public static func vrrp(routerID: String?, name: String, group: Bool = false, entering state: VRRPState) -> (subject: String, body: String) {
         let what = group ? "VRRP Group" : "VRRP Instance"
-        let subject = state == .stop ? "Stopping" : "Entering \(state.rawValue) state"
+        let subject = state == .stop ? "Stopping" : state == .deleted ? "Deleted" : "Entering \(state.rawValue) state"
         let body: String
         switch (state, group) {
         case (.master, false): body = "=> VRRP Instance is now owning VRRP VIPs <="
@@ -32,6 +32,7 @@ public struct AlertMail: Sendable, Hashable {
         case (.backup, true): body = "=> All VRRP group instances are now in BACKUP state <="
         case (.fault, true): body = "=> All VRRP group instances are now in FAULT state <="
         case (.stop, _): body = "=> VRRP Instance stopping <="
+        case (.deleted, _): body = "=> VRRP Deleted at reload <="
         default: body = "=> VRRP Instance is no longer owning VRRP VIPs <="
         }
         return (prefixed(routerID, "\(what) \(name) - \(subject)"), body)

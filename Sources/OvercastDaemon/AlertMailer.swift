@@ -24,8 +24,9 @@ final class AlertMailer: @unchecked Sendable {
     /// keepalived's `last_email_state`: an instance mails a state once, not each time
     /// it is re-entered without another state between.
     private var lastMailed: [String: AlertMail.VRRPState] = [:]
-    /// The state each instance last entered, for its sync groups.
     private var thread: Thread?
+    /// A mail is being handed to the server (`drain` waits for it too).
+    private var sending = false
 
     init(logger: Logger) { self.logger = logger }
 
@@ -56,6 +57,35 @@ final class AlertMailer: @unchecked Sendable {
     /// its first member's, MASTER when all are MASTER), as keepalived mails it.
     func syncGroupTransition(group name: String, to state: VRRPStateMachine.State) {
         mailTransition(name, group: true, to: state) { config in config.syncGroups.first { $0.name == name }.map(\.smtpAlert) }
+    }
+
+    /// An instance stopped: at shutdown ("Stopping") or because a reload removed it
+    /// ("Deleted"), as keepalived mails them. Mailed with the configuration it ran under.
+    func instanceLeft(_ name: String, deleted: Bool) {
+        let state: AlertMail.VRRPState = deleted ? .deleted : .stop
+        condition.withLock {
+            guard let own = config.instances.first(where: { $0.name == name })?.smtpAlert,
+                  config.globalDefs.smtp.mailsVRRP(own), lastMailed[name] != state else { return }
+            lastMailed[name] = deleted ? nil : state
+            enqueue(AlertMail.vrrp(routerID: config.globalDefs.routerID, name: name, entering: state))
+        }
+    }
+
+    /// Waits until the queued mails are sent (or failed), for at most `timeout` seconds:
+    /// at shutdown, so the "Stopping" mails leave before the process does. True when
+    /// nothing is left.
+    @discardableResult
+    func drain(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        return condition.withLock {
+            while server != nil && (!queue.isEmpty || sending) {
+                guard condition.wait(until: deadline) else { break }
+            }
+            if server != nil && !queue.isEmpty {
+                logger.warning("alert mails left unsent at shutdown", metadata: ["count": "\(queue.count)"])
+            }
+            return server == nil || (queue.isEmpty && !sending)
+        }
     }
 
     /// One mail per state entered, when the block's `smtp_alert` (found by `setting`; nil:
@@ -119,15 +149,17 @@ final class AlertMailer: @unchecked Sendable {
             return
         }
         queue.append(mail)
-        condition.signal()
+        condition.broadcast()
     }
 
     private func run() {
         while true {
             let (mail, server) = condition.withLock { () -> (AlertMail, SMTPServer?) in
                 while queue.isEmpty { condition.wait() }
+                sending = self.server != nil
                 return (queue.removeFirst(), self.server)
             }
+            defer { condition.withLock { sending = false; condition.broadcast() } }
             guard let server else { continue }
             do {
                 try SMTPClient.send(mail, via: server)

@@ -171,6 +171,9 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT. Throws when the configuration cannot start.
+    /// How long a stopping daemon waits for its last alert mails ("Stopping") to leave.
+    static let alertDrainSeconds = 5.0
+
     public func run() async throws {
         // The status socket first: it is also what keeps a second daemon out of this
         // network namespace, before anything touches the network.
@@ -215,8 +218,10 @@ public final class Daemon: @unchecked Sendable {
         var failure: (any Error)?
         do { try await group.run() } catch { failure = error }
         SystemdNotify.send("STOPPING=1")
+        for name in lock.withLock({ runtimes.keys.sorted() }) { alerts.instanceLeft(name, deleted: false) }
         // The instances have stopped either way: the shutdown script runs also after a failure.
         await runLifecycleScript(lock.withLock { shutdownScript }, "shutdown_script")
+        alerts.drain(timeout: Self.alertDrainSeconds)
         if let failure { throw failure }
         logger.info("overcast stopped")
     }
@@ -245,6 +250,7 @@ public final class Daemon: @unchecked Sendable {
             runtime.post(.event(.stop))
             await runtime.waitUntilStopped()
             lock.withLock { runtimes[name] = nil }
+            if wanted[name] == nil { alerts.instanceLeft(name, deleted: true) }
         }
         for (name, setup) in wanted.sorted(by: { $0.key < $1.key }) {
             if let running = current[name], running.setup.restartKey == setup.restartKey {

@@ -140,6 +140,40 @@ import Testing
         #expect(Self.mails(maildir).contains { $0.contains("=> CHECK failed on service <=") })
     }
 
+    /// An instance a reload removes mails "Deleted"; at shutdown each instance mails
+    /// "Stopping", and the daemon waits for the mail to leave before it exits.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip", "ss"], pythonModules: ["aiosmtpd"], test: "smtp stop alerts")))
+    func aRemovedInstanceMailsDeletedAndShutdownMailsStopping() throws {
+        let lab = try NetworkLab()
+        defer { lab.teardown() }
+        let maildir = lab.path("maildir")
+        _ = try Self.startMailServer(lab, maildir: maildir)
+        let n1 = try lab.addNode("n1", address: "10.9.0.10/24")
+        var second = LabInstance(priority: 150, advertInt: "0.5", extra: ["smtp_alert"])
+        second.name = "VI_2"
+        second.vrid = 52
+        second.vip = "10.9.0.101"
+        let one = Self.config(server: Self.mailServer, port: 2525, timeout: 5, vrid: 51, vip: "10.9.0.100")
+        let daemon = try lab.startOvercast(n1, config: one + second.text)
+        #expect(waitUntil(timeout: 15) { lab.state(n1) == "MASTER" && lab.state(n1, "VI_2") == "MASTER" }, "\(lab.log(n1))")
+        func subjects() -> [String] {
+            Self.mails(maildir).compactMap { $0.split(separator: "\n").first { $0.hasPrefix("Subject: ") }.map(String.init) }
+        }
+        #expect(waitUntil(timeout: 15) { subjects().filter { $0.contains("Entering MASTER state") }.count == 2 }, "\(subjects())")
+
+        try one.write(toFile: lab.path("n1.conf"), atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        #expect(waitUntil(timeout: 15) { subjects().contains("Subject: [lb1] VRRP Instance VI_2 - Deleted") }, "\(subjects())\n\(lab.log(n1))")
+        let deleted = Self.mails(maildir).first { $0.contains("VI_2 - Deleted") } ?? ""
+        #expect(deleted.contains("=> VRRP Deleted at reload <="), "\(deleted)")
+
+        // SIGTERM: the mail is in the Maildir by the time the process has exited.
+        daemon.stop(signal: SIGTERM, timeout: 15)
+        #expect(subjects().contains("Subject: [lb1] VRRP Instance VI_1 - Stopping"), "\(subjects())\n\(lab.log(n1))")
+        #expect(!subjects().contains { $0.contains("VI_2 - Stopping") })
+        #expect(Self.mails(maildir).first { $0.contains("VI_1 - Stopping") }?.contains("=> VRRP Instance stopping <=") == true)
+    }
+
     /// The client on its own: a refused connection is a clear error, not a hang.
     @Test(.enabled(if: Prerequisites.available(commands: ["ip", "ss"], pythonModules: ["aiosmtpd"], test: "smtp client")))
     func theClientSendsAndReportsARefusal() throws {
