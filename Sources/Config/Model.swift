@@ -57,7 +57,8 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
 /// A notify FIFO: where keepalived's `INSTANCE "VI_1" MASTER 100` lines go, and the
 /// script (with the FIFO's path as its last argument) that reads them.
 public struct NotifyFIFO: Codable, Hashable, Sendable {
-    /// The keyword it came from (`notify_fifo` or `vrrp_notify_fifo`).
+    /// The keyword it came from: `notify_fifo` (every line), `vrrp_notify_fifo` (VRRP
+    /// lines) or `lvs_notify_fifo` (health-check lines).
     public var keyword: String
     public var path: String
     /// `notify_fifo PATH [USER [GROUP]]`: who owns the FIFO when the daemon makes it, so

@@ -3,7 +3,7 @@
 /// delay, and the start-up and shutdown scripts.
 enum NotifyGlobalKeywords {
     static func install(_ s: inout Schema<GlobalDefs>) {
-        for keyword in ["notify_fifo", "vrrp_notify_fifo"] {
+        for keyword in ["notify_fifo", "vrrp_notify_fifo", "lvs_notify_fifo"] {
             s.value(keyword) { g, st, r in
                 guard let args = r.arguments(st, 1...3) else { return }
                 var fifo = fifo(keyword, in: &g)
@@ -11,8 +11,8 @@ enum NotifyGlobalKeywords {
                 fifo.owner = args.count > 1 ? args[1].text : nil
                 fifo.ownerGroup = args.count > 2 ? args[2].text : nil
                 g.notifyFIFOs = g.notifyFIFOs.filter { $0.keyword != keyword } + [fifo]
-                if g.notifyFIFOs.count == 2 && g.notifyFIFOs[0].path == g.notifyFIFOs[1].path && !fifo.path.isEmpty {
-                    r.error(args[0].location, "\(keyword): notify_fifo and vrrp_notify_fifo must be different FIFOs")
+                if let other = g.notifyFIFOs.first(where: { $0.keyword != keyword && $0.path == fifo.path }), !fifo.path.isEmpty {
+                    r.error(args[0].location, "\(keyword): \(other.keyword) writes to this FIFO too; they must be different FIFOs")
                 }
             }
             s.value(keyword + "_script") { g, st, r in

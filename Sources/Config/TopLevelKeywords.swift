@@ -108,8 +108,6 @@ enum GlobalKeywords {
             }
         }
         NotifyGlobalKeywords.install(&s)
-        s.ignore(["lvs_notify_fifo", "lvs_notify_fifo_script"],
-                 "health-check events are not written to a FIFO: use the real servers' notify_up / notify_down")
         SMTPKeywords.install(&s)
         s.ignore(["enable_traps", "enable_snmp_vrrp", "enable_snmp_checker", "enable_snmp_rfc", "enable_snmp_rfcv2",
                   "enable_snmp_rfcv3", "enable_snmp_keepalived", "snmp_socket", "enable_dbus", "dbus_service_name"],

@@ -46,6 +46,8 @@ public final class Daemon: @unchecked Sendable {
     /// Each sync group's own state and notifies, by name (members that run here only).
     var groupCores: [String: SyncGroupCore] = [:]
     let notifyFIFO: NotifyFIFOWriter
+    /// The virtual servers in effect, for the health-check FIFO lines.
+    let configuredVirtualServers = VirtualServerTable()
     /// The `shutdown_script` of the configuration last read (a reload may change it).
     private var shutdownScript: LifecycleScript?
     let metrics = DaemonMetrics()
@@ -65,8 +67,19 @@ public final class Daemon: @unchecked Sendable {
         health.onChange = { alive, weight in balancer.update(alive: alive, weight: weight) }
         let alerts = AlertMailer(logger: logger)
         self.alerts = alerts
-        health.onServerChange = { change in alerts.realServer(change) }
-        loadBalancer.onQuorumChange = { index, up in alerts.virtualServer(index, up: up) }
+        let fifo = notifyFIFO
+        let configured = configuredVirtualServers
+        health.onServerChange = { change in
+            alerts.realServer(change)
+            let id = change.server.id
+            if let vs = configured.value(at: id.virtualServer) {
+                fifo.writeChecker(CheckerFIFOLines.realServer(address: "\(id.address)", port: Int(id.port), of: vs, up: change.isUp))
+            }
+        }
+        loadBalancer.onQuorumChange = { index, up in
+            alerts.virtualServer(index, up: up)
+            if let vs = configured.value(at: index) { fifo.writeChecker(CheckerFIFOLines.virtualServer(vs, up: up)) }
+        }
     }
 
     /// Reads and resolves the configuration; errors name the file and line.
@@ -197,6 +210,7 @@ public final class Daemon: @unchecked Sendable {
             lock.withLock { runtimes[setup.name] = runtime }
             services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
         }
+        configuredVirtualServers.set(config.virtualServers)
         loadBalancer.apply(config)
         health.configure(config)
         let tracker = Tracker(runner: scripts, logger: logger)
@@ -269,6 +283,7 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         alerts.configure(prepared.0)
+        configuredVirtualServers.set(prepared.0.virtualServers)
         loadBalancer.apply(prepared.0)
         health.configure(prepared.0)
         lock.withLock { reloads += 1 }

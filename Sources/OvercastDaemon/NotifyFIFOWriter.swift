@@ -7,9 +7,10 @@ import VRRP
 import Glibc
 #endif
 
-/// keepalived's notify FIFOs (`notify_fifo`, `vrrp_notify_fifo`): every instance and
-/// sync-group transition as one line (`INSTANCE "VI_1" MASTER 100`), in order, to each
-/// configured FIFO. The FIFO is made if absent and opened read-write and non-blocking,
+/// keepalived's notify FIFOs: every instance and sync-group transition as one line
+/// (`INSTANCE "VI_1" MASTER 100`) to `notify_fifo` and `vrrp_notify_fifo`, every real and
+/// virtual server going up or down (`RS [10.0.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN`) to
+/// `notify_fifo` and `lvs_notify_fifo`, in order. The FIFO is made if absent and opened read-write and non-blocking,
 /// as keepalived does: lines wait in the pipe until a reader takes them, and a line that
 /// does not fit (the pipe is full: no reader, or a slow one) is dropped and counted, so
 /// a VRRP loop never waits on a reader. Each FIFO's `_script` is started with the FIFO's
@@ -64,13 +65,21 @@ final class NotifyFIFOWriter: @unchecked Sendable {
     /// Closes every FIFO and stops their scripts (daemon shutdown).
     func stop() { configure([], scriptUser: nil, scriptGroup: nil) }
 
-    /// Writes `line` to every FIFO; never blocks. A line is written whole or not at all:
-    /// one shorter than PIPE_BUF is written atomically by the kernel, a longer one (a name
-    /// of kilobytes) is dropped and counted rather than left half in the pipe.
-    func write(_ line: NotifyLine) {
-        let bytes = Array((line.description + "\n").utf8)
+    /// Writes a VRRP line to `notify_fifo` and `vrrp_notify_fifo`; never blocks.
+    func write(_ line: NotifyLine) { write(line.description, to: "vrrp_notify_fifo") }
+
+    /// Writes a health-check line (`CheckerFIFOLines`) to `notify_fifo` and
+    /// `lvs_notify_fifo`; never blocks.
+    func writeChecker(_ line: String) { write(line, to: "lvs_notify_fifo") }
+
+    /// `text` and a newline to `notify_fifo` and the FIFO of `keyword`. A line is written
+    /// whole or not at all: one shorter than PIPE_BUF is written atomically by the kernel,
+    /// a longer one (a name of kilobytes) is dropped and counted rather than left half in
+    /// the pipe.
+    private func write(_ text: String, to keyword: String) {
+        let bytes = Array((text + "\n").utf8)
         lock.withLock {
-            for i in fifos.indices {
+            for i in fifos.indices where fifos[i].fifo.keyword == keyword || fifos[i].fifo.keyword == "notify_fifo" {
                 guard bytes.count < Int(PIPE_BUF) else {
                     fifos[i].dropped += 1
                     continue

@@ -70,6 +70,15 @@ import Testing
         #expect(script.user == "nobody" && script.group == "nogroup")
     }
 
+    @Test func lvsNotifyFIFOIsRead() {
+        let report = ConfigurationLoader.load(text: "global_defs {\n  lvs_notify_fifo /tmp/lvs nobody\n  lvs_notify_fifo_script /bin/cat\n}\n")
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        let fifo = report.configuration.globalDefs.notifyFIFOs.first
+        #expect(fifo?.keyword == "lvs_notify_fifo" && fifo?.path == "/tmp/lvs" && fifo?.owner == "nobody" && fifo?.script == "/bin/cat")
+        let same = ConfigurationLoader.load(text: "global_defs {\n  vrrp_notify_fifo /tmp/f\n  lvs_notify_fifo /tmp/f\n}\n")
+        #expect(same.diagnostics.contains { $0.severity == .error && "\($0)".contains("lvs_notify_fifo: vrrp_notify_fifo writes to this FIFO too") })
+    }
+
     @Test func oneFIFOForBothKeywordsIsAnError() {
         let report = ConfigurationLoader.load(text: "global_defs {\n  notify_fifo /tmp/f\n  vrrp_notify_fifo /tmp/f\n}\n")
         #expect(report.diagnostics.contains { $0.severity == .error && "\($0)".contains("must be different FIFOs") })

@@ -107,8 +107,10 @@ import Testing
         var web = try serve("1")
         #expect(waitUntil(timeout: 20) { ((try? lab.exec(server, ["ss", "-Htln", "sport = :8080"])) ?? "").contains("8080") })
         let lb = try lab.addNode("lb", address: "10.9.0.10/24")
+        let fifo = lab.path("lvs.fifo")
         let config = Self.config(server: Self.mailServer, port: 2525, timeout: 5, vrid: 51, vip: "10.9.0.100")
-            .replacingOccurrences(of: "  smtp_alert\n", with: "  smtp_alert off\n") + """
+            .replacingOccurrences(of: "  smtp_alert\n", with: "  smtp_alert off\n")
+            .replacingOccurrences(of: "  router_id lb1\n", with: "  router_id lb1\n  lvs_notify_fifo \(fifo)\n") + """
             virtual_server 10.9.0.200 80 {
               delay_loop 1
               lb_kind DR
@@ -135,6 +137,15 @@ import Testing
         web = try serve("2")
         #expect(waitUntil(timeout: 20) { up() == true && mails("UP") == 1 }, "\(lab.log(lb))\n\(Self.mails(maildir))")
         #expect(mails("DOWN") == 1)
+        // lvs_notify_fifo: the same changes as keepalived's lines, and no VRRP line.
+        let descriptor = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        #expect(String(decoding: buffer[0..<max(0, n)], as: UTF8.self)
+                == "RS [\(Self.mailServer)]:tcp:8080 [10.9.0.200]:tcp:80 DOWN\nVS [10.9.0.200]:tcp:80 DOWN\n"
+                + "RS [\(Self.mailServer)]:tcp:8080 [10.9.0.200]:tcp:80 UP\nVS [10.9.0.200]:tcp:80 UP\n")
         // smtp_alert off in the instance: its transitions send nothing.
         #expect(!Self.mails(maildir).contains { $0.contains("VRRP Instance") })
         #expect(Self.mails(maildir).contains { $0.contains("=> CHECK failed on service <=") })

@@ -1,4 +1,4 @@
-import Config
+@testable import Config
 import Foundation
 import Logging
 import Testing
@@ -121,5 +121,41 @@ import Glibc
         let refusing = NotifyFIFOWriter(logger: Logger(label: "test"))
         refusing.configure([unknown], scriptUser: nil, scriptGroup: nil)
         #expect(refusing.status.isEmpty && !FileManager.default.fileExists(atPath: unknown.path))
+    }
+
+    /// notify_fifo takes every line; vrrp_notify_fifo the VRRP ones; lvs_notify_fifo the
+    /// health-check ones, in keepalived's words.
+    @Test func eachFIFOGetsItsOwnStream() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifos = ["notify_fifo", "vrrp_notify_fifo", "lvs_notify_fifo"].map { NotifyFIFO(keyword: $0, path: directory + "/" + $0) }
+        let writer = NotifyFIFOWriter(logger: Logger(label: "test"))
+        writer.configure(fifos, scriptUser: nil, scriptGroup: nil)
+        defer { writer.stop() }
+        var vs = VirtualServer(key: .address("10.0.0.1", port: 80), location: SourceLocation(file: "t", line: 1, column: 1))
+        vs.protocolName = "TCP"
+        writer.write(NotifyLine(.instance, name: "VI_1", entering: .master, priority: 100))
+        writer.writeChecker(CheckerFIFOLines.realServer(address: "10.0.0.2", port: 8080, of: vs, up: false))
+        func drain(_ path: String) -> String {
+            let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            return String(decoding: buffer[0..<max(0, n)], as: UTF8.self)
+        }
+        #expect(drain(fifos[0].path) == "INSTANCE \"VI_1\" MASTER 100\nRS [10.0.0.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n")
+        #expect(drain(fifos[1].path) == "INSTANCE \"VI_1\" MASTER 100\n")
+        #expect(drain(fifos[2].path) == "RS [10.0.0.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n")
+    }
+
+    @Test func checkerLinesAreKeepalivedsFormat() {
+        let at = SourceLocation(file: "t", line: 1, column: 1)
+        var udp = VirtualServer(key: .address("2001:db8::1", port: 53), location: at)
+        udp.protocolName = "UDP"
+        #expect(CheckerFIFOLines.virtualServer(udp, up: true) == "VS [2001:db8::1]:udp:53 UP")
+        #expect(CheckerFIFOLines.virtualServer(VirtualServer(key: .fwmark(3), location: at), up: false) == "VS FWM 3 DOWN")
+        let group = VirtualServer(key: .group("web"), location: at)
+        #expect(CheckerFIFOLines.realServer(address: "10.0.0.2", port: 80, of: group, up: true) == "RS [10.0.0.2]:tcp:80 [web]:0 UP")
     }
 }
