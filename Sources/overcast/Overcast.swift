@@ -1,8 +1,9 @@
 import ArgumentParser
 import OvercommitExecutor
 
-/// The version of this build, as `overcast --version` prints it.
-let overcastVersion = "0.1.0"
+/// The version of this build, as `overcast --version` prints it: the release and the
+/// commit it was built from.
+let overcastVersion = BuildInfo.commit == "unknown" ? BuildInfo.version : "\(BuildInfo.version) (commit \(BuildInfo.commit))"
 
 @main
 struct Overcast: AsyncParsableCommand {
