@@ -137,6 +137,8 @@ public struct HealthPlan: Sendable, Hashable {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         let authority = "\(hostPart):\(checker.connectPort ?? Int(port))"
         let timeout = checker.connectTimeout ?? HealthChecker.defaultConnectTimeout
+        let source = CheckSource(address: checker.bindTo, port: checker.bindPort.map { UInt16(clamping: $0) },
+                                 interface: checker.bindInterface, mark: checker.fwmark.map { UInt32(clamping: $0) })
         switch checker.kind {
         case .httpGet, .sslGet:
             let scheme = checker.kind == .sslGet ? "https" : "http"
@@ -145,29 +147,29 @@ public struct HealthPlan: Sendable, Hashable {
                             virtualHost: url.virtualhost ?? checker.virtualhost ?? vs.virtualhost,
                             connectTimeout: timeout,
                             kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest, regex: bodyRegex(of: url)),
-                            bindTo: checker.bindTo)
+                            source: source)
             }
         case .tcpCheck:
             return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: timeout, kind: .tcpConnect,
-                                bindTo: checker.bindTo)]
+                                source: source)]
         case .miscCheck:
             return []
         case .pingCheck:
             return [CheckTarget(id: "\(key)#0", url: "icmp://\(hostPart)", connectTimeout: timeout, kind: .ping,
-                                bindTo: checker.bindTo)]
+                                source: source)]
         case .udpCheck:
             let probe = UDPProbe(payload: checker.payload, requireReply: checker.requireReply, replyData: checker.replyData,
                                  replyMask: checker.replyMask, minReplyLength: checker.minReplyLength ?? 0,
                                  maxReplyLength: checker.maxReplyLength ?? 255)
             return [CheckTarget(id: "\(key)#0", url: "udp://\(authority)", connectTimeout: timeout, kind: .udp(probe),
-                                bindTo: checker.bindTo)]
+                                source: source)]
         case .dnsCheck:
             let type = DNSMessage.types[checker.dnsType ?? "SOA"] ?? 6
             return [CheckTarget(id: "\(key)#0", url: "dns://\(authority)", connectTimeout: timeout,
-                                kind: .dns(type: type, name: checker.dnsName ?? "."), bindTo: checker.bindTo)]
+                                kind: .dns(type: type, name: checker.dnsName ?? "."), source: source)]
         case .smtpCheck:
             return [CheckTarget(id: "\(key)#0", url: "smtp://\(authority)", connectTimeout: timeout,
-                                kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), bindTo: checker.bindTo)]
+                                kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), source: source)]
         }
     }
 
