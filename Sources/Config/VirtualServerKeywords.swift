@@ -51,8 +51,8 @@ enum VirtualServerKeywords {
         s.value("sorry_server") { v, st, r in v.sorryServer = server(st, &r) }
         s.value("virtualhost") { v, st, r in v.virtualhost = r.string(st) }
         s.value("alpha") { v, st, r in v.alpha = r.flag(st) }
-        s.ignore(["omega"], "not yet supported: quorum_down and notify_down are not run at shutdown")
-        s.ignore(["ha_suspend"], "not yet supported: the checkers run on every node, MASTER or not")
+        s.value("omega") { v, st, r in v.omega = r.flag(st) }
+        s.value("ha_suspend") { v, st, r in v.haSuspend = r.flag(st) }
         s.value("smtp_alert") { v, st, r in v.smtpAlert = r.flag(st) }
         s.block("real_server") { v, st, r in
             guard var real = server(st, &r) else { return }

@@ -17,9 +17,13 @@ public struct HealthPlan: Sendable, Hashable {
         public var id: RealServerID
         /// `TCP 10.0.0.1:80`, `fwmark 3` or `group web`.
         public var label: String
-        public init(id: RealServerID, label: String) {
+        /// ha_suspend: its checkers run only while one of these addresses (its virtual
+        /// server's, in network byte order) is on the host; nil: they always run.
+        public var haSuspendAddresses: [[UInt8]]?
+        public init(id: RealServerID, label: String, haSuspendAddresses: [[UInt8]]? = nil) {
             self.id = id
             self.label = label
+            self.haSuspendAddresses = haSuspendAddresses
         }
     }
 
@@ -81,6 +85,9 @@ public struct HealthPlan: Sendable, Hashable {
         self.checkers = checkers
     }
 
+    /// Whether any real server's checkers depend on the host's addresses (ha_suspend).
+    public var watchesLocalAddresses: Bool { servers.contains { $0.haSuspendAddresses != nil } }
+
     /// The checks of `config`'s virtual servers.
     public init(_ config: OvercastConfiguration) {
         self.init()
@@ -88,12 +95,13 @@ public struct HealthPlan: Sendable, Hashable {
         var keys: Set<String> = []
         for (index, vs) in config.virtualServers.enumerated() {
             let label = Self.label(of: vs)
+            let suspendUnless = HASuspension.addresses(of: vs, in: config)
             for real in vs.realServers {
                 let id = RealServerID(virtualServer: index, address: real.address, port: UInt16(clamping: real.port ?? 0))
                 let server = serverSlots[id] ?? servers.count
                 if server == servers.count {
                     serverSlots[id] = server
-                    servers.append(Server(id: id, label: label))
+                    servers.append(Server(id: id, label: label, haSuspendAddresses: suspendUnless))
                 }
                 for (n, checker) in real.checkers.enumerated() {
                     let key = "\(label)|\(real.address):\(id.port)|\(n)|\(checker)"
