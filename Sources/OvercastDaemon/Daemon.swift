@@ -215,6 +215,8 @@ public final class Daemon: @unchecked Sendable {
         var failure: (any Error)?
         do { try await group.run() } catch { failure = error }
         SystemdNotify.send("STOPPING=1")
+        // omega: the virtual servers' down notifiers, before the shutdown script.
+        await health.runOmegaNotifiers()
         // The instances have stopped either way: the shutdown script runs also after a failure.
         await runLifecycleScript(lock.withLock { shutdownScript }, "shutdown_script")
         if let failure { throw failure }
