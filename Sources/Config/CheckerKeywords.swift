@@ -50,7 +50,8 @@ extension VirtualServerKeywords {
             }
         }
         s.value("fwmark") { c, st, r in c.fwmark = r.int(st, 0...Int(UInt32.max)) }
-        s.ignore(["alpha", "log_all_failures", "fast_recovery"], "a checker option with no Overcast equivalent yet")
+        s.value("alpha") { c, st, r in c.alpha = r.flag(st) }
+        s.ignore(["log_all_failures", "fast_recovery"], "a checker option with no Overcast equivalent yet")
     }
 
     static let urlSchema: Schema<HTTPURL> = {

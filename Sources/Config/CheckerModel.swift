@@ -35,6 +35,8 @@ public struct HealthChecker: Codable, Hashable, Sendable {
     public var delayBeforeRetry: Double?
     public var delayLoop: Double?
     public var warmup: Double?
+    /// `alpha` in the checker: nil takes its real server's, else its virtual server's.
+    public var alpha: Bool?
     public var virtualhost: String?
     public var miscPath: String?
     public var miscTimeout: Double?

@@ -280,6 +280,8 @@ public struct RealServer: Codable, Hashable, Sendable {
     public var upperThreshold: Int?
     public var lowerThreshold: Int?
     public var forwardingMethod: String?
+    /// `alpha` for this server's checkers that set none; nil takes the virtual server's.
+    public var alpha: Bool?
     public var checkers: [HealthChecker] = []
     /// The checkers' defaults written in this block (filled into them by validation).
     public var checkerDefaults = CheckerDefaults()

@@ -5,6 +5,7 @@ extension VirtualServerKeywords {
     static let pingSchema: Schema<HealthChecker> = {
         var s = Schema<HealthChecker>("PING_CHECK")
         connectionOptions(&s)
+        s.note("bind_port", "an ICMP echo has no port: warned and ignored (keepalived binds it as the echo identifier of its datagram socket)")
         return s
     }()
 

@@ -106,6 +106,7 @@ enum VirtualServerKeywords {
         s.ignore(["BFD_CHECK"], "Overcast has no BFD; use MISC_CHECK with a script that tests the same thing", containing: ["name"])
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
         s.value("smtp_alert") { rs, st, r in rs.smtpAlert = r.flag(st) }
+        s.value("alpha") { rs, st, r in rs.alpha = r.flag(st) }
         CheckerDefaults.install(&s, \.checkerDefaults, delayLoop: true)
         s.ignore(["virtualhost"],
                  "set it in the checker block")

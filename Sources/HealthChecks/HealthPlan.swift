@@ -107,7 +107,7 @@ public struct HealthPlan: Sendable, Hashable {
                     let key = "\(label)|\(real.address):\(id.port)|\(n)|\(checker)"
                     guard keys.insert(key).inserted else { continue }
                     checkers.append(Checker(
-                        key: key, server: server, settings: Self.settings(of: checker, in: vs),
+                        key: key, server: server, settings: Self.settings(of: checker, server: real, in: vs),
                         targets: Self.targets(of: checker, key: key, server: real, port: id.port, in: vs),
                         script: Self.script(of: checker, in: vs), notifyUp: real.notifyUp, notifyDown: real.notifyDown))
                 }
@@ -127,13 +127,14 @@ public struct HealthPlan: Sendable, Hashable {
     /// and a warmup of one delay_loop, so that first checks spread over one interval instead
     /// of every server being asked in the same instant.
     /// DNS_CHECK has keepalived's own defaults (check_dns.c): three retries, a delay_loop apart.
-    static func settings(of checker: HealthChecker, in vs: VirtualServer) -> CheckerPolicy.Settings {
+    /// `alpha` is the checker's, else its real server's, else its virtual server's (keepalived's check_data.c).
+    static func settings(of checker: HealthChecker, server real: RealServer, in vs: VirtualServer) -> CheckerPolicy.Settings {
         let delayLoop = checker.delayLoop ?? vs.delayLoop
         let dns = checker.kind == .dnsCheck
         return CheckerPolicy.Settings(
             delayLoop: milliseconds(delayLoop), retry: checker.retry ?? (dns ? 3 : 1),
             delayBeforeRetry: milliseconds(checker.delayBeforeRetry ?? (dns ? delayLoop : 1)),
-            warmup: milliseconds(checker.warmup ?? delayLoop), alpha: vs.alpha)
+            warmup: milliseconds(checker.warmup ?? delayLoop), alpha: checker.alpha ?? real.alpha ?? vs.alpha)
     }
 
     /// HTTP_GET and SSL_GET ask each `url` of the checker; TCP_CHECK, SMTP_CHECK, UDP_CHECK,
