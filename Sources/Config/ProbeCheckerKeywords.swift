@@ -128,7 +128,7 @@ extension VirtualServerKeywords {
         }
         // keepalived's check_conn_opts: a link-local address means nothing without its link.
         for (what, address) in [("connects to", destination), ("binds", checker.bindTo)] {
-            if let address, checker.bindInterface == nil, isLinkLocalIPv6(address) {
+            if let address, checker.kind != .miscCheck, checker.bindInterface == nil, isLinkLocalIPv6(address) {
                 r.error(st.location, "\(checker.kind.rawValue) \(what) the link-local address \(address): it needs bind_if")
             }
         }

@@ -58,6 +58,7 @@ import Testing
         }
         #expect(messages("TCP_CHECK {\n}") == ["TCP_CHECK connects to the link-local address fe80::2: it needs bind_if"])
         #expect(messages("TCP_CHECK {\n bind_if eth0\n}") == [])
+        #expect(messages("MISC_CHECK {\n misc_path /bin/true\n}") == [], "a script connects nowhere")
         #expect(messages("TCP_CHECK {\n connect_ip 2001:db8::2\n bindto fe80::1\n}")
                 == ["TCP_CHECK binds the link-local address fe80::1: it needs bind_if"])
     }
