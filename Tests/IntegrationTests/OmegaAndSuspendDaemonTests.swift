@@ -126,4 +126,39 @@ import HealthChecks
         // A check already under way when the address went may still land.
         #expect(checks("tcp") <= atSuspension + 1, "checks went on after \(vip) was removed: \(bed.seen)")
     }
+
+    /// keepalived's use of ha_suspend: a virtual server on the VRRP instance's VIP is not
+    /// checked while the node is BACKUP, and is once the instance is MASTER and has added
+    /// the VIP.
+    @Test(.enabled(if: Prerequisites.available(commands: CheckSourceLabTests.needed, test: "ha_suspend on a VRRP VIP")))
+    func haSuspendChecksOnlyOnTheMaster() throws {
+        let bed = try CheckSourceLabTests.bed()
+        defer { bed.lab.teardown() }
+        let me = CheckSourceLabTests.checkerAddress
+        let instance = LabInstance(priority: 150, version: 3, advertInt: "0.5", source: me, peers: ["10.80.0.9"])
+        _ = try bed.lab.startOvercast(bed.checker, config: instance.text + """
+            virtual_server \(instance.vip) 8080 {
+              delay_loop 0.2
+              ha_suspend
+              real_server \(CheckSourceLabTests.serverAddress) 8080 {
+                TCP_CHECK {
+                  connect_timeout 1
+                }
+              }
+            }
+            """)
+        func checks() -> Int { bed.seen.filter { $0.hasPrefix("tcp \(me) ") }.count }
+        // The VIP is only ever added here: a count read while it is still absent afterwards
+        // was read while it was absent, and must be 0.
+        var absentReads = 0
+        let master = waitUntil(timeout: 20, interval: 0.05) {
+            let count = checks()
+            if bed.lab.holds(bed.checker, instance.vip) { return true }
+            #expect(count == 0, "a check reached the server before the VIP was on the host: \(bed.seen)")
+            absentReads += 1
+            return false
+        }
+        #expect(master && absentReads > 0, "the instance never became MASTER, or was at once")
+        #expect(waitUntil(timeout: 10) { checks() >= 2 }, "no checks once MASTER: \(bed.seen)")
+    }
 }
