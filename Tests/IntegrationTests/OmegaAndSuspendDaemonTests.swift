@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Lab
 import HealthChecks
+import LinuxNet
 
 /// omega and ha_suspend in the daemon, against the logging servers of
 /// `CheckSourceLabTests`: at stop, the omega virtual server's up real server runs its
@@ -160,5 +161,20 @@ import HealthChecks
         }
         #expect(master && absentReads > 0, "the instance never became MASTER, or was at once")
         #expect(waitUntil(timeout: 10) { checks() >= 2 }, "no checks once MASTER: \(bed.seen)")
+    }
+
+    /// What ha_suspend reads: every IPv4 and IPv6 address of the namespace, one just added
+    /// included, and no other.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "reading the host's addresses")))
+    func theHostsAddressesOfBothFamiliesAreRead() throws {
+        let lab = try NetworkLab()
+        defer { lab.teardown() }
+        let node = try lab.addNode("addr", address: "10.83.0.1/24")
+        _ = try lab.exec(node, ["ip", "address", "add", "2001:db8::83/64", "dev", "eth0", "nodad"])
+        let local = try inNetworkNamespace(node.namespace) { try NetlinkSocket(.route).localAddressBytes() }
+        for address in ["10.83.0.1", "127.0.0.1", "::1", "2001:db8::83"] {
+            #expect(local.contains(try #require(HASuspension.bytes(address))), "\(address) not in \(local)")
+        }
+        #expect(!local.contains([10, 83, 0, 2]))
     }
 }
