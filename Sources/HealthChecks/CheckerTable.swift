@@ -64,6 +64,8 @@ public struct CheckerTable: Sendable {
     /// ha_suspend: the real servers (slots) whose checkers rest, as of the host's
     /// addresses last told (`setLocalAddresses`); none after `replace` until told.
     private var suspendedServers: Set<Int> = []
+    /// The host's addresses last told; a reload's caller may tell them again.
+    public private(set) var localAddresses: Set<[UInt8]> = []
 
     /// A real server whose checkers were suspended or resumed (ha_suspend), for the log.
     public struct SuspensionChange: Sendable, Hashable {
@@ -143,6 +145,7 @@ public struct CheckerTable: Sendable {
     /// (ha_suspend) from here on, or run again, each once.
     public mutating func setLocalAddresses(_ local: Set<[UInt8]>) -> [SuspensionChange] {
         let resting = Set(servers.indices.filter { HASuspension.suspends(servers[$0], local: local) })
+        localAddresses = local
         defer { suspendedServers = resting }
         return servers.indices.compactMap { i in
             resting.contains(i) == suspendedServers.contains(i) ? nil : SuspensionChange(server: servers[i], suspended: resting.contains(i))

@@ -27,6 +27,11 @@ final class HealthMonitor: @unchecked Sendable {
     private var stopping = false
     /// ha_suspend's address watch, started with the first configuration that needs it.
     private var addressWatch: LocalAddressWatch?
+    /// Orders the reads of the host's addresses (configure's and the watch's): a read
+    /// applies only when it began after the last one applied, so an older read that
+    /// finishes late cannot undo a newer one.
+    private var addressReads = 0
+    private var appliedAddressRead = 0
     /// The checker's own counters (written by the checks thread once per loop).
     private var counters = HealthCheckerStatus()
 
@@ -68,12 +73,17 @@ final class HealthMonitor: @unchecked Sendable {
         let plan = HealthPlan(config)
         // ha_suspend: the watch first, so no address change between this read and it is missed.
         if plan.watchesLocalAddresses { startAddressWatch() }
-        let local = plan.watchesLocalAddresses ? readLocalAddresses() : []
+        let read = plan.watchesLocalAddresses ? readLocalAddresses() : nil
         let now = Self.clock()
         let (targets, isEmpty, wasStarted, suspensions) = lock.withLock { () -> (Int, Bool, Bool, [CheckerTable.SuspensionChange]) in
             self.config = config
             table.replace(with: plan, now: now, warmupDraw: { Double.random(in: 0...1) })
-            let suspensions = plan.watchesLocalAddresses ? table.setLocalAddresses(local) : []
+            var suspensions: [CheckerTable.SuspensionChange] = []
+            if let read {
+                let newer = read.ticket > appliedAddressRead
+                if newer { appliedAddressRead = read.ticket }
+                suspensions = table.setLocalAddresses(newer ? read.addresses : table.localAddresses)
+            }
             return (table.targetCount, table.isEmpty, started, suspensions)
         }
         logSuspensions(suspensions)
@@ -198,8 +208,12 @@ final class HealthMonitor: @unchecked Sendable {
     }
 
     /// ha_suspend: the host's addresses changed (the watch's thread).
-    func localAddressesChanged(_ local: Set<[UInt8]>) {
-        let changes = lock.withLock { table.setLocalAddresses(local) }
+    func localAddressesChanged(_ read: (ticket: Int, addresses: Set<[UInt8]>)) {
+        let changes = lock.withLock { () -> [CheckerTable.SuspensionChange] in
+            guard read.ticket > appliedAddressRead else { return [] }
+            appliedAddressRead = read.ticket
+            return table.setLocalAddresses(read.addresses)
+        }
         logSuspensions(changes)
         if !changes.isEmpty { wakeup.signal() }
     }
@@ -220,13 +234,18 @@ final class HealthMonitor: @unchecked Sendable {
             return true
         }
         guard start, let watch = lock.withLock({ addressWatch }) else { return }
-        watch.start(logger: logger) { [weak self] local in self?.localAddressesChanged(local) }
+        watch.start(logger: logger) { [weak self] in self?.readLocalAddresses(quiet: true) } onChange: { [weak self] read in
+            self?.localAddressesChanged(read)
+        }
     }
 
-    private func readLocalAddresses() -> Set<[UInt8]> {
-        do { return try NetlinkSocket(.route).localAddressBytes() } catch {
+    /// The host's addresses, with the read's place in line; nil (quiet) or empty when they
+    /// cannot be read.
+    private func readLocalAddresses(quiet: Bool = false) -> (ticket: Int, addresses: Set<[UInt8]>)? {
+        let ticket = lock.withLock { () -> Int in addressReads += 1; return addressReads }
+        do { return (ticket, try NetlinkSocket(.route).localAddressBytes()) } catch {
             logger.error("ha_suspend: cannot read the host's addresses; the checks wait for them", metadata: ["error": "\(error)"])
-            return []
+            return quiet ? nil : (ticket, [])
         }
     }
 

@@ -114,5 +114,10 @@ import Testing
         #expect(table.setLocalAddresses([vip]) == [.init(server: resting, suspended: false)])
         #expect(table.startDue(at: 119, limit: 64).isEmpty)
         #expect(table.startDue(at: 120, limit: 64).map(\.run.key) == ["a"])
+        // A reload starts with nothing resting; the caller tells the addresses kept here again.
+        table.replace(with: HealthPlan(servers: [resting, always], checkers: [CheckerTableTests.checker("a", server: 0)]),
+                      now: 130, warmupDraw: { 0 })
+        #expect(table.localAddresses == [vip] && !table.isSuspended(resting.id))
+        #expect(table.setLocalAddresses([]) == [.init(server: resting, suspended: true)])
     }
 }
