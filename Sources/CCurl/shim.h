@@ -19,6 +19,11 @@ static inline CURLcode overcast_curl_setopt_prereq_function(CURL *h, int (*f)(vo
 static inline CURLcode overcast_curl_setopt_read_function(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_READFUNCTION, f);
 }
+/// CURLOPT_SOCKOPTFUNCTION: called with each socket libcurl opens, before it binds or
+/// connects it (the checkers' fwmark, bind_if, bindto and bind_port).
+static inline CURLcode overcast_curl_setopt_sockopt_function(CURL *h, int (*f)(void *, curl_socket_t, curlsocktype)) {
+    return curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, f);
+}
 static inline CURLcode overcast_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode overcast_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 #endif

@@ -41,7 +41,17 @@ extension VirtualServerKeywords {
         s.value("delay_before_retry") { c, st, r in c.delayBeforeRetry = r.seconds(st, 0...86400) }
         s.value("delay_loop") { c, st, r in c.delayLoop = r.seconds(st, 0.001...86400) }
         s.value("warmup") { c, st, r in c.warmup = r.seconds(st, 0...86400) }
-        s.ignore(["bind_port", "bind_if", "fwmark", "alpha", "log_all_failures", "fast_recovery"], "a checker option with no Overcast equivalent yet")
+        s.value("bind_port") { c, st, r in c.bindPort = r.int(st, 1...65535) }
+        s.value("bind_if") { c, st, r in
+            guard let token = r.arguments(st, 1...1)?[0] else { return }
+            // IFNAMSIZ less the terminating NUL, as keepalived checks.
+            if token.text.utf8.count <= 15 && !token.text.contains("/") { c.bindInterface = token.text } else {
+                r.error(token.location, "bind_if: '\(token.text)' is not an interface name (at most 15 characters, no '/')")
+            }
+        }
+        s.value("fwmark") { c, st, r in c.fwmark = r.int(st, 0...Int(UInt32.max)) }
+        s.value("alpha") { c, st, r in c.alpha = r.flag(st) }
+        s.ignore(["log_all_failures", "fast_recovery"], "a checker option with no Overcast equivalent yet")
     }
 
     static let urlSchema: Schema<HTTPURL> = {

@@ -21,12 +21,22 @@ public struct HealthChecker: Codable, Hashable, Sendable {
     public var connectIP: String?
     public var connectPort: Int?
     public var bindTo: String?
+    /// `bind_port`: the source port of the checker's connections (with `bindto`'s
+    /// address, else any of the host's).
+    public var bindPort: Int?
+    /// `bind_if`: the interface the checker's socket is bound to (SO_BINDTODEVICE), which
+    /// a link-local address needs.
+    public var bindInterface: String?
+    /// `fwmark`: the mark on the checker's packets (SO_MARK), for policy routing; 0 is none.
+    public var fwmark: Int?
     /// nil until validation gives it the real server's, else the virtual server's, else 5 s.
     public var connectTimeout: Double?
     public var retry: Int?
     public var delayBeforeRetry: Double?
     public var delayLoop: Double?
     public var warmup: Double?
+    /// `alpha` in the checker: nil takes its real server's, else its virtual server's.
+    public var alpha: Bool?
     public var virtualhost: String?
     public var miscPath: String?
     public var miscTimeout: Double?

@@ -285,6 +285,8 @@ public struct RealServer: Codable, Hashable, Sendable {
     public var upperThreshold: Int?
     public var lowerThreshold: Int?
     public var forwardingMethod: String?
+    /// `alpha` for this server's checkers that set none; nil takes the virtual server's.
+    public var alpha: Bool?
     public var checkers: [HealthChecker] = []
     /// The checkers' defaults written in this block (filled into them by validation).
     public var checkerDefaults = CheckerDefaults()
@@ -326,6 +328,12 @@ public struct VirtualServer: Codable, Hashable, Sendable {
     public var sorryServer: RealServer?
     public var virtualhost: String?
     public var alpha = false
+    /// `omega`: at daemon stop, notify_down for each real server that is up and
+    /// quorum_down for this virtual server (keepalived's clear_services).
+    public var omega = false
+    /// `ha_suspend`: the checkers rest while this virtual server's address is not on the
+    /// host (keepalived refuses it with fwmarks; validation clears it there).
+    public var haSuspend = false
     public var realServers: [RealServer] = []
     /// The checkers' defaults written in this block (filled into them by validation).
     public var checkerDefaults = CheckerDefaults()

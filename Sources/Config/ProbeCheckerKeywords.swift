@@ -5,6 +5,7 @@ extension VirtualServerKeywords {
     static let pingSchema: Schema<HealthChecker> = {
         var s = Schema<HealthChecker>("PING_CHECK")
         connectionOptions(&s)
+        s.note("bind_port", "an ICMP echo has no port: warned and ignored (keepalived binds it as the echo identifier of its datagram socket)")
         return s
     }()
 
@@ -82,6 +83,9 @@ extension VirtualServerKeywords {
         template.connectIP = nil
         template.connectPort = nil
         template.bindTo = nil
+        template.bindPort = nil
+        template.bindInterface = nil
+        template.fwmark = nil
         template.connectTimeout = nil
         let hosts = lines.filter { $0.keyword.text == "host" }.compactMap { line -> HealthChecker? in
             guard line.block != nil else {
@@ -94,7 +98,9 @@ extension VirtualServerKeywords {
             smtpHostSchema.apply(line.block ?? [], to: &host, &r)
             return host
         }
+        // keepalived's test (check_smtp.c): any connection option of the block's own.
         let ownConnection = main.connectIP != nil || main.connectPort != nil || main.bindTo != nil || main.connectTimeout != nil
+            || main.bindPort != nil || main.bindInterface != nil || (main.fwmark ?? 0) != 0
         return (hosts.isEmpty || ownConnection ? [main] : []) + hosts
     }
 
@@ -120,6 +126,24 @@ extension VirtualServerKeywords {
         if let bind = checker.bindTo, IPText.isIPv6(bind) != IPText.isIPv6(destination) {
             r.error(st.location, "\(checker.kind.rawValue): bindto \(bind) cannot reach \(destination): one is IPv4, the other IPv6")
         }
+        // keepalived's check_conn_opts: a link-local address means nothing without its link.
+        for (what, address) in [("connects to", destination), ("binds", checker.bindTo)] {
+            if let address, checker.kind != .miscCheck, checker.bindInterface == nil, isLinkLocalIPv6(address) {
+                r.error(st.location, "\(checker.kind.rawValue) \(what) the link-local address \(address): it needs bind_if")
+            }
+        }
+        if checker.kind == .pingCheck && checker.bindPort != nil {
+            r.warning(st.location, "PING_CHECK: bind_port has no meaning for an ICMP echo and is ignored")
+        }
+        if checker.kind == .miscCheck {
+            let options = [("connect_ip", checker.connectIP != nil), ("connect_port", checker.connectPort != nil),
+                           ("bindto", checker.bindTo != nil), ("bind_port", checker.bindPort != nil),
+                           ("bind_if", checker.bindInterface != nil), ("fwmark", checker.fwmark != nil)]
+            let set = options.filter(\.1).map(\.0)
+            if !set.isEmpty {
+                r.warning(st.location, "MISC_CHECK makes no connection: \(set.joined(separator: ", ")) ignored (keepalived does not take them there)")
+            }
+        }
         switch checker.kind {
         case .miscCheck where checker.miscPath == nil:
             r.error(st.location, "MISC_CHECK needs misc_path")
@@ -131,6 +155,14 @@ extension VirtualServerKeywords {
         default:
             break
         }
+    }
+
+    /// fe80::/10, which a socket can reach only through one interface.
+    static func isLinkLocalIPv6(_ text: String) -> Bool {
+        guard IPText.isIPv6(text) else { return false }
+        let first = text.lowercased().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        guard let word = UInt16(first, radix: 16) else { return false }
+        return word & 0xFFC0 == 0xFE80
     }
 
     /// The statement's words as one hex string; the error points at the word at fault.

@@ -160,12 +160,27 @@ struct Validator {
         }
     }
 
+    /// A virtual server by fwmark, or of a group with a fwmark entry.
+    private func usesFwmark(_ v: VirtualServer) -> Bool {
+        switch v.key {
+        case .fwmark: return true
+        case .address: return false
+        case .group(let name):
+            return config.virtualServerGroups.contains { $0.name == name && $0.members.contains { $0.fwmark != nil } }
+        }
+    }
+
     private mutating func validateVirtualServers() {
         let groups = Set(config.virtualServerGroups.map(\.name))
         for index in config.virtualServers.indices {
             var v = config.virtualServers[index]
             if case .group(let name) = v.key, !groups.contains(name) {
                 reader.error(v.location, "virtual_server group \(name): no virtual_server_group of that name")
+            }
+            if v.haSuspend && usesFwmark(v) {
+                // keepalived's check_data.c: an error there, and ha_suspend is cleared.
+                reader.warning(v.location, "ha_suspend cannot be used with fwmarks (a mark has no address to wait for): ignored")
+                v.haSuspend = false
             }
             var port: Int?
             if case .address(_, let p) = v.key { port = p }

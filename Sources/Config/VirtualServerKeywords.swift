@@ -51,8 +51,8 @@ enum VirtualServerKeywords {
         s.value("sorry_server") { v, st, r in v.sorryServer = server(st, &r) }
         s.value("virtualhost") { v, st, r in v.virtualhost = r.string(st) }
         s.value("alpha") { v, st, r in v.alpha = r.flag(st) }
-        s.ignore(["omega"], "not yet supported: quorum_down and notify_down are not run at shutdown")
-        s.ignore(["ha_suspend"], "not yet supported: the checkers run on every node, MASTER or not")
+        s.value("omega") { v, st, r in v.omega = r.flag(st) }
+        s.value("ha_suspend") { v, st, r in v.haSuspend = r.flag(st) }
         s.value("smtp_alert") { v, st, r in v.smtpAlert = r.flag(st) }
         s.block("real_server") { v, st, r in
             guard var real = server(st, &r) else { return }
@@ -106,6 +106,7 @@ enum VirtualServerKeywords {
         s.ignore(["BFD_CHECK"], "Overcast has no BFD; use MISC_CHECK with a script that tests the same thing", containing: ["name"])
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
         s.value("smtp_alert") { rs, st, r in rs.smtpAlert = r.flag(st) }
+        s.value("alpha") { rs, st, r in rs.alpha = r.flag(st) }
         CheckerDefaults.install(&s, \.checkerDefaults, delayLoop: true)
         s.ignore(["virtualhost"],
                  "set it in the checker block")

@@ -1,5 +1,6 @@
 import CCurl
 import HTTPClient
+import LinuxNet
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,6 +89,8 @@ public final class CheckEngine {
         var deadline = Double.infinity
         var body: [UInt8] = []
         var headers: UnsafeMutablePointer<curl_slist>?
+        /// Why the socket-option callback refused the socket (its mark, interface or bind).
+        var socketFailure: String?
         init(target: CheckTarget, tag: Int, key: DeadlineKey, deadlines: Deadlines) {
             self.target = target
             self.tag = tag
@@ -315,8 +318,26 @@ public final class CheckEngine {
         // environment (for the EC2 API, say) must not carry the checks. It also spares
         // libcurl five environment lookups per check.
         overcast_curl_setopt_string(easy, CURLOPT_NOPROXY, "*")
-        // bindto: "host!" makes libcurl take the address as the local one to bind.
-        if let bind = target.bindTo { overcast_curl_setopt_string(easy, CURLOPT_INTERFACE, "host!" + bind) }
+        // bindto, bind_port, bind_if, fwmark: set on libcurl's socket as on the engine's
+        // own, before libcurl connects it (libcurl 7.88's CURLOPT_INTERFACE cannot take an
+        // interface and an address at once, and binds no port with an interface).
+        if !target.source.isDefault {
+            overcast_curl_setopt_pointer(easy, CURLOPT_SOCKOPTDATA, context.toOpaque())
+            overcast_curl_setopt_sockopt_function(easy) { user, fd, _ in
+                guard let user else { return 1 }   // CURL_SOCKOPT_ERROR
+                let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+                var domain: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                _ = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length)
+                do {
+                    try transfer.target.source.prepare(fd, ipv6: domain == AF_INET6, stream: true, context: "checking \(transfer.target.url)")
+                    return 0   // CURL_SOCKOPT_OK
+                } catch {
+                    transfer.socketFailure = "\(error)"
+                    return 1
+                }
+            }
+        }
         switch target.kind {
         case .tcpConnect:
             let address = target.url.hasPrefix("tcp://") ? "http://" + target.url.dropFirst(6) : target.url
@@ -351,7 +372,7 @@ public final class CheckEngine {
 
     private func outcome(_ easy: UnsafeMutableRawPointer, _ transfer: Transfer, code: CURLcode) -> CheckResult {
         guard code == CURLE_OK else {
-            return .failure(String(cString: curl_easy_strerror(code)))
+            return .failure(transfer.socketFailure ?? String(cString: curl_easy_strerror(code)))
         }
         var status = 0
         overcast_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)

@@ -29,24 +29,32 @@ public struct CheckTarget: Sendable, Hashable {
     public var virtualHost: String? { didSet { plain = endpoint() } }
     public var connectTimeout: Double
     public var kind: Kind { didSet { plain = endpoint() } }
+    /// Where the checker's connections come from: `bindto`, `bind_port`, `bind_if`, `fwmark`.
+    public var source: CheckSource { didSet { plain = endpoint() } }
     /// The checker's `bindto`: the local address its connections come from.
-    public var bindTo: String? { didSet { plain = endpoint() } }
+    public var bindTo: String? {
+        get { source.address }
+        set { source.address = newValue }
+    }
     /// The endpoint and request when the engine runs this check on its own socket (plain
     /// HTTP or TCP to an address); nil when libcurl runs it. Worked out here, once per
     /// checker, rather than at each of its checks.
     public private(set) var plain: PlainEndpoint?
 
-    public init(id: String, url: String, virtualHost: String? = nil, connectTimeout: Double, kind: Kind, bindTo: String? = nil) {
+    public init(id: String, url: String, virtualHost: String? = nil, connectTimeout: Double, kind: Kind, bindTo: String? = nil,
+                source: CheckSource = CheckSource()) {
         self.id = id
         self.url = url
         self.virtualHost = virtualHost
         self.connectTimeout = connectTimeout
         self.kind = kind
-        self.bindTo = bindTo
-        plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind, bindTo: bindTo)
+        var source = source
+        if let bindTo { source.address = bindTo }
+        self.source = source
+        plain = PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind, source: source)
     }
 
-    private func endpoint() -> PlainEndpoint? { PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind, bindTo: bindTo) }
+    private func endpoint() -> PlainEndpoint? { PlainEndpoint(url: url, virtualHost: virtualHost, kind: kind, source: source) }
 
     /// The result of an answer that came whole: its status against the accepted ones
     /// (any 2xx when none are listed), then its body's MD5 against the digest. libcurl's

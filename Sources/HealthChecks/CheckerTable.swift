@@ -61,6 +61,17 @@ public struct CheckerTable: Sendable {
     private var generation = 0
     /// Checkers not running (slots), by their next run (stale entries are skipped).
     private var queue = DueQueue<Int>()
+    /// ha_suspend: the real servers (slots) whose checkers rest, as of the host's
+    /// addresses last told (`setLocalAddresses`); none after `replace` until told.
+    private var suspendedServers: Set<Int> = []
+    /// The host's addresses last told; a reload's caller may tell them again.
+    public private(set) var localAddresses: Set<[UInt8]> = []
+
+    /// A real server whose checkers were suspended or resumed (ha_suspend), for the log.
+    public struct SuspensionChange: Sendable, Hashable {
+        public var server: HealthPlan.Server
+        public var suspended: Bool
+    }
 
     public init() {}
 
@@ -103,6 +114,7 @@ public struct CheckerTable: Sendable {
         serverCheckers = nextServerCheckers
         serverSlots = Dictionary(plan.servers.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         generation += 1
+        suspendedServers = []
         queue.removeAll()
         for (slot, c) in next.enumerated() where !c.running { queue.push(c.nextRun, slot) }
     }
@@ -112,6 +124,13 @@ public struct CheckerTable: Sendable {
         var list: [DueRun] = []
         while list.count < limit, let (time, slot) = queue.popDue(at: now) {
             guard slot < checkers.count, !checkers[slot].running, checkers[slot].nextRun == time else { continue }
+            if suspendedServers.contains(checkers[slot].plan.server) {
+                // Resting (ha_suspend): looks again a delay_loop later; the state stays.
+                let next = max(time, now) + max(0.001, checkers[slot].plan.settings.delayLoop.inSeconds)
+                checkers[slot].nextRun = next
+                queue.push(next, slot)
+                continue
+            }
             checkers[slot].running = true
             checkers[slot].pending = max(1, checkers[slot].plan.targets.count)
             checkers[slot].failure = nil
@@ -120,6 +139,22 @@ public struct CheckerTable: Sendable {
                                targets: plan.targets, script: plan.script))
         }
         return list
+    }
+
+    /// The host's addresses are now `local`: the real servers whose checkers rest
+    /// (ha_suspend) from here on, or run again, each once.
+    public mutating func setLocalAddresses(_ local: Set<[UInt8]>) -> [SuspensionChange] {
+        let resting = Set(servers.indices.filter { HASuspension.suspends(servers[$0], local: local) })
+        localAddresses = local
+        defer { suspendedServers = resting }
+        return servers.indices.compactMap { i in
+            resting.contains(i) == suspendedServers.contains(i) ? nil : SuspensionChange(server: servers[i], suspended: resting.contains(i))
+        }
+    }
+
+    /// Whether a real server's checkers rest now (ha_suspend).
+    public func isSuspended(_ id: RealServerID) -> Bool {
+        serverSlots[id].map(suspendedServers.contains) ?? false
     }
 
     /// One target of a run finished at `now`; when the run's last target is in, the

@@ -17,9 +17,13 @@ public struct HealthPlan: Sendable, Hashable {
         public var id: RealServerID
         /// `TCP 10.0.0.1:80`, `fwmark 3` or `group web`.
         public var label: String
-        public init(id: RealServerID, label: String) {
+        /// ha_suspend: its checkers run only while one of these addresses (its virtual
+        /// server's, in network byte order) is on the host; nil: they always run.
+        public var haSuspendAddresses: [[UInt8]]?
+        public init(id: RealServerID, label: String, haSuspendAddresses: [[UInt8]]? = nil) {
             self.id = id
             self.label = label
+            self.haSuspendAddresses = haSuspendAddresses
         }
     }
 
@@ -81,6 +85,9 @@ public struct HealthPlan: Sendable, Hashable {
         self.checkers = checkers
     }
 
+    /// Whether any real server's checkers depend on the host's addresses (ha_suspend).
+    public var watchesLocalAddresses: Bool { servers.contains { $0.haSuspendAddresses != nil } }
+
     /// The checks of `config`'s virtual servers.
     public init(_ config: OvercastConfiguration) {
         self.init()
@@ -88,18 +95,19 @@ public struct HealthPlan: Sendable, Hashable {
         var keys: Set<String> = []
         for (index, vs) in config.virtualServers.enumerated() {
             let label = Self.label(of: vs)
+            let suspendUnless = HASuspension.addresses(of: vs, in: config)
             for real in vs.realServers {
                 let id = RealServerID(virtualServer: index, address: real.address, port: UInt16(clamping: real.port ?? 0))
                 let server = serverSlots[id] ?? servers.count
                 if server == servers.count {
                     serverSlots[id] = server
-                    servers.append(Server(id: id, label: label))
+                    servers.append(Server(id: id, label: label, haSuspendAddresses: suspendUnless))
                 }
                 for (n, checker) in real.checkers.enumerated() {
                     let key = "\(label)|\(real.address):\(id.port)|\(n)|\(checker)"
                     guard keys.insert(key).inserted else { continue }
                     checkers.append(Checker(
-                        key: key, server: server, settings: Self.settings(of: checker, in: vs),
+                        key: key, server: server, settings: Self.settings(of: checker, server: real, in: vs),
                         targets: Self.targets(of: checker, key: key, server: real, port: id.port, in: vs),
                         script: Self.script(of: checker, in: vs), notifyUp: real.notifyUp, notifyDown: real.notifyDown))
                 }
@@ -119,13 +127,14 @@ public struct HealthPlan: Sendable, Hashable {
     /// and a warmup of one delay_loop, so that first checks spread over one interval instead
     /// of every server being asked in the same instant.
     /// DNS_CHECK has keepalived's own defaults (check_dns.c): three retries, a delay_loop apart.
-    static func settings(of checker: HealthChecker, in vs: VirtualServer) -> CheckerPolicy.Settings {
+    /// `alpha` is the checker's, else its real server's, else its virtual server's (keepalived's check_data.c).
+    static func settings(of checker: HealthChecker, server real: RealServer, in vs: VirtualServer) -> CheckerPolicy.Settings {
         let delayLoop = checker.delayLoop ?? vs.delayLoop
         let dns = checker.kind == .dnsCheck
         return CheckerPolicy.Settings(
             delayLoop: milliseconds(delayLoop), retry: checker.retry ?? (dns ? 3 : 1),
             delayBeforeRetry: milliseconds(checker.delayBeforeRetry ?? (dns ? delayLoop : 1)),
-            warmup: milliseconds(checker.warmup ?? delayLoop), alpha: vs.alpha)
+            warmup: milliseconds(checker.warmup ?? delayLoop), alpha: checker.alpha ?? real.alpha ?? vs.alpha)
     }
 
     /// HTTP_GET and SSL_GET ask each `url` of the checker; TCP_CHECK, SMTP_CHECK, UDP_CHECK,
@@ -137,6 +146,8 @@ public struct HealthPlan: Sendable, Hashable {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         let authority = "\(hostPart):\(checker.connectPort ?? Int(port))"
         let timeout = checker.connectTimeout ?? HealthChecker.defaultConnectTimeout
+        let source = CheckSource(address: checker.bindTo, port: checker.bindPort.map { UInt16(clamping: $0) },
+                                 interface: checker.bindInterface, mark: checker.fwmark.map { UInt32(clamping: $0) })
         switch checker.kind {
         case .httpGet, .sslGet:
             let scheme = checker.kind == .sslGet ? "https" : "http"
@@ -145,29 +156,29 @@ public struct HealthPlan: Sendable, Hashable {
                             virtualHost: url.virtualhost ?? checker.virtualhost ?? vs.virtualhost,
                             connectTimeout: timeout,
                             kind: .http(expectedStatus: Set(url.statusCodes), digest: url.digest, regex: bodyRegex(of: url)),
-                            bindTo: checker.bindTo)
+                            source: source)
             }
         case .tcpCheck:
             return [CheckTarget(id: "\(key)#0", url: "tcp://\(authority)", connectTimeout: timeout, kind: .tcpConnect,
-                                bindTo: checker.bindTo)]
+                                source: source)]
         case .miscCheck:
             return []
         case .pingCheck:
             return [CheckTarget(id: "\(key)#0", url: "icmp://\(hostPart)", connectTimeout: timeout, kind: .ping,
-                                bindTo: checker.bindTo)]
+                                source: source)]
         case .udpCheck:
             let probe = UDPProbe(payload: checker.payload, requireReply: checker.requireReply, replyData: checker.replyData,
                                  replyMask: checker.replyMask, minReplyLength: checker.minReplyLength ?? 0,
                                  maxReplyLength: checker.maxReplyLength ?? 255)
             return [CheckTarget(id: "\(key)#0", url: "udp://\(authority)", connectTimeout: timeout, kind: .udp(probe),
-                                bindTo: checker.bindTo)]
+                                source: source)]
         case .dnsCheck:
             let type = DNSMessage.types[checker.dnsType ?? "SOA"] ?? 6
             return [CheckTarget(id: "\(key)#0", url: "dns://\(authority)", connectTimeout: timeout,
-                                kind: .dns(type: type, name: checker.dnsName ?? "."), bindTo: checker.bindTo)]
+                                kind: .dns(type: type, name: checker.dnsName ?? "."), source: source)]
         case .smtpCheck:
             return [CheckTarget(id: "\(key)#0", url: "smtp://\(authority)", connectTimeout: timeout,
-                                kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), bindTo: checker.bindTo)]
+                                kind: .smtp(helo: checker.heloName ?? SMTPDialogue.defaultHelo), source: source)]
         }
     }
 

@@ -55,14 +55,16 @@ final class PlainCheck: @unchecked Sendable {
             throw SystemCallError("query", errno: EINVAL, context: "checking \(endpoint.name): the request cannot be encoded")
         }
         self.conversation = conversation
-        if let source = endpoint.source {
-            let bound = PlainEndpoint.withSocketAddress(source, port: 0, ipv6: endpoint.ipv6) { address, length in
-                Glibc.bind(socket, address, length)
-            }
-            if bound < 0 {
-                let code = errno
+        if !endpoint.source.isDefault {
+            do {
+                // An ICMP socket's port is its echo identifier, not a source port: not bound.
+                var source = endpoint.source
+                if endpoint.transport == .icmp { source.port = nil }
+                try source.prepare(socket, ipv6: endpoint.ipv6, stream: endpoint.transport == .stream,
+                                   context: "checking \(endpoint.name)")
+            } catch {
                 close()
-                throw SystemCallError("bind", errno: code, context: "checking \(endpoint.name) from bindto \(endpoint.sourceName ?? "")")
+                throw error
             }
         }
         let started = endpoint.withSocketAddress { address, length in Glibc.connect(socket, address, length) }

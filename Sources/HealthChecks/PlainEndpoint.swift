@@ -23,16 +23,18 @@ public struct PlainEndpoint: Sendable, Hashable {
     public var request: [UInt8]?
     /// `ADDR:PORT` (`[ADDR]:PORT` for IPv6), for messages.
     public var name: String
-    /// The local address to bind before connecting (`bindto`), in network byte order.
-    public var source: [UInt8]?
-    /// `bindto` as written, for messages.
-    public var sourceName: String?
+    /// Where the check leaves from: `bindto`, `bind_port`, `bind_if`, `fwmark`.
+    public var source: CheckSource
 
     /// nil when the URL is not plain (https, a host name, or bytes that have no place in
     /// a request line): libcurl takes those, and its error says what is wrong.
     /// A `bindto` that is not an address of the destination's family gives nil too: the
     /// configuration reader refuses one, and libcurl reports the bind it cannot make.
-    public init?(url: String, virtualHost: String?, kind: CheckTarget.Kind, bindTo: String? = nil) {
+    public init?(url: String, virtualHost: String?, kind: CheckTarget.Kind, bindTo: String?) {
+        self.init(url: url, virtualHost: virtualHost, kind: kind, source: CheckSource(address: bindTo))
+    }
+
+    public init?(url: String, virtualHost: String?, kind: CheckTarget.Kind, source: CheckSource = CheckSource()) {
         var rest: Substring
         let schemes: [String]
         switch kind {
@@ -70,13 +72,8 @@ public struct PlainEndpoint: Sendable, Hashable {
         guard let bytes = Self.addressBytes(String(host)) else { return nil }
         ipv6 = bytes.count == 16
         address = bytes
-        if let bindTo {
-            guard let local = Self.addressBytes(bindTo), local.count == bytes.count else { return nil }
-            source = local
-        } else {
-            source = nil
-        }
-        sourceName = bindTo
+        if source.address != nil && CheckSource.addressBytes(source.address, ipv6: ipv6) == nil { return nil }
+        self.source = source
         self.port = UInt16(port)
         let shown = ipv6 ? "[\(host)]" : String(host)
         if case .ping = kind { name = String(host) } else { name = "\(shown):\(port)" }

@@ -233,6 +233,8 @@ public final class Daemon: @unchecked Sendable {
         do { try await group.run() } catch { failure = error }
         SystemdNotify.send("STOPPING=1")
         for name in lock.withLock({ runtimes.keys.sorted() }) { alerts.instanceLeft(name, deleted: false) }
+        // omega: the virtual servers' down notifiers, before the shutdown script.
+        await health.runOmegaNotifiers()
         // The instances have stopped either way: the shutdown script runs also after a failure.
         await runLifecycleScript(lock.withLock { shutdownScript }, "shutdown_script")
         alerts.drain(timeout: Self.alertDrainSeconds)

@@ -21,6 +21,17 @@ final class HealthMonitor: @unchecked Sendable {
     /// MISC_CHECK exits handed over by the script runner's threads.
     private var scriptResults: [(CheckerTable.Run, Int32?)] = []
     private var started = false
+    /// The configuration last applied: what omega reads at stop.
+    private var config: OvercastConfiguration?
+    /// Set at daemon stop: results that arrive after it change nothing.
+    private var stopping = false
+    /// ha_suspend's address watch, started with the first configuration that needs it.
+    private var addressWatch: LocalAddressWatch?
+    /// Orders the reads of the host's addresses (configure's and the watch's): a read
+    /// applies only when it began after the last one applied, so an older read that
+    /// finishes late cannot undo a newer one.
+    private var addressReads = 0
+    private var appliedAddressRead = 0
     /// The checker's own counters (written by the checks thread once per loop).
     private var counters = HealthCheckerStatus()
 
@@ -60,11 +71,22 @@ final class HealthMonitor: @unchecked Sendable {
     /// worked out before the lock is taken: the checks thread waits only for the swap.
     func configure(_ config: OvercastConfiguration) {
         let plan = HealthPlan(config)
+        // ha_suspend: the watch first, so no address change between this read and it is missed.
+        if plan.watchesLocalAddresses { startAddressWatch() }
+        let read = plan.watchesLocalAddresses ? readLocalAddresses() : nil
         let now = Self.clock()
-        let (targets, isEmpty, wasStarted) = lock.withLock { () -> (Int, Bool, Bool) in
+        let (targets, isEmpty, wasStarted, suspensions) = lock.withLock { () -> (Int, Bool, Bool, [CheckerTable.SuspensionChange]) in
+            self.config = config
             table.replace(with: plan, now: now, warmupDraw: { Double.random(in: 0...1) })
-            return (table.targetCount, table.isEmpty, started)
+            var suspensions: [CheckerTable.SuspensionChange] = []
+            if let read {
+                let newer = read.ticket > appliedAddressRead
+                if newer { appliedAddressRead = read.ticket }
+                suspensions = table.setLocalAddresses(newer ? read.addresses : table.localAddresses)
+            }
+            return (table.targetCount, table.isEmpty, started, suspensions)
         }
+        logSuspensions(suspensions)
         ensureOpenFiles(checkTargets: targets)
         if !isEmpty && !wasStarted { start() }
         wakeup.signal()
@@ -161,7 +183,7 @@ final class HealthMonitor: @unchecked Sendable {
             let exits = lock.withLock { () -> [(CheckerTable.Run, Int32?)] in defer { scriptResults.removeAll() }; return scriptResults }
             for (run, code) in exits {
                 let now = Self.clock()
-                let (change, weightChanged) = lock.withLock { table.recordScript(run, exitStatus: code, at: now) }
+                let (change, weightChanged) = lock.withLock { stopping ? (nil, false) : table.recordScript(run, exitStatus: code, at: now) }
                 if let change { announce(change) }
                 if weightChanged { notifyChange() }
             }
@@ -170,7 +192,7 @@ final class HealthMonitor: @unchecked Sendable {
 
     /// One target (or script) of a run finished at `now`.
     private func record(_ run: CheckerTable.Run, success: Bool, reason: String, at now: Double) {
-        guard let change = lock.withLock({ table.record(run, success: success, reason: reason, at: now) }) else { return }
+        guard let change = lock.withLock({ stopping ? nil : table.record(run, success: success, reason: reason, at: now) }) else { return }
         announce(change)
     }
 
@@ -183,6 +205,68 @@ final class HealthMonitor: @unchecked Sendable {
         if let script = change.notify { scripts.start(script) }
         onServerChange?(change)
         notifyChange()
+    }
+
+    /// ha_suspend: the host's addresses changed (the watch's thread).
+    func localAddressesChanged(_ read: (ticket: Int, addresses: Set<[UInt8]>)) {
+        let changes = lock.withLock { () -> [CheckerTable.SuspensionChange] in
+            guard read.ticket > appliedAddressRead else { return [] }
+            appliedAddressRead = read.ticket
+            return table.setLocalAddresses(read.addresses)
+        }
+        logSuspensions(changes)
+        if !changes.isEmpty { wakeup.signal() }
+    }
+
+    private func logSuspensions(_ changes: [CheckerTable.SuspensionChange]) {
+        for change in changes {
+            logger.info(change.suspended ? "health checks suspended: no address of the virtual server is on this host (ha_suspend)"
+                                         : "health checks resumed: the virtual server's address is on this host (ha_suspend)",
+                        metadata: ["ipvs.service": "\(change.server.label)",
+                                   "ipvs.real_server": "\(change.server.id.address):\(change.server.id.port)"])
+        }
+    }
+
+    private func startAddressWatch() {
+        let start = lock.withLock { () -> Bool in
+            guard addressWatch == nil else { return false }
+            addressWatch = LocalAddressWatch()
+            return true
+        }
+        guard start, let watch = lock.withLock({ addressWatch }) else { return }
+        watch.start(logger: logger) { [weak self] in self?.readLocalAddresses(quiet: true) } onChange: { [weak self] read in
+            self?.localAddressesChanged(read)
+        }
+    }
+
+    /// The host's addresses, with the read's place in line; nil (quiet) or empty when they
+    /// cannot be read.
+    private func readLocalAddresses(quiet: Bool = false) -> (ticket: Int, addresses: Set<[UInt8]>)? {
+        let ticket = lock.withLock { () -> Int in addressReads += 1; return addressReads }
+        do { return (ticket, try NetlinkSocket(.route).localAddressBytes()) } catch {
+            logger.error("ha_suspend: cannot read the host's addresses; the checks wait for them", metadata: ["error": "\(error)"])
+            return quiet ? nil : (ticket, [])
+        }
+    }
+
+    /// omega, at daemon stop: no result changes a server from here on, then each omega
+    /// virtual server's notify_down (servers up) and quorum_down run, all at once, each
+    /// killed after 1 s as keepalived's are at shutdown; returns when all have ended.
+    func runOmegaNotifiers() async {
+        let (config, table) = lock.withLock { () -> (OvercastConfiguration?, CheckerTable) in
+            stopping = true
+            return (self.config, self.table)
+        }
+        guard let config else { return }
+        let notifiers = OmegaShutdown.scripts(config, isAlive: table.isAlive)
+        guard !notifiers.isEmpty else { return }
+        let runner = scripts
+        await withTaskGroup(of: Void.self) { group in
+            for script in notifiers {
+                logger.info("omega: running \(script.what) at shutdown", metadata: ["subject": "\(script.subject)", "script": "\(script.command)"])
+                group.addTask { _ = await runner.run(script.command, timeout: 1, user: nil, group: nil) }
+            }
+        }
     }
 
     /// Tells the load balancer the current states and weights.

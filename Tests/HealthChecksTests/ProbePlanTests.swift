@@ -84,7 +84,7 @@ extension ProbePlanTests {
             """)
         let targets = plan.checkers.flatMap(\.targets)
         #expect(targets.map(\.bindTo) == ["10.0.0.9", "10.0.0.9", "10.0.0.9"])
-        #expect(targets.map { $0.plain?.source } == Array(repeating: [10, 0, 0, 9], count: 3))
+        #expect(targets.map { $0.plain?.source } == Array(repeating: CheckSource(address: "10.0.0.9"), count: 3))
         // A source of the other family has no plain endpoint (the reader refuses it).
         #expect(PlainEndpoint(url: "tcp://10.0.0.1:80", virtualHost: nil, kind: .tcpConnect, bindTo: "fd00::1") == nil)
     }

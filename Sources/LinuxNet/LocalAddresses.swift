@@ -1,0 +1,58 @@
+import CLinux
+import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension NetlinkSocket {
+    /// Every IPv4 and IPv6 address on the namespace's interfaces, in network byte order
+    /// (4 or 16 octets): what "is address A local" asks. One dump of the address table.
+    public func localAddressBytes() throws(NetlinkError) -> Set<[UInt8]> {
+        var cache: OpaquePointer?
+        let rc = rtnl_addr_alloc_cache(handle, &cache)
+        guard rc == 0, let cache else { throw NetlinkError(code: rc, operation: "reading addresses") }
+        defer { nl_cache_free(cache) }
+        var result: Set<[UInt8]> = []
+        var object = nl_cache_get_first(cache)
+        while let current = object {
+            object = nl_cache_get_next(current)
+            let family = rtnl_addr_get_family(current)
+            guard family == AF_INET || family == AF_INET6, let local = rtnl_addr_get_local(current),
+                  let bytes = nl_addr_get_binary_addr(local) else { continue }
+            let length = Int(nl_addr_get_len(local))
+            guard length == (family == AF_INET ? 4 : 16) else { continue }
+            result.insert(Array(UnsafeRawBufferPointer(start: bytes, count: length)))
+        }
+        return result
+    }
+}
+
+/// A route netlink socket subscribed to IPv4 and IPv6 address changes: readable whenever
+/// an address is added to or removed from an interface. As with `LinkEvents`, the
+/// messages are only a wake-up; the reader drains them and reads the address table
+/// (`localAddressBytes`), which also covers notifications lost to a full buffer.
+public final class LocalAddressEvents: @unchecked Sendable {
+    private let socket: NetlinkSocket
+
+    public init() throws(NetlinkError) {
+        socket = try NetlinkSocket(.route, subscribing: [RTNLGRP_IPV4_IFADDR.rawValue, RTNLGRP_IPV6_IFADDR.rawValue])
+    }
+
+    /// For poll: readable when notifications wait.
+    public var descriptor: Int32 { nl_socket_get_fd(socket.handle) }
+
+    /// Discards every waiting notification; true when there was any (or some were lost).
+    @discardableResult
+    public func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        var any = false
+        let fd = descriptor
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count > 0 { any = true; continue }
+            if count < 0 && errno == ENOBUFS { any = true; continue }
+            if count < 0 && errno == EINTR { continue }
+            return any
+        }
+    }
+}
