@@ -71,9 +71,11 @@ import Testing
         #expect(waitUntil(timeout: 5) { Self.hasRoute(lab, n2, Self.staticRoute) }, "\(lab.log(n2))")
     }
 
-    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "track_src_ip")))
+    /// On a plain bridge: the VPC fabric, like EC2, drops frames from an address the
+    /// instance was not given, and the source here is a second address of the node.
+    @Test(.enabled(if: Prerequisites.available(commands: ["ip"], test: "track_src_ip")))
     func trackSrcIPFaultsWhileTheSourceAddressIsGone() throws {
-        let lab = try VPCLab.network()
+        let lab = try NetworkLab()
         defer { lab.teardown() }
         let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
         let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
