@@ -10,11 +10,23 @@ final class KernelOwnership: @unchecked Sendable {
     private let lock = NSLock()
     private var generation = 0
     private var state: KernelState?
+    /// The generation whose deletion was last reported: one deletion, one report.
+    private var reported = 0
 
     /// The entries now in the kernel, with the generation they belong to (nil: none).
     var snapshot: (generation: Int, state: KernelState?) { lock.withLock { (generation, state) } }
 
     func isCurrent(_ generation: Int) -> Bool { lock.withLock { self.generation == generation } }
+
+    /// True once for a current generation: the watch reports its deletion then, and not
+    /// again on the next wake-up before the owner has acted.
+    func claimReport(_ generation: Int) -> Bool {
+        lock.withLock {
+            guard self.generation == generation, reported != generation else { return false }
+            reported = generation
+            return true
+        }
+    }
 
     func installed(_ state: KernelState) {
         lock.withLock {

@@ -15,8 +15,6 @@ final class KernelWatch: @unchecked Sendable {
     private var instances: [InstanceRuntime] = []
     /// The static state the daemon has in; changed through `changeStatic`.
     let staticOwnership = KernelOwnership()
-    /// The generation of each owner last reported, so one deletion is reported once.
-    private var reported: [ObjectIdentifier: Int] = [:]
     private let logger: Logger
     private let wakeup = Wakeup()
     private var started = false
@@ -57,9 +55,7 @@ final class KernelWatch: @unchecked Sendable {
         guard let tables = try? KernelTables.read(through: netlink) else { return false }
         for (runtime, ownership, snapshot) in owners {
             guard let state = snapshot.state, let what = tables.missing(from: state).firstText else { continue }
-            let key = ObjectIdentifier(ownership)
-            guard lock.withLock({ reported[key] }) != snapshot.generation, ownership.isCurrent(snapshot.generation) else { continue }
-            lock.withLock { reported[key] = snapshot.generation }
+            guard ownership.claimReport(snapshot.generation) else { continue }
             logger.warning("deleted from the kernel while MASTER", metadata: ["vrrp.instance": "\(runtime.setup.name)", "entry": "\(what)"])
             runtime.post(.ownedStateLost(what, generation: snapshot.generation))
         }

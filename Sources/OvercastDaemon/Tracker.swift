@@ -62,8 +62,8 @@ final class Tracker: @unchecked Sendable {
     }
 
     /// The tracking loop: link and address tables read when the kernel says a link or an
-    /// address changed (and every
-    /// 60 s as a backstop), scripts run when due; otherwise it sleeps.
+    /// address changed (and every 60 s as a backstop), scripts run when due; otherwise it
+    /// sleeps.
     private func start() {
         lock.withLock { started = true }
         let events = try? LinkEvents.linksAndAddresses()

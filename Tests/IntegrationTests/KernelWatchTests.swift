@@ -13,6 +13,7 @@ import Testing
     static let trackedRoute = "10.77.0.0/16"
     static let untrackedRoute = "10.78.0.0/16"
     static let staticRoute = "10.91.0.0/16"
+    static let untrackedAddress = "192.168.30.5"
 
     static func config(priority: Int, me: String, peer: String, extra: [String] = []) -> String {
         """
@@ -21,8 +22,8 @@ import Testing
         }
 
         """ + LabInstance(priority: priority, version: 3, advertInt: "0.2", source: me, peers: [peer],
-                          extra: ["virtual_routes {", "  \(trackedRoute) via 172.31.18.1", "  \(untrackedRoute) via 172.31.18.1 no_track", "}"]
-                            + extra).text
+                          extra: ["virtual_routes {", "  \(trackedRoute) via 172.31.18.1", "  \(untrackedRoute) via 172.31.18.1 no_track", "}",
+                                  "virtual_ipaddress_excluded {", "  \(untrackedAddress)/32 no_track", "}"] + extra).text
     }
 
     static func hasRoute(_ lab: NetworkLab, _ node: NetworkLab.Node, _ destination: String) -> Bool {
@@ -57,14 +58,18 @@ import Testing
         #expect(waitUntil(timeout: 5) { Self.transitions(lab, n1) >= before + 2 && lab.state(n1) == "MASTER"
             && Self.hasRoute(lab, n1, Self.trackedRoute) }, "\(lab.log(n1))")
 
-        // A no_track route deleted, then a static one: the static one is reinstated, and by
-        // then the watch has read the table without the no_track route and let it be.
+        // A no_track route and address deleted, then a static route: the static one is
+        // reinstated, and by then the watch has read the tables without the no_track
+        // entries and let them be.
         before = Self.transitions(lab, n1)
+        #expect(lab.holds(n1, Self.untrackedAddress))
         _ = try lab.exec(n1, ["ip", "route", "del", Self.untrackedRoute])
+        _ = try lab.exec(n1, ["ip", "addr", "del", "\(Self.untrackedAddress)/32", "dev", "eth0"])
         _ = try lab.exec(n1, ["ip", "route", "del", Self.staticRoute])
         #expect(waitUntil(timeout: 5) { Self.hasRoute(lab, n1, Self.staticRoute) }, "\(lab.log(n1))")
         #expect(lab.log(n1).contains("reinstating deleted static route"))
         #expect(!Self.hasRoute(lab, n1, Self.untrackedRoute), "no_track: not put back until the next MASTER transition")
+        #expect(!lab.holds(n1, Self.untrackedAddress))
         #expect(Self.transitions(lab, n1) == before && lab.state(n1) == "MASTER")
         // On the BACKUP too a static route is reinstated.
         _ = try lab.exec(n2, ["ip", "route", "del", Self.staticRoute])

@@ -33,6 +33,22 @@ import VRRP
         #expect(c.transitions(of: "lvs2").allSatisfy { $0.to != .master }, "the peer never took over")
     }
 
+    /// The core's own effects: priority 0 (peers need not wait), everything it owns out,
+    /// the Master_Down_Timer at Skew_Time, the sync group told it relinquished.
+    @Test func theCoreGivesUpWithPriorityZeroAndArmsSkewTime() {
+        var core = InstanceCore(configuration: Self.instance("lvs1", octet: 10, priority: 200, peers: [11]))
+        _ = core.handle(.start)
+        _ = core.handle(.timerFired(.masterDown))
+        #expect(core.state == .master)
+        let skew = core.router.machine.skewTime
+        let effects = core.handle(.ownedStateLost("192.168.20.11/32"))
+        #expect(effects.contains(.sendAdvertisement(priority: 0)) && effects.contains(.removeVirtualAddresses))
+        #expect(effects.contains(.transition(from: .master, to: .backup)))
+        #expect(effects.contains(.armTimer(.masterDown, after: skew)))
+        #expect(effects.contains(.tellSyncGroup(SyncGroupNotice(member: "lvs1", state: .backup, ownFault: false, relinquished: true))))
+        #expect(core.handle(.ownedStateLost("192.168.20.11/32")).isEmpty, "as BACKUP: nothing")
+    }
+
     @Test func aDeletionWhileNotMasterChangesNothing() {
         let c = SimulatedCluster()
         c.addInstance(Self.instance("lvs1", octet: 10, priority: 200, peers: [11]))
