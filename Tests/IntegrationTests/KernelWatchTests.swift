@@ -23,12 +23,18 @@ import Testing
 
         """ + LabInstance(priority: priority, version: 3, advertInt: "0.2", source: me, peers: [peer],
                           extra: ["virtual_routes {", "  \(trackedRoute) via 172.31.18.1", "  \(untrackedRoute) via 172.31.18.1 no_track", "}",
-                                  "virtual_ipaddress_excluded {", "  \(untrackedAddress)/32 no_track", "}"] + extra).text
+                                  "virtual_ipaddress_excluded {", "  \(untrackedAddress)/32 no_track", "}",
+                                  "virtual_rules {", "  from 192.168.30.0/24 table 100 priority 1000", "}"] + extra).text
     }
 
     static func hasRoute(_ lab: NetworkLab, _ node: NetworkLab.Node, _ destination: String) -> Bool {
         let routes = (try? inNetworkNamespace(node.namespace) { try NetlinkSocket(.route).routes() }) ?? []
         return routes.contains { $0.destination == IPv4Network(destination) }
+    }
+
+    static func hasRule(_ lab: NetworkLab, _ node: NetworkLab.Node, priority: UInt32) -> Bool {
+        let rules = (try? inNetworkNamespace(node.namespace) { try NetlinkSocket(.route).rules() }) ?? []
+        return rules.contains { $0.priority == priority && $0.action == .table(100) }
     }
 
     static func transitions(_ lab: NetworkLab, _ node: NetworkLab.Node) -> Int { lab.instance(node)?["transitions"] as? Int ?? -1 }
@@ -57,6 +63,13 @@ import Testing
         _ = try lab.exec(n1, ["ip", "route", "del", Self.trackedRoute])
         #expect(waitUntil(timeout: 5) { Self.transitions(lab, n1) >= before + 2 && lab.state(n1) == "MASTER"
             && Self.hasRoute(lab, n1, Self.trackedRoute) }, "\(lab.log(n1))")
+
+        // A virtual rule deleted: the same, and the rule is back.
+        #expect(Self.hasRule(lab, n1, priority: 1000))
+        before = Self.transitions(lab, n1)
+        _ = try lab.exec(n1, ["ip", "rule", "del", "priority", "1000"])
+        #expect(waitUntil(timeout: 5) { Self.transitions(lab, n1) >= before + 2 && lab.state(n1) == "MASTER"
+            && Self.hasRule(lab, n1, priority: 1000) }, "\(lab.log(n1))")
 
         // A no_track route and address deleted, then a static route: the static one is
         // reinstated, and by then the watch has read the tables without the no_track
