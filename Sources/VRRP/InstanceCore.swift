@@ -55,7 +55,7 @@ public struct InstanceCore: Sendable {
             case .malformed: "malformed packet"
             case .timerFired(.masterDown): "Master_Down_Timer expired"
             case .timerFired(let timer): "\(timer) timer"
-            case .tracked(let kind, let name, let up): "\(kind) \(name) \(up ? "up" : "down")"
+            case .tracked(let kind, let name, let up): "\(kind.rawValue) \(name) \(up ? "up" : "down")"
             case .ownedStateLost(let what): "\(what) deleted"
             case .syncGroup(let notice, let group): "sync group \(group): \(notice.member) \(notice.state)"
             case .reconfigure: "reload"
