@@ -114,4 +114,32 @@ import Testing
         #expect(waitUntil(timeout: 5) { lab.state(n1) == "MASTER" && lab.state(n2) == "BACKUP" }, "\(lab.log(n1))")
         #expect(lab.instance(n1)?["faults"] as? [String] ?? ["?"] == [])
     }
+
+    /// Two instances in a sync group: one's VIP deleted, both leave MASTER and are back.
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "kernel watch sync group")))
+    func theSyncGroupLeavesMasterWithTheMemberWhoseVIPWasDeleted() throws {
+        func config(priority: Int, me: String, peer: String) -> String {
+            var web = LabInstance(priority: priority, version: 3, advertInt: "0.2", source: me, peers: [peer])
+            web.name = "WEB"
+            var db = web
+            db.name = "DB"
+            db.vrid = 52
+            db.vip = "192.168.20.12"
+            return "vrrp_sync_group G {\n  group {\n    WEB\n    DB\n  }\n}\n" + web.text + db.text
+        }
+        let lab = try VPCLab.network()
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
+        _ = try lab.startOvercast(n1, config: config(priority: 150, me: "172.31.18.10", peer: "172.31.18.11"))
+        _ = try lab.startOvercast(n2, config: config(priority: 100, me: "172.31.18.11", peer: "172.31.18.10"))
+        #expect(waitUntil(timeout: 10) { lab.state(n1, "WEB") == "MASTER" && lab.state(n1, "DB") == "MASTER"
+            && lab.state(n2, "WEB") == "BACKUP" && lab.state(n2, "DB") == "BACKUP" }, "\(lab.log(n1))")
+        func transitions(_ name: String) -> Int { lab.instance(n1, name)?["transitions"] as? Int ?? -1 }
+        let (web, db) = (transitions("WEB"), transitions("DB"))
+        _ = try lab.exec(n1, ["ip", "addr", "del", "192.168.20.11/32", "dev", "eth0"])
+        #expect(waitUntil(timeout: 5) { transitions("WEB") >= web + 2 && transitions("DB") >= db + 2
+            && lab.state(n1, "WEB") == "MASTER" && lab.state(n1, "DB") == "MASTER"
+            && lab.holds(n1, "192.168.20.11") && lab.holds(n1, "192.168.20.12") }, "\(lab.log(n1))")
+    }
 }
