@@ -188,6 +188,9 @@ public struct VirtualAddress: Codable, Hashable, Sendable {
     public var scope: String?
     public var broadcast: IPv4Address?
     public var location: SourceLocation
+    /// keepalived's `no_track`: its deletion by someone else does not take the instance
+    /// out of MASTER (a static address is not put back).
+    public var noTrack = false
 }
 
 public struct TrackedInterface: Codable, Hashable, Sendable {
@@ -255,6 +258,8 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     /// subnet does not remove the others with it.
     public var promoteSecondaries = false
     public var unicastSrcIP: IPv4Address?
+    /// `track_src_ip`: FAULT while the source address is not on the host.
+    public var trackSrcIP = false
     public var unicastPeers: [IPv4Address] = []
     public var unicastTTL = 255
     /// `old_unicast_checksum [never]`.

@@ -19,19 +19,7 @@ enum RoutingKeywords {
 
     /// All the statements of a routes block.
     static func routes(_ st: Statement, _ r: inout ValueReader) -> [VirtualRoute] {
-        let routes = (st.block ?? []).compactMap { route($0, &r) }
-        if routes.contains(where: { !$0.noTrack }) { untracked(st, "route", &r) }
-        return routes
-    }
-
-    /// keepalived watches what it added: a deleted virtual route or rule takes the instance
-    /// out of MASTER, a deleted static one is put back. Overcast does not watch; said once
-    /// per block, so that no behaviour goes missing without a word.
-    static func untracked(_ st: Statement, _ what: String, _ r: inout ValueReader) {
-        let consequence = st.keyword.text.hasPrefix("static")
-            ? "a deleted \(what) is put back at the next reload, not at once"
-            : "deleting one does not take the instance out of MASTER"
-        r.warning(st.location, "\(st.keyword.text): watching the kernel for a deleted \(what) is not supported by Overcast; every \(what) behaves as no_track (\(consequence))")
+        (st.block ?? []).compactMap { route($0, &r) }
     }
 
     /// `[TYPE] [src ADDR] [to] DEST[/LEN] [via|gw ADDR [or ADDR]] [dev IF] [scope S] [table T]

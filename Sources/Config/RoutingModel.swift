@@ -38,7 +38,7 @@ public struct VirtualRoute: Codable, Hashable, Sendable, CustomStringConvertible
     /// A multipath route's paths; when there are any, `gateway` is nil.
     public var nextHops: [NextHop] = []
     /// keepalived's `no_track`: deleting the route does not take the instance out of
-    /// MASTER. Overcast does not watch routes at all, so every route is no_track in effect.
+    /// MASTER, and a deleted static route is not put back (the daemon's KernelWatch).
     public var noTrack = false
     /// The words as written, for log lines.
     public var text: String

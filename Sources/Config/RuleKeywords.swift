@@ -3,9 +3,7 @@ import NetworkTypes
 /// `virtual_rules` and `static_rules` lines (see RoutingKeywords for the shared readers).
 extension RoutingKeywords {
     static func rules(_ st: Statement, _ r: inout ValueReader) -> [VirtualRule] {
-        let rules = (st.block ?? []).compactMap { rule($0, &r) }
-        if rules.contains(where: { !$0.noTrack }) { untracked(st, "rule", &r) }
-        return rules
+        (st.block ?? []).compactMap { rule($0, &r) }
     }
 
     /// `[from ADDR[/LEN]] [to ADDR[/LEN]] [iif IF] [oif IF] [fwmark N[/MASK]] [tos N]

@@ -90,7 +90,8 @@ enum VRRPInstanceKeywords {
                 i.unicastChecksum = .old
             }
         }
-        s.ignore(["v3_checksum_as_v2", "track_src_ip", "owner_ignore_adverts", "thread_timer_expired",
+        s.value("track_src_ip") { i, st, r in i.trackSrcIP = r.flag(st) }
+        s.ignore(["v3_checksum_as_v2", "owner_ignore_adverts", "thread_timer_expired",
                   "timer_expired_backup", "garp_extra_if"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")
         s.ignore(["strict_mode"], "Overcast's receive checks are the RFC's always; strict mode's refusals are not applied")
@@ -149,7 +150,8 @@ enum VRRPInstanceKeywords {
             case "peer", "track_group":
                 _ = value()
                 r.warning(option.location, "virtual_ipaddress option '\(option.text)' is not supported by Overcast; ignored")
-            case "home", "noprefixroute", "autojoin", "no_track":
+            case "no_track": vip.noTrack = true
+            case "home", "noprefixroute", "autojoin":
                 r.warning(option.location, "virtual_ipaddress option '\(option.text)' is not supported by Overcast; ignored")
             default:
                 r.error(option.location, "unknown virtual_ipaddress option '\(option.text)'")

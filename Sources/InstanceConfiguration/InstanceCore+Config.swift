@@ -36,11 +36,13 @@ extension InstanceCore.Configuration {
             authType: usesPassword ? .simplePassword : .none, authPassword: usesPassword ? instance.authPass : nil,
             unicastPeers: transport == .unicast || transport == .replicate ? peers : nil)
         router.unicastChecksum = instance.unicastChecksum
+        // `track_src_ip`: the address VRRP is sent from must be on the host.
+        let sourceItem = instance.trackSrcIP ? [TrackedItem(.sourceAddress, "\(source)")] : []
         self.init(name: instance.name, router: router, manageAddresses: !instance.noVirtualIPAddress,
                   garp: Self.garpSchedule(instance, config.globalDefs),
                   notify: Self.notifyScripts(Self.inheritingRxLowerPriority(instance, config), config.globalDefs),
                   tracked: Self.syncGroupWeights(instance, config, Self.trackedItems(
-                    instance, interfaceName: interfaceName, scripts: config.vrrpScripts) + Self.syncGroupItems(instance, config)))
+                    instance, interfaceName: interfaceName, scripts: config.vrrpScripts) + sourceItem + Self.syncGroupItems(instance, config)))
     }
 
     static func duration(seconds: Double) -> Duration {

@@ -16,6 +16,22 @@ public final class LinkEvents: @unchecked Sendable {
         socket = try NetlinkSocket(.route, subscribing: [RTNLGRP_LINK.rawValue])
     }
 
+    /// Subscribed to other route netlink groups (RTNLGRP_*), the same wake-up.
+    public init(groups: [rtnetlink_groups]) throws(NetlinkError) {
+        socket = try NetlinkSocket(.route, subscribing: groups.map(\.rawValue))
+    }
+
+    /// Links and IPv4 addresses: `track_src_ip` needs to see an address go as well.
+    public static func linksAndAddresses() throws(NetlinkError) -> LinkEvents {
+        try LinkEvents(groups: [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR])
+    }
+
+    /// IPv4 addresses, routes and rules: what a MASTER or the static state put in and
+    /// someone may delete (`KernelWatch`).
+    public static func ipv4Tables() throws(NetlinkError) -> LinkEvents {
+        try LinkEvents(groups: [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE])
+    }
+
     /// For poll: readable when notifications wait.
     public var descriptor: Int32 { nl_socket_get_fd(socket.handle) }
 

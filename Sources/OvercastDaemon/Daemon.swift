@@ -35,6 +35,8 @@ public final class Daemon: @unchecked Sendable {
     var scripts: ScriptRunner
     private var group: ServiceGroup?
     private var tracker: Tracker?
+    /// Deleted VIPs, virtual and static routes, rules and addresses (`no_track` aside).
+    private let kernelWatch: KernelWatch
     private let loadBalancer: LoadBalancer
     private let health: HealthMonitor
     let alerts: AlertMailer
@@ -63,6 +65,7 @@ public final class Daemon: @unchecked Sendable {
         self.loadBalancer = LoadBalancer(logger: logger, scripts: scripts)
         self.health = HealthMonitor(scripts: scripts, logger: logger)
         self.notifyFIFO = NotifyFIFOWriter(logger: logger)
+        self.kernelWatch = KernelWatch(logger: logger)
         let balancer = loadBalancer
         health.onChange = { alive, weight in balancer.update(alive: alive, weight: weight) }
         let alerts = AlertMailer(logger: logger)
@@ -112,12 +115,16 @@ public final class Daemon: @unchecked Sendable {
     func applyStaticState(_ next: KernelState) {
         let previous = lock.withLock { () -> KernelState in defer { staticState = next }; return staticState }
         guard !(previous.isEmpty && next.isEmpty) else { return }
-        do {
-            let netlink = try NetlinkSocket(.route)
-            previous.subtracting(next).withdraw(through: netlink, logger: logger, what: "static")
-            next.apply(through: netlink, logger: logger, what: "static")
-        } catch {
-            logger.error("cannot apply static addresses, routes and rules", metadata: ["error": "\(error)"])
+        // Under the watch's record: what a reload drops is not a deletion to undo.
+        kernelWatch.staticOwnership.changing { () -> KernelState? in
+            do {
+                let netlink = try NetlinkSocket(.route)
+                previous.subtracting(next).withdraw(through: netlink, logger: logger, what: "static")
+                return next.apply(through: netlink, logger: logger, what: "static")
+            } catch {
+                logger.error("cannot apply static addresses, routes and rules", metadata: ["error": "\(error)"])
+                return nil
+            }
         }
     }
 
@@ -217,6 +224,7 @@ public final class Daemon: @unchecked Sendable {
         lock.withLock { self.tracker = tracker }
         configureSyncGroups(config)
         tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
+        kernelWatch.configure(instances: lock.withLock { Array(runtimes.values) })
         status.start()
         defer { status.stop() }
         configureMetrics(config.globalDefs.metricsListen)
@@ -292,6 +300,7 @@ public final class Daemon: @unchecked Sendable {
         configureSyncGroups(prepared.0)
         if prepared.0.globalDefs.fifoWriteStatesOnReload { writeStatesToFIFOs() }
         lock.withLock { tracker }?.configure(prepared.0, runtimes: lock.withLock { Array(runtimes.values) })
+        kernelWatch.configure(instances: lock.withLock { Array(runtimes.values) })
         logger.info("reloaded", metadata: ["unchanged": "\(kept)", "instances": "\(wanted.count)"])
         StartupPagesService.release(logger: logger)
     }

@@ -31,6 +31,8 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     private(set) var masterState: KernelState
     /// Whether `masterState` is in the kernel (between add and remove).
     private var masterStateApplied = false
+    /// What of the VIPs and `masterState` went in, for `KernelWatch`.
+    let ownership = KernelOwnership()
 
     init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
          routeFailover: RouteFailover?) {
@@ -58,16 +60,22 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     /// it (and at start, where keepalived clears what a crash may have left). Only the
     /// VIPs are in the advertisement; the rest is this host's business.
     func addVirtualAddresses() {
+        var owned = KernelState()
         for address in setup.virtualAddresses {
-            do { try netlink.addAddress(address) } catch {
+            do {
+                try netlink.addAddress(address)
+                owned.addresses.append(.init(value: address, text: "\(address.address)/\(address.prefixLength)",
+                                             track: !setup.untrackedVirtualAddresses.contains(address)))
+            } catch {
                 logger.error("cannot add virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
             }
         }
-        masterState.apply(through: netlink, logger: logger, what: "MASTER")
+        ownership.installed(owned.union(masterState.apply(through: netlink, logger: logger, what: "MASTER")))
         masterStateApplied = true
     }
 
     func removeVirtualAddresses() {
+        ownership.withdrawing()
         masterState.withdraw(through: netlink, logger: logger, what: "MASTER")
         masterStateApplied = false
         for address in setup.virtualAddresses {
@@ -80,7 +88,14 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     /// A reload changed the excluded VIPs, routes or rules only: while MASTER the kernel
     /// is moved to the new set (dropped entries out, new ones in); VRRP runs on.
     func replaceMasterState(_ next: KernelState) {
-        if masterStateApplied { masterState.reconcile(to: next, through: netlink, logger: logger, what: "MASTER") }
+        if masterStateApplied {
+            // Before the kernel changes: what the reload drops is not someone's deletion.
+            let before = ownership.snapshot.state ?? KernelState()
+            ownership.withdrawing()
+            let added = masterState.reconcile(to: next, through: netlink, logger: logger, what: "MASTER")
+            let vips = KernelState(addresses: before.addresses.filter { setup.virtualAddresses.contains($0.value) })
+            ownership.installed(vips.union(next.intersection(before)).union(added))
+        }
         masterState = next
     }
 
@@ -116,6 +131,8 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
             logger.warning("fault", metadata: ["vrrp.reason": "\(reason)"])
         case .core(.faultCleared(let reason)):
             logger.warning("fault cleared", metadata: ["vrrp.reason": "\(reason)"])
+        case .core(.ownedStateLost(let what)):
+            logger.warning("deleted from the kernel while MASTER; leaving MASTER to re-elect", metadata: ["vrrp.deleted": "\(what)"])
         case .core(.rejected(let error, let source)):
             logRejection(error, from: source)
         case .sendFailed(let error, let count):

@@ -25,6 +25,9 @@ final class InstanceRuntime: @unchecked Sendable {
         case routeFailover(RouteFailoverSettings?)
         /// A reload changed the excluded VIPs, virtual routes or rules: moved in place.
         case masterState(KernelState)
+        /// `KernelWatch` found a VIP, excluded VIP, virtual route or rule gone; acted on
+        /// only if the instance has not since put in or taken out its state itself.
+        case ownedStateLost(String, generation: Int)
     }
 
     /// The instance's settings; a reload may replace what the core adopts in place.
@@ -108,6 +111,9 @@ final class InstanceRuntime: @unchecked Sendable {
         post(.routeFailover(next.routeFailover))
         post(.masterState(next.masterState))
     }
+
+    /// What the instance has in the kernel as MASTER, for `KernelWatch`.
+    var ownership: KernelOwnership { environment.ownership }
 
     func post(_ control: Control) {
         lock.withLock { inbox.append(control) }
@@ -245,6 +251,9 @@ final class InstanceRuntime: @unchecked Sendable {
             return false
         case .event(let event):
             interpreter.handle(event)
+        case .ownedStateLost(let what, let generation):
+            guard environment.ownership.isCurrent(generation) else { return true }
+            interpreter.handle(.ownedStateLost(what))
         case .masterState(let next):
             guard next != environment.masterState else { return true }
             logger.info("excluded VIPs, virtual routes or rules changed; VRRP keeps running")

@@ -24,6 +24,8 @@ struct InstanceSetup: Sendable, Equatable {
     var replicateMode: ReplicateMode
     var unicastTTL: UInt8
     var virtualAddresses: [InterfaceAddress]
+    /// The VIPs written with `no_track`: their deletion leaves the MASTER be.
+    var untrackedVirtualAddresses: Set<InterfaceAddress> = []
     /// What else the MASTER puts into the kernel: `virtual_ipaddress_excluded`,
     /// `virtual_routes`, `virtual_rules` (see `HostEnvironment.addVirtualAddresses`).
     var masterState = KernelState()
@@ -93,6 +95,7 @@ struct InstanceSetup: Sendable, Equatable {
 
         var addresses: [InterfaceAddress] = []
         var vipMACs: [Int32: [UInt8]] = [:]
+        var untracked: Set<InterfaceAddress> = []
         for vip in instance.virtualIPAddresses {
             let device = vip.device ?? interfaceName
             guard let target = links.first(where: { $0.name == device }) else {
@@ -100,6 +103,7 @@ struct InstanceSetup: Sendable, Equatable {
             }
             vipMACs[target.index] = target.hardwareAddress
             addresses.append(InterfaceAddress(vip, interfaceIndex: target.index))
+            if vip.noTrack { untracked.insert(InterfaceAddress(vip, interfaceIndex: target.index)) }
         }
         let masterState: KernelState
         do {
@@ -115,7 +119,7 @@ struct InstanceSetup: Sendable, Equatable {
         return InstanceSetup(
             core: core, interfaceName: interfaceName, interfaceIndex: link.index,
             hardwareAddress: link.hardwareAddress, vipInterfaceHardwareAddresses: vipMACs, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
-            virtualAddresses: addresses, masterState: masterState, promoteSecondaries: instance.promoteSecondaries,
+            virtualAddresses: addresses, untrackedVirtualAddresses: untracked, masterState: masterState, promoteSecondaries: instance.promoteSecondaries,
             routeFailover: instance.ec2RouteFailover.map { RouteFailoverSettings($0, virtualAddresses: router.virtualAddresses, interfaceMAC: link.hardwareAddress) },
             authenticator: authenticator)
     }

@@ -14,6 +14,9 @@ struct KernelState: Sendable, Equatable {
         var value: Value
         /// The configuration line, for log lines.
         var text: String
+        /// False for keepalived's `no_track`: its deletion by someone else is let be
+        /// (`KernelWatch`).
+        var track = true
     }
 
     var addresses: [Entry<InterfaceAddress>] = []
@@ -24,16 +27,36 @@ struct KernelState: Sendable, Equatable {
 
     /// Addresses first (a route may name one as `src`, a gateway may be reachable only
     /// through one), then routes, then the rules that send packets to their tables.
-    func apply(through netlink: NetlinkSocket, logger: Logger, what: String) {
+    /// Returns the entries that went in (or were there): only those can be deleted by
+    /// someone else, so one the kernel refused never counts as deleted.
+    @discardableResult
+    func apply(through netlink: NetlinkSocket, logger: Logger, what: String) -> KernelState {
+        var applied = KernelState()
         for entry in addresses {
-            do { try netlink.addAddress(entry.value) } catch { log(logger, "cannot add \(what) address", entry.text, error) }
+            do { try netlink.addAddress(entry.value); applied.addresses.append(entry) } catch {
+                log(logger, "cannot add \(what) address", entry.text, error)
+            }
         }
         for entry in routes {
-            do { try netlink.addRoute(entry.value) } catch { log(logger, "cannot add \(what) route", entry.text, error) }
+            do { try netlink.addRoute(entry.value); applied.routes.append(entry) } catch {
+                log(logger, "cannot add \(what) route", entry.text, error)
+            }
         }
         for entry in rules {
-            do { try netlink.addRule(entry.value) } catch { log(logger, "cannot add \(what) rule", entry.text, error) }
+            do { try netlink.addRule(entry.value); applied.rules.append(entry) } catch {
+                log(logger, "cannot add \(what) rule", entry.text, error)
+            }
         }
+        return applied
+    }
+
+    /// The entries of `self` also in `other` (by kernel value).
+    func intersection(_ other: KernelState) -> KernelState { subtracting(subtracting(other)) }
+
+    /// Both sets' entries, `self`'s first.
+    func union(_ other: KernelState) -> KernelState {
+        let extra = other.subtracting(self)
+        return KernelState(addresses: addresses + extra.addresses, routes: routes + extra.routes, rules: rules + extra.rules)
     }
 
     /// The reverse order of `apply`.
@@ -60,9 +83,11 @@ struct KernelState: Sendable, Equatable {
 
     /// Moves the kernel from `self` to `next`: what `next` dropped is withdrawn, what it
     /// added is applied; entries in both are left alone.
-    func reconcile(to next: KernelState, through netlink: NetlinkSocket, logger: Logger, what: String) {
+    /// Returns what `apply` added.
+    @discardableResult
+    func reconcile(to next: KernelState, through netlink: NetlinkSocket, logger: Logger, what: String) -> KernelState {
         subtracting(next).withdraw(through: netlink, logger: logger, what: what)
-        next.subtracting(self).apply(through: netlink, logger: logger, what: what)
+        return next.subtracting(self).apply(through: netlink, logger: logger, what: what)
     }
 
     private func log(_ logger: Logger, _ message: String, _ text: String, _ error: any Error) {

@@ -22,7 +22,8 @@ extension KernelState {
         for address in addresses {
             let text = "\(address.address)/\(address.prefixLength)"
             let link = try index(address.device ?? defaultDevice, address.location, text)
-            self.addresses.append(Entry(value: InterfaceAddress(address, interfaceIndex: link.index), text: text))
+            self.addresses.append(Entry(value: InterfaceAddress(address, interfaceIndex: link.index), text: text,
+                                        track: !address.noTrack))
         }
         for route in routes {
             var kernel = KernelRoute(type: route.type, destination: route.destination, source: route.source,
@@ -36,9 +37,9 @@ extension KernelState {
                 kernel.nextHops.append(resolved)
             }
             if !kernel.nextHops.isEmpty { kernel.interfaceIndex = nil }
-            self.routes.append(Entry(value: kernel, text: route.text))
+            self.routes.append(Entry(value: kernel, text: route.text, track: !route.noTrack))
         }
-        self.rules = rules.map { Entry(value: $0.rule, text: $0.text) }
+        self.rules = rules.map { Entry(value: $0.rule, text: $0.text, track: !$0.noTrack) }
     }
 }
 

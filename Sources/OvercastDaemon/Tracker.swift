@@ -30,6 +30,8 @@ final class Tracker: @unchecked Sendable {
     private var watched: [String: Watched] = [:]
     private var scripts: [String: ScriptState] = [:]
     private var carrier: [String: Bool] = [:]
+    /// The IPv4 addresses on the host, for `track_src_ip` (nil until first read).
+    private var hostAddresses: Set<String>?
     private let runner: ScriptRunner
     private let logger: Logger
     private let wakeup = Wakeup()
@@ -59,11 +61,12 @@ final class Tracker: @unchecked Sendable {
         wakeup.signal()
     }
 
-    /// The tracking loop: link tables read when the kernel says a link changed (and every
-    /// 60 s as a backstop), scripts run when due; otherwise it sleeps.
+    /// The tracking loop: link and address tables read when the kernel says a link or an
+    /// address changed (and every 60 s as a backstop), scripts run when due; otherwise it
+    /// sleeps.
     private func start() {
         lock.withLock { started = true }
-        let events = try? LinkEvents()
+        let events = try? LinkEvents.linksAndAddresses()
         if events == nil { logger.warning("no link event subscription; link tracking polls every 0.5 s") }
         let backstop = events == nil ? 0.5 : 60.0
         let thread = Thread.named("tracker") { [self] in
@@ -101,7 +104,11 @@ final class Tracker: @unchecked Sendable {
             return
         }
         let state = Dictionary(links.map { ($0.name, $0.hasCarrier) }, uniquingKeysWith: { a, _ in a })
-        lock.withLock { carrier = state }
+        let addresses = (try? linkReader?.addresses()).map { Set($0.map { "\($0.address)" }) }
+        lock.withLock {
+            carrier = state
+            if let addresses { hostAddresses = addresses }
+        }
     }
 
     private func runDueScripts(now: Double) {
@@ -148,7 +155,11 @@ final class Tracker: @unchecked Sendable {
         lock.withLock {
             for (name, var w) in watched {
                 for item in w.items {
-                    let up = item.kind == .interface ? carrier[item.name] ?? false : scripts[item.name]?.up ?? true
+                    let up = switch item.kind {
+                    case .interface: carrier[item.name] ?? false
+                    case .script: scripts[item.name]?.up ?? true
+                    case .sourceAddress: hostAddresses?.contains(item.name) ?? true
+                    }
                     let key = "\(item.kind) \(item.name)"
                     guard w.told[key] != up else { continue }
                     w.told[key] = up

@@ -34,6 +34,10 @@ public struct InstanceCore: Sendable {
         case timerFired(InstanceTimer)
         /// A tracked interface's carrier or a tracked script's result (after rise/fall).
         case tracked(TrackedItem.Kind, name: String, up: Bool)
+        /// Something this instance puts into the kernel as MASTER (a VIP, excluded VIP,
+        /// virtual route or rule without `no_track`) was deleted by someone else. Ignored
+        /// unless MASTER.
+        case ownedStateLost(String)
         /// Another member of the sync group `group` moved.
         case syncGroup(SyncGroupNotice, group: String)
         /// A reload changed only what the instance does on its host (notify scripts, GARP
@@ -51,7 +55,8 @@ public struct InstanceCore: Sendable {
             case .malformed: "malformed packet"
             case .timerFired(.masterDown): "Master_Down_Timer expired"
             case .timerFired(let timer): "\(timer) timer"
-            case .tracked(let kind, let name, let up): "\(kind) \(name) \(up ? "up" : "down")"
+            case .tracked(let kind, let name, let up): "\(kind.rawValue) \(name) \(up ? "up" : "down")"
+            case .ownedStateLost(let what): "\(what) deleted"
             case .syncGroup(let notice, let group): "sync group \(group): \(notice.member) \(notice.state)"
             case .reconfigure: "reload"
             }
@@ -126,6 +131,14 @@ public struct InstanceCore: Sendable {
         case .tracked(let kind, let name, let up):
             guard tracking.record(kind, name: name, up: up) else { return [] }
             return reevaluate()
+        case .ownedStateLost(let what):
+            guard state == .master else { return [] }
+            return [.log(.ownedStateLost(what))] + relinquish()
+        case .syncGroup(let notice, _) where notice.relinquished && notice.state == .backup:
+            // A member gave up MASTER for a deleted VIP/route/rule: the group's MASTERs
+            // leave with it (keepalived's set_vrrp_backup); its return as MASTER brings
+            // them back (the `.master` notice below).
+            return state == .master ? relinquish() : []
         case .syncGroup(let notice, let group):
             let reason = Self.syncGroupFaultPrefix + "\(group): \(notice.member) in FAULT"
             if notice.state == .fault && notice.ownFault {
@@ -184,6 +197,16 @@ public struct InstanceCore: Sendable {
             effects.append(.tellSyncGroup(SyncGroupNotice(member: name, state: .fault, ownFault: !ownFaults.isEmpty)))
         }
         return effects
+    }
+
+    /// Leaves MASTER for BACKUP with the Master_Down_Timer at Skew_Time, so the instance
+    /// re-elects at once and, winning, puts back everything it owns.
+    private mutating func relinquish() -> [InstanceEffect] {
+        expand(router.handle(.relinquish)).map { effect in
+            guard case .tellSyncGroup(var notice) = effect else { return effect }
+            notice.relinquished = true
+            return .tellSyncGroup(notice)
+        }
     }
 
     private func receivedLowerPriority() -> [InstanceEffect] {

@@ -86,10 +86,15 @@ public struct SyncGroupNotice: Sendable, Hashable {
     public var member: String
     public var state: VRRPStateMachine.State
     public var ownFault: Bool
-    public init(member: String, state: VRRPStateMachine.State, ownFault: Bool) {
+    /// The member left MASTER because something it owned was deleted from the kernel:
+    /// the group's other MASTERs leave with it, for a quick re-election together
+    /// (keepalived's set_vrrp_backup).
+    public var relinquished: Bool
+    public init(member: String, state: VRRPStateMachine.State, ownFault: Bool, relinquished: Bool = false) {
         self.member = member
         self.state = state
         self.ownFault = ownFault
+        self.relinquished = relinquished
     }
 }
 
@@ -98,6 +103,9 @@ public enum InstanceLogEvent: Sendable, Hashable, CustomStringConvertible {
     case priorityChanged(UInt8)
     case faultRaised(String)
     case faultCleared(String)
+    /// Something the MASTER owns (a VIP, an excluded VIP, a virtual route or rule) was
+    /// deleted by someone else: the instance leaves MASTER for a quick re-election.
+    case ownedStateLost(String)
     case rejected(VRRPPacketError, from: IPv4Address?)
 
     public var description: String {
@@ -105,6 +113,7 @@ public enum InstanceLogEvent: Sendable, Hashable, CustomStringConvertible {
         case .priorityChanged(let p): "priority -> \(p)"
         case .faultRaised(let reason): "fault: \(reason)"
         case .faultCleared(let reason): "fault cleared: \(reason)"
+        case .ownedStateLost(let what): "deleted from the kernel: \(what)"
         case .rejected(let error, let source): "dropped packet from \(source.map(\.description) ?? "?"): \(error)"
         }
     }

@@ -60,6 +60,10 @@ public struct VRRPStateMachine: Sendable {
         /// A tracked interface or script failed: this node must not be MASTER.
         case faultDetected
         case faultCleared
+        /// Something the MASTER owns was deleted from the kernel (keepalived's
+        /// set_vrrp_backup): a MASTER gives up (priority 0, so peers need not wait) and,
+        /// as BACKUP, takes over again after Skew_Time unless a peer answers first.
+        case relinquish
     }
 
     public private(set) var state: State = .initialize
@@ -133,6 +137,10 @@ public struct VRRPStateMachine: Sendable {
             // keepalived also sends priority 0 when a MASTER faults, so the backups
             // take over after Skew_Time instead of Master_Down_Interval.
             return [.cancelTimer(.advertisement), .sendAdvertisement(priority: 0), transition(to: .fault)]
+
+        case (.master, .relinquish):
+            return [.cancelTimer(.advertisement), .sendAdvertisement(priority: 0), transition(to: .backup),
+                    .armTimer(.masterDown, after: skewTime)]
 
         case (.fault, .faultCleared):
             return startUp()

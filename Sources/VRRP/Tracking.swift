@@ -1,11 +1,17 @@
 /// One thing an instance tracks (`track_interface`, `track_script`, and the VRRP
-/// interface itself unless `dont_track_primary`), with keepalived's weight rules:
+/// interface itself unless `dont_track_primary`, the source address with `track_src_ip`),
+/// with keepalived's weight rules:
 /// - weight 0: the item failing puts the instance in FAULT;
 /// - weight > 0: added to the priority while the item is up (script succeeds);
 /// - weight < 0: added (so subtracted) while the item is down (script fails);
 /// - `weight N reverse` swaps up and down.
 public struct TrackedItem: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable { case interface, script }
+    public enum Kind: String, Sendable, Hashable {
+        case interface, script
+        /// `track_src_ip`: the instance's source address is on the host (weight 0: its
+        /// absence is a FAULT, as keepalived's VRRP_FAULT_FL_NO_SOURCE_IP).
+        case sourceAddress = "source address"
+    }
     public var kind: Kind
     public var name: String
     public var weight: Int
@@ -19,7 +25,13 @@ public struct TrackedItem: Sendable, Hashable {
     }
 
     /// The FAULT reason an item with weight 0 gives while down.
-    public var faultReason: String { kind == .interface ? "interface \(name) down" : "script \(name) failed" }
+    public var faultReason: String {
+        switch kind {
+        case .interface: "interface \(name) down"
+        case .script: "script \(name) failed"
+        case .sourceAddress: "source address \(name) missing"
+        }
+    }
 }
 
 /// keepalived's tracking arithmetic over the items' last known states. An item never

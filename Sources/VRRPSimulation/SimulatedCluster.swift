@@ -132,6 +132,12 @@ public final class SimulatedCluster {
         for i in indices(name) { handle(.tracked(kind, name: item, up: up), at: i) }
     }
 
+    /// Someone deletes from `name`'s kernel something its MASTER owns (`ip addr del` of a
+    /// VIP, `ip route del` of a virtual route): what the daemon's kernel watch reports.
+    public func deleteOwnedState(_ name: String, _ what: String) {
+        for i in indices(name) { handle(.ownedStateLost(what), at: i) }
+    }
+
     /// A reload that changes only what the core adopts in place (notify, GARP, tracking);
     /// a later restart uses the new settings too.
     public func reconfigure(_ name: String, _ configuration: InstanceCore.Configuration) {

@@ -23,25 +23,30 @@ import Testing
         report.diagnostics.map(\.description).filter { !$0.contains("watching the kernel") }
     }
 
-    @Test func aBlockWithTrackedEntriesSaysOnceThatNothingIsWatched() {
-        let tracked = ConfigurationLoader.load(text: Self.instance("""
+    /// Deleted entries are watched now (the daemon's KernelWatch): no warning either way,
+    /// and `no_track` is carried on routes, rules and virtual addresses.
+    @Test func noTrackIsReadOnRoutesRulesAndAddressesWithoutAWarning() throws {
+        let report = ConfigurationLoader.load(text: Self.instance("""
               virtual_routes {
                 10.1.0.0/16 dev eth0
-                10.2.0.0/16 dev eth0
-              }
-            """), file: "t.conf")
-        #expect(tracked.diagnostics.map(\.description) == [
-            "t.conf:4:3: warning: virtual_routes: watching the kernel for a deleted route is not supported by Overcast; every route behaves as no_track (deleting one does not take the instance out of MASTER)",
-        ])
-        let untracked = ConfigurationLoader.load(text: Self.instance("""
-              virtual_routes {
-                10.1.0.0/16 dev eth0 no_track
+                10.2.0.0/16 dev eth0 no_track
               }
               virtual_rules {
                 from 10.1.0.0/16 table 5 priority 9 no_track
+                from 10.3.0.0/16 table 5 priority 10
               }
-            """))
-        #expect(untracked.diagnostics.isEmpty, "\(untracked.diagnostics)")
+              virtual_ipaddress_excluded {
+                192.168.30.5/32 no_track
+                192.168.30.6/32
+              }
+              track_src_ip
+            """), file: "t.conf")
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        let instance = try #require(report.configuration.instances.first)
+        #expect(instance.virtualRoutes.map(\.noTrack) == [false, true])
+        #expect(instance.virtualRules.map(\.noTrack) == [true, false])
+        #expect(instance.virtualIPAddressesExcluded.map(\.noTrack) == [true, false])
+        #expect(instance.trackSrcIP)
     }
 
     @Test func routesReadWithKeepalivedsOptions() throws {
