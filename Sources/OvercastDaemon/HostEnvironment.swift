@@ -31,6 +31,10 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     private(set) var masterState: KernelState
     /// Whether `masterState` is in the kernel (between add and remove).
     private var masterStateApplied = false
+    /// The nftables table of Accept Mode off; used when `setup.dropsVIPTraffic`.
+    var vipFirewall: VIPFirewall?
+    /// The addresses this instance put into the firewall's set (taken out on removal).
+    private var firewalled: [IPv4Address] = []
 
     init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
          routeFailover: RouteFailover?) {
@@ -58,6 +62,13 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     /// it (and at start, where keepalived clears what a crash may have left). Only the
     /// VIPs are in the advertisement; the rest is this host's business.
     func addVirtualAddresses() {
+        // Accept Mode off: the drop rules first, so no packet to a VIP slips in between
+        // (keepalived's order).
+        if setup.dropsVIPTraffic, let vipFirewall {
+            let addresses = setup.virtualAddresses.map(\.address) + masterState.addresses.map(\.value.address)
+            vipFirewall.add(addresses)
+            firewalled = addresses
+        }
         for address in setup.virtualAddresses {
             do { try netlink.addAddress(address) } catch {
                 logger.error("cannot add virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
@@ -74,6 +85,10 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
             do { try netlink.removeAddress(address) } catch {
                 logger.error("cannot remove virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
             }
+        }
+        if !firewalled.isEmpty {
+            vipFirewall?.remove(firewalled)
+            firewalled = []
         }
     }
 

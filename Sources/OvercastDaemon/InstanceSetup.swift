@@ -32,6 +32,9 @@ struct InstanceSetup: Sendable, Equatable {
     var routeFailover: RouteFailoverSettings?
     /// `auth_type HMAC_SHA256`: the key (read from auth_key_file) and replay window.
     var authenticator: HMACAuthenticator? = nil
+    /// Accept Mode off and not the address owner: while MASTER its VIPs are in the
+    /// nftables set that drops their traffic (`VIPFirewall`).
+    var dropsVIPTraffic = false
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
@@ -117,6 +120,6 @@ struct InstanceSetup: Sendable, Equatable {
             hardwareAddress: link.hardwareAddress, vipInterfaceHardwareAddresses: vipMACs, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
             virtualAddresses: addresses, masterState: masterState, promoteSecondaries: instance.promoteSecondaries,
             routeFailover: instance.ec2RouteFailover.map { RouteFailoverSettings($0, virtualAddresses: router.virtualAddresses, interfaceMAC: link.hardwareAddress) },
-            authenticator: authenticator)
+            authenticator: authenticator, dropsVIPTraffic: instance.dropsVIPTraffic)
     }
 }
