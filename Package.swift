@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
 
         // Values every layer shares (addresses, transport kinds): below VRRP, LinuxNet and Config.
         .target(name: "NetworkTypes"),
@@ -46,6 +47,9 @@ let package = Package(
         .target(name: "InstanceConfiguration", dependencies: ["NetworkTypes", "Config", "VRRP"]),
         // Typed Swift over the C libraries (one small wrapper each).
         .target(name: "LinuxNet", dependencies: ["CNetlink", "CLinux", "NetworkTypes"]),
+        // Accept Mode off (`no_accept`, strict mode): keepalived's nftables table as nft
+        // commands (pure) and libnftables to run them (docs/accept-mode.md).
+        .target(name: "Nftables", dependencies: ["CNftables", "NetworkTypes"]),
         // VRRP transports behind one protocol: unicast, multicast (GRE overlay), replicate.
         .target(name: "Transports", dependencies: ["VRRP", "LinuxNet", "PacketCapture", "CLinux", "NetworkTypes"]),
         // The GRE overlay: plan (pure) and apply (netlink), for `overcast overlay` and the daemon.
@@ -60,7 +64,7 @@ let package = Package(
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "NetworkTypes", "VRRP", "VRRPAuthentication", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses",
-            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "CloudRoutes", "OvercommitExecutor", "Mailer",
+            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "CloudRoutes", "OvercommitExecutor", "Mailer", "Nftables",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -124,6 +128,7 @@ let package = Package(
         .testTarget(name: "VRRPAuthenticationTests", dependencies: ["NetworkTypes", "VRRPAuthentication", "VRRP"]),
         .testTarget(name: "VRRPSimulationTests", dependencies: ["NetworkTypes", "VRRPSimulation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
+        .testTarget(name: "NftablesTests", dependencies: ["Nftables", "NetworkTypes"]),
         .testTarget(name: "OvercastDaemonTests", dependencies: [
             "OvercastDaemon", "VRRP", "EC2", "CloudRoutes", "HealthChecks", "Config", "LinuxNet", "NetworkTypes", "Mailer",
             .product(name: "Logging", package: "swift-log"),
@@ -139,7 +144,7 @@ let package = Package(
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "Config"]),
         .testTarget(name: "OverlayTests", dependencies: ["NetworkTypes", "Overlay", "Config", "LinuxNet", "VRRP"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["Transports", "NetworkTypes", "LinuxNet", "CLinux", "HTTPClient", "PacketCapture", "Lab", "VRRP", "OvercommitExecutor"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "LinuxNet", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2", "Mailer"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["NetworkTypes", "LinuxNet", "VRRP", "VRRPAuthentication", "Lab", "PacketCapture", "HealthChecks", "HTTPClient", "EC2", "Mailer", "Nftables"]),
         .testTarget(name: "KernelTests", dependencies: ["LinuxNet", "Lab", "IPVS", "Config", "HTTPClient"]),
     ]
 )

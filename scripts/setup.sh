@@ -15,6 +15,9 @@ APT_PACKAGES=(
   dnsmasq-base
   # PCRE2, behind HTTP_GET regex (the CPCRE2 system-library target), as keepalived uses it
   libpcre2-dev
+  # libnftables (the library behind nft), behind the CNftables target: the nftables table
+  # that drops a no_accept MASTER's VIP traffic (docs/accept-mode.md)
+  libnftables-dev
 )
 # moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked;
 # aiosmtpd: a real SMTP server for SMTP_CHECK's integration tests and the alert e-mails (SMTPAlertTests)

@@ -51,7 +51,30 @@ public struct GlobalDefs: Codable, Hashable, Sendable {
     /// `startup_script` / `shutdown_script`, each with its timeout (default 10 s).
     public var startupScript: LifecycleScript?
     public var shutdownScript: LifecycleScript?
+    /// `vrrp_strict`: every instance without its own `strict_mode` runs in keepalived's
+    /// strict mode (docs/accept-mode.md); where it was written, for validation's messages.
+    public var vrrpStrict = false
+    public var vrrpStrictLocation: SourceLocation?
+    /// `nftables`, `nftables_priority`, `nftables_counters`: the table that drops a
+    /// non-accepting MASTER's VIP traffic.
+    public var vipFirewall = VIPFirewallSettings()
     public init() {}
+}
+
+/// keepalived's nftables table for Accept Mode off (`no_accept`, strict mode): its name
+/// (`nftables [NAME]`, default `keepalived`), its base chains' priority
+/// (`nftables_priority`, default -1: just before the usual filter chains at 0) and
+/// whether its rules count packets (`nftables_counters`).
+public struct VIPFirewallSettings: Codable, Hashable, Sendable {
+    public static let defaultTable = "keepalived"
+    public var table = VIPFirewallSettings.defaultTable
+    public var priority: Int32 = -1
+    public var counters = false
+    public init(table: String = VIPFirewallSettings.defaultTable, priority: Int32 = -1, counters: Bool = false) {
+        self.table = table
+        self.priority = priority
+        self.counters = counters
+    }
 }
 
 /// A notify FIFO: where keepalived's `INSTANCE "VI_1" MASTER 100` lines go, and the
@@ -274,6 +297,15 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var notify = Notify()
     public var noVirtualIPAddress = false
     public var dontTrackPrimary = false
+    /// VRRPv3 Accept Mode: `accept` / `no_accept` as written (nil: unset); after
+    /// validation, the effective mode (on unless strict mode; always on for the address
+    /// owner, priority 255). Off: the MASTER drops traffic to and from its VIPs.
+    public var accept: Bool?
+    /// `strict_mode`: nil follows `vrrp_strict`; after validation, the effective value.
+    public var strictMode: Bool?
+    /// Where some keywords were written (by keyword), so that strict mode's and accept
+    /// mode's messages point at the line that asked for what they refuse or reset.
+    public var keywordLocations: [String: SourceLocation] = [:]
     public var transport: TransportKind?
     public var replicateMode = ReplicateMode.l2
     public var ec2RouteFailover: EC2RouteFailover?

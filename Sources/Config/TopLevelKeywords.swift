@@ -90,8 +90,13 @@ enum GlobalKeywords {
         }
         s.value("vrrp_garp_interval") { g, st, r in g.vrrpGarpInterval = r.seconds(st, 0...1) ?? g.vrrpGarpInterval }
         s.note("vrrp_garp_interval", "the pause between the rounds of a burst (each round announces every VIP)")
-        s.ignore(["vrrp_strict"], "Overcast's receive checks are the RFC's always; strict mode's refusals (unicast, authentication "
-                 + "with VRRPv3) and its no_accept firewall rules are not applied")
+        s.value("vrrp_strict") { g, st, r in
+            g.vrrpStrict = r.flag(st)
+            g.vrrpStrictLocation = st.location
+        }
+        s.note("vrrp_strict", "keepalived's strict checks and resets for every instance without strict_mode, and Accept Mode "
+               + "off by default (docs/accept-mode.md)")
+        VIPFirewallKeywords.install(&s)
         // Behaviours Overcast always has: the keyword asks for nothing more.
         s.value("vrrp_skip_check_adv_addr") { _, st, r in _ = r.flag(st) }
         s.note("vrrp_skip_check_adv_addr", "always in effect: an advertisement is never dropped for its address list "
@@ -135,8 +140,7 @@ enum GlobalKeywords {
                  "a keepalived tuning knob with no Overcast equivalent")
         s.ignore(["vrrp_mcast_group4", "vrrp_mcast_group6", "vrrp_gna_interval", "vrrp_lower_prio_no_advert",
                   "vrrp_higher_prio_send_advert", "vrrp_min_garp", "vrrp_garp_lower_prio_delay",
-                  "vrrp_garp_lower_prio_repeat", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority",
-                  "nftables_counters", "nftables_ifindex", "vrrp_no_swap", "checker_no_swap", "vrrp_priority",
+                  "vrrp_garp_lower_prio_repeat", "vrrp_no_swap", "checker_no_swap", "vrrp_priority",
                   "checker_priority", "bfd_priority", "max_auto_priority", "min_auto_priority_delay", "vrrp_rt_priority",
                   "checker_rt_priority", "vrrp_cpu_affinity", "checker_cpu_affinity", "dynamic_interfaces",
                   "process_names", "process_name", "vrrp_process_name", "checker_process_name", "vrrp_netlink_cmd_rcv_bufs",

@@ -5,6 +5,7 @@ enum VRRPInstanceKeywords {
     static let schema: Schema<VRRPInstance> = {
         var s = Schema<VRRPInstance>("vrrp_instance")
         s.value("state") { i, st, r in
+            i.keywordLocations["state"] = st.location
             if let state = r.choice(st, ["MASTER", "BACKUP"]) { i.state = VRRPInstance.InitialState(rawValue: state) ?? .backup }
         }
         s.value("interface") { i, st, r in i.interface = r.string(st) }
@@ -14,8 +15,14 @@ enum VRRPInstanceKeywords {
         s.value("version") { i, st, r in i.version = r.int(st, 2...3) }
         s.value("nopreempt") { i, st, r in i.nopreempt = r.flag(st) }
         s.value("preempt") { i, st, r in i.nopreempt = !r.flag(st) }
-        s.value("preempt_delay") { i, st, r in i.preemptDelay = r.seconds(st, 0...1000) ?? 0 }
-        s.block("authentication") { i, st, r in AuthenticationKeywords.schema.apply(st.block ?? [], to: &i, &r) }
+        s.value("preempt_delay") { i, st, r in
+            i.preemptDelay = r.seconds(st, 0...1000) ?? 0
+            i.keywordLocations["preempt_delay"] = st.location
+        }
+        s.block("authentication") { i, st, r in
+            i.keywordLocations["authentication"] = st.location
+            AuthenticationKeywords.schema.apply(st.block ?? [], to: &i, &r)
+        }
         s.block("virtual_ipaddress") { i, st, r in i.virtualIPAddresses += (st.block ?? []).compactMap { vip($0, &r) } }
         s.block("virtual_ipaddress_excluded") { i, st, r in
             i.virtualIPAddressesExcluded += (st.block ?? []).compactMap { vip($0, &r) }
@@ -27,6 +34,7 @@ enum VRRPInstanceKeywords {
             if let token = r.arguments(st, 1...1)?[0] { i.unicastSrcIP = r.ipv4(token, what: "unicast_src_ip") }
         }
         s.block("unicast_peer") { i, st, r in
+            i.keywordLocations["unicast_peer"] = st.location
             for line in st.block ?? [] {
                 if line.block != nil { r.error(line.location, "a peer takes no { } block") }
                 guard let address = r.ipv4(line.keyword, what: "unicast_peer") else { continue }
@@ -53,14 +61,29 @@ enum VRRPInstanceKeywords {
         s.value("garp_master_refresh") { i, st, r in i.garpMasterRefresh = r.seconds(st, 0...86400) }
         s.value("garp_master_refresh_repeat") { i, st, r in i.garpMasterRefreshRepeat = r.int(st, 1...255) }
         NotifyKeywords.install(&s, \.notify)
-        s.value("accept") { _, st, r in _ = r.flag(st) }
-        s.note("accept", "always in effect: the MASTER takes traffic to its VIPs (keepalived's default without vrrp_strict)")
-        s.ignore(["no_accept"], "not yet supported: the MASTER always takes traffic to its VIPs")
+        s.value("accept") { i, st, r in
+            i.accept = r.flag(st)
+            i.keywordLocations["accept"] = st.location
+        }
+        s.value("no_accept") { i, st, r in
+            _ = r.arguments(st, 0...0)
+            i.accept = false
+            i.keywordLocations["accept"] = st.location
+        }
+        s.note("no_accept", "a MASTER that is not the address owner drops traffic to and from its VIPs (nftables; docs/accept-mode.md)")
+        s.value("strict_mode") { i, st, r in
+            i.strictMode = r.flag(st)
+            i.keywordLocations["strict_mode"] = st.location
+        }
+        s.note("strict_mode", "keepalived's strict checks and resets (docs/accept-mode.md); receive checks are the RFC's always")
         s.value("skip_check_adv_addr") { _, st, r in _ = r.flag(st) }
         s.note("skip_check_adv_addr", "always in effect: an advertisement is never dropped for its address list")
         s.value("check_unicast_src") { _, st, r in _ = r.flag(st) }
         s.note("check_unicast_src", "always in effect: a unicast advertisement from a source not in unicast_peer is dropped")
-        s.value("no_virtual_ipaddress") { i, st, r in i.noVirtualIPAddress = r.flag(st) }
+        s.value("no_virtual_ipaddress") { i, st, r in
+            i.noVirtualIPAddress = r.flag(st)
+            i.keywordLocations["no_virtual_ipaddress"] = st.location
+        }
         s.value("dont_track_primary") { i, st, r in i.dontTrackPrimary = r.flag(st) }
         // Overcast's own keywords.
         s.value("transport") { i, st, r in
@@ -94,7 +117,6 @@ enum VRRPInstanceKeywords {
         s.ignore(["v3_checksum_as_v2", "owner_ignore_adverts", "thread_timer_expired",
                   "timer_expired_backup", "garp_extra_if"], "a keepalived option with no Overcast equivalent yet")
         s.ignore(["lvs_sync_daemon_interface"], "IPVS connection sync")
-        s.ignore(["strict_mode"], "Overcast's receive checks are the RFC's always; strict mode's refusals are not applied")
         s.ignore(["unicast_fault_no_peer", "debug",
                   "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert", "higher_prio_send_advert",
                   "kernel_rx_buf_size", "linkbeat_use_polling", "down_timer_adverts",

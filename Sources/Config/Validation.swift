@@ -38,6 +38,7 @@ struct Validator {
             i.garpMasterRepeat = i.garpMasterRepeat ?? g.vrrpGarpMasterRepeat
             i.garpMasterRefresh = i.garpMasterRefresh ?? g.vrrpGarpMasterRefresh
             i.garpMasterRefreshRepeat = i.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat
+            applyStrictAndAcceptMode(&i, version: version)
 
             guard let vrid = i.virtualRouterID else {
                 reader.error(i.location, "vrrp_instance \(i.name) has no virtual_router_id (1-255)")

@@ -50,6 +50,8 @@ public final class Daemon: @unchecked Sendable {
     let notifyFIFO: NotifyFIFOWriter
     /// The virtual servers in effect, for the health-check FIFO lines.
     let configuredVirtualServers = VirtualServerTable()
+    /// keepalived's nftables table for instances with Accept Mode off.
+    let vipFirewall: VIPFirewall
     /// The `shutdown_script` of the configuration last read (a reload may change it).
     private var shutdownScript: LifecycleScript?
     let metrics = DaemonMetrics()
@@ -66,6 +68,7 @@ public final class Daemon: @unchecked Sendable {
         self.health = HealthMonitor(scripts: scripts, logger: logger)
         self.notifyFIFO = NotifyFIFOWriter(logger: logger)
         self.kernelWatch = KernelWatch(logger: logger)
+        self.vipFirewall = VIPFirewall(logger: logger)
         let balancer = loadBalancer
         health.onChange = { alive, weight in balancer.update(alive: alive, weight: weight) }
         let alerts = AlertMailer(logger: logger)
@@ -150,6 +153,7 @@ public final class Daemon: @unchecked Sendable {
                                       onEC2Call: { metrics.recordEC2Call(instance: name, $0) })
         runtime.onSyncGroupNotice = { [weak self] notice in self?.tellSyncGroups(notice) }
         runtime.notifyFIFO = notifyFIFO
+        runtime.vipFirewall = vipFirewall
         let alerts = self.alerts
         runtime.onTransition = { state in alerts.vrrpTransition(instance: name, to: state) }
         return runtime
@@ -205,6 +209,9 @@ public final class Daemon: @unchecked Sendable {
         notifyFIFO.configure(config.globalDefs.notifyFIFOs, scriptUser: config.globalDefs.scriptUser,
                              scriptGroup: config.globalDefs.scriptGroup)
         defer { notifyFIFO.stop() }
+        vipFirewall.prepare(config.globalDefs.vipFirewall, needed: setups.contains(where: \.dropsVIPTraffic))
+        // After the instances have stopped (and taken their VIPs out of the set).
+        defer { vipFirewall.uninstall() }
         await runLifecycleScript(config.globalDefs.startupScript, "startup_script")
         alerts.configure(config)
         // Before the first instance sets promote_secondaries: an instance that fails to
@@ -260,6 +267,7 @@ public final class Daemon: @unchecked Sendable {
             return
         }
         applyStaticState(prepared.2)
+        vipFirewall.prepare(prepared.0.globalDefs.vipFirewall, needed: prepared.1.contains(where: \.dropsVIPTraffic))
         applyScriptPolicy(prepared.0)
         lock.withLock { shutdownScript = prepared.0.globalDefs.shutdownScript }
         notifyFIFO.configure(prepared.0.globalDefs.notifyFIFOs, scriptUser: prepared.0.globalDefs.scriptUser,

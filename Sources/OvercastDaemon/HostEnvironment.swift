@@ -33,6 +33,10 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     private var masterStateApplied = false
     /// What of the VIPs and `masterState` went in, for `KernelWatch`.
     let ownership = KernelOwnership()
+    /// The nftables table of Accept Mode off; used when `setup.dropsVIPTraffic`.
+    var vipFirewall: VIPFirewall?
+    /// The addresses this instance put into the firewall's set (taken out on removal).
+    private var firewalled: [IPv4Address] = []
 
     init(setup: InstanceSetup, transport: any VRRPTransport, netlink: NetlinkSocket, scripts: ScriptRunner, logger: Logger,
          routeFailover: RouteFailover?) {
@@ -61,6 +65,13 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
     /// VIPs are in the advertisement; the rest is this host's business.
     func addVirtualAddresses() {
         var owned = KernelState()
+        // Accept Mode off: the drop rules first, so no packet to a VIP slips in between
+        // (keepalived's order).
+        if setup.dropsVIPTraffic, let vipFirewall {
+            let addresses = setup.virtualAddresses.map(\.address) + masterState.addresses.map(\.value.address)
+            vipFirewall.add(addresses)
+            firewalled = addresses
+        }
         for address in setup.virtualAddresses {
             do {
                 try netlink.addAddress(address)
@@ -82,6 +93,10 @@ final class HostEnvironment: InstanceEnvironment, @unchecked Sendable {
             do { try netlink.removeAddress(address) } catch {
                 logger.error("cannot remove virtual address", metadata: ["vrrp.vip": "\(address.address)", "error": "\(error)"])
             }
+        }
+        if !firewalled.isEmpty {
+            vipFirewall?.remove(firewalled)
+            firewalled = []
         }
     }
 

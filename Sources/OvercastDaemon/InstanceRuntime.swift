@@ -61,6 +61,12 @@ final class InstanceRuntime: @unchecked Sendable {
         set { environment.onTransition = newValue }
     }
 
+    /// The nftables table of Accept Mode off; set before `start`.
+    var vipFirewall: VIPFirewall? {
+        get { environment.vipFirewall }
+        set { environment.vipFirewall = newValue }
+    }
+
     /// Where notify FIFO lines go; set before `start`.
     var notifyFIFO: NotifyFIFOWriter? {
         get { environment.notifyFIFO }

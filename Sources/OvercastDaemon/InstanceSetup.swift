@@ -34,6 +34,9 @@ struct InstanceSetup: Sendable, Equatable {
     var routeFailover: RouteFailoverSettings?
     /// `auth_type HMAC_SHA256`: the key (read from auth_key_file) and replay window.
     var authenticator: HMACAuthenticator? = nil
+    /// Accept Mode off and not the address owner: while MASTER its VIPs are in the
+    /// nftables set that drops their traffic (`VIPFirewall`).
+    var dropsVIPTraffic = false
 
     var source: IPv4Address { router.stateMachine.primaryAddress }
 
@@ -121,6 +124,6 @@ struct InstanceSetup: Sendable, Equatable {
             hardwareAddress: link.hardwareAddress, vipInterfaceHardwareAddresses: vipMACs, transportKind: transport, replicateMode: instance.replicateMode, unicastTTL: UInt8(clamping: instance.unicastTTL),
             virtualAddresses: addresses, untrackedVirtualAddresses: untracked, masterState: masterState, promoteSecondaries: instance.promoteSecondaries,
             routeFailover: instance.ec2RouteFailover.map { RouteFailoverSettings($0, virtualAddresses: router.virtualAddresses, interfaceMAC: link.hardwareAddress) },
-            authenticator: authenticator)
+            authenticator: authenticator, dropsVIPTraffic: instance.dropsVIPTraffic)
     }
 }
