@@ -104,7 +104,7 @@ import Lab
         #expect(instance?["transport"] as? String == "unicast")
         #expect(instance?["version"] as? Int == 2)
         #expect(instance?["garpMasterDelay"] as? Double == 5)   // global_defs' default filled in
-        #expect(instance?["accept"] == nil)   // always in effect, so not a setting
+        #expect(instance?["accept"] as? Bool == true)   // Accept Mode: on, keepalived's default without vrrp_strict
     }
 
     /// `simulate` on two nodes' files: the article's pair agrees (exit 0); a copy of lvs2
