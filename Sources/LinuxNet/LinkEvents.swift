@@ -26,6 +26,12 @@ public final class LinkEvents: @unchecked Sendable {
         try LinkEvents(groups: [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR])
     }
 
+    /// IPv4 and IPv6 addresses: `ha_suspend` waits for a virtual server's address to be
+    /// local (read with `localAddressBytes`).
+    public static func addresses() throws(NetlinkError) -> LinkEvents {
+        try LinkEvents(groups: [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR])
+    }
+
     /// IPv4 addresses, routes and rules: what a MASTER or the static state put in and
     /// someone may delete (`KernelWatch`).
     public static func ipv4Tables() throws(NetlinkError) -> LinkEvents {

@@ -26,33 +26,3 @@ extension NetlinkSocket {
         return result
     }
 }
-
-/// A route netlink socket subscribed to IPv4 and IPv6 address changes: readable whenever
-/// an address is added to or removed from an interface. As with `LinkEvents`, the
-/// messages are only a wake-up; the reader drains them and reads the address table
-/// (`localAddressBytes`), which also covers notifications lost to a full buffer.
-public final class LocalAddressEvents: @unchecked Sendable {
-    private let socket: NetlinkSocket
-
-    public init() throws(NetlinkError) {
-        socket = try NetlinkSocket(.route, subscribing: [RTNLGRP_IPV4_IFADDR.rawValue, RTNLGRP_IPV6_IFADDR.rawValue])
-    }
-
-    /// For poll: readable when notifications wait.
-    public var descriptor: Int32 { nl_socket_get_fd(socket.handle) }
-
-    /// Discards every waiting notification; true when there was any (or some were lost).
-    @discardableResult
-    public func drain() -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        var any = false
-        let fd = descriptor
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if count > 0 { any = true; continue }
-            if count < 0 && errno == ENOBUFS { any = true; continue }
-            if count < 0 && errno == EINTR { continue }
-            return any
-        }
-    }
-}

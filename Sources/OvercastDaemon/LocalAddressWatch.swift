@@ -11,8 +11,8 @@ final class LocalAddressWatch: @unchecked Sendable {
     /// addresses read at each configuration are all the monitor learns.
     func start<Read: Sendable>(logger: Logger, read: @escaping @Sendable () -> Read?,
                                onChange: @escaping @Sendable (Read) -> Void) {
-        let events: LocalAddressEvents
-        do { events = try LocalAddressEvents() } catch {
+        let events: LinkEvents
+        do { events = try LinkEvents.addresses() } catch {
             logger.error("ha_suspend: cannot watch the host's addresses; they are read at start and reload only",
                          metadata: ["error": "\(error)"])
             return
