@@ -12,9 +12,11 @@ import Lab
         let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
         let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
         let flag = lab.path("hang")
-        // Exits 0 at once until the flag exists, then sleeps far past its timeout.
+        // Exits 0 at once until the flag exists, then sleeps far past its timeout. The
+        // duration is this run's own: `ps` sees every process of the host, not only the lab's.
+        let hang = "sleep 300.\(UInt32.random(in: 100_000...999_999))"
         let script = lab.path("check.sh")
-        try "#!/bin/sh\nif [ -e \(flag) ]; then exec sleep 300; fi\nexit 0\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nif [ -e \(flag) ]; then exec \(hang); fi\nexit 0\n".write(toFile: script, atomically: true, encoding: .utf8)
         #expect(chmod(script, 0o755) == 0)
         let config = """
             vrrp_script chk {
@@ -38,12 +40,12 @@ import Lab
         // Killed, not left behind: no hanging script lives much past its 0.5-s timeout
         // (a new one starts every second, so one may be running at any moment).
         usleep(2_500_000)
-        let processes = (try? lab.exec(n1, ["ps", "-eo", "etimes=,args="])) ?? ""
+        let processes = (try? lab.exec(n1, ["ps", "-eo", "etimes=,pid=,ppid=,pgid=,args="])) ?? ""
         let old = processes.split(separator: "\n").filter { line in
-            let fields = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            return fields.count == 2 && fields[1] == "sleep 300" && (Int(fields[0]) ?? 0) >= 2
+            let fields = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
+            return fields.count == 5 && fields[4] == hang && (Int(fields[0]) ?? 0) >= 2
         }
-        #expect(old.isEmpty, "hanging scripts alive for 2 s or more: \(old)")
+        #expect(old.isEmpty, "hanging scripts alive for 2 s or more (etimes pid ppid pgid args): \(old)\n\(lab.log(n1))")
         #expect(lab.holders("192.168.20.11", among: [n1, n2]) == ["n2"])
 
         try FileManager.default.removeItem(atPath: flag)
