@@ -30,13 +30,8 @@ public struct CheckSource: Sendable, Hashable {
     /// family; nil when unset. Throws nothing: a `bindto` of the other family is nil here,
     /// and `PlainEndpoint` refuses it.
     static func addressBytes(_ text: String?, ipv6: Bool) -> [UInt8]? {
-        guard let text else { return nil }
-        if ipv6 {
-            var a = in6_addr()
-            return inet_pton(AF_INET6, text, &a) == 1 ? withUnsafeBytes(of: &a) { Array($0) } : nil
-        }
-        var a = in_addr()
-        return inet_pton(AF_INET, text, &a) == 1 ? withUnsafeBytes(of: &a) { Array($0) } : nil
+        guard let text, let octets = AddressLiteral.octets(text), octets.count == (ipv6 ? 16 : 4) else { return nil }
+        return octets
     }
 
     /// Sets the mark and the interface on a fresh socket, then binds it to the address

@@ -20,13 +20,13 @@ public enum HASuspension {
         guard vs.haSuspend else { return nil }
         switch vs.key {
         case .address(let address, _):
-            return bytes(address).map { [$0] } ?? []
+            return AddressLiteral.octets(address).map { [$0] } ?? []
         case .fwmark:
             return nil
         case .group(let name):
             let members = config.virtualServerGroups.filter { $0.name == name }.flatMap(\.members)
             return members.flatMap { member -> [[UInt8]] in
-                guard let address = member.address, let first = bytes(address) else { return [] }
+                guard let address = member.address, let first = AddressLiteral.octets(address) else { return [] }
                 guard first.count == 4, let end = member.rangeEnd, end >= Int(first[3]), end <= 255 else { return [first] }
                 return (Int(first[3])...end).map { Array(first[0..<3]) + [UInt8($0)] }
             }
@@ -37,14 +37,5 @@ public enum HASuspension {
     public static func suspends(_ server: HealthPlan.Server, local: Set<[UInt8]>) -> Bool {
         guard let wanted = server.haSuspendAddresses else { return false }
         return !wanted.contains(where: local.contains)
-    }
-
-    /// An address literal in network byte order.
-    public static func bytes(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
     }
 }

@@ -69,7 +69,7 @@ public struct PlainEndpoint: Sendable, Hashable {
         } else {
             return nil   // every other check names its port
         }
-        guard let bytes = Self.addressBytes(String(host)) else { return nil }
+        guard let bytes = AddressLiteral.octets(String(host)) else { return nil }
         ipv6 = bytes.count == 16
         address = bytes
         if source.address != nil && CheckSource.addressBytes(source.address, ipv6: ipv6) == nil { return nil }
@@ -96,13 +96,6 @@ public struct PlainEndpoint: Sendable, Hashable {
         text.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
-    private static func addressBytes(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
-    }
 
     /// Calls `body` with this endpoint as a `sockaddr` and its length.
     func withSocketAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {

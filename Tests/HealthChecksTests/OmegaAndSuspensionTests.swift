@@ -75,7 +75,7 @@ import Testing
         let vs = config.virtualServers
         #expect(HASuspension.addresses(of: vs[0], in: config) == [[10, 0, 0, 1]])
         #expect(HASuspension.addresses(of: vs[1], in: config)
-                == [[10, 0, 0, 10], [10, 0, 0, 11], [10, 0, 0, 12], try #require(HASuspension.bytes("2001:db8::5"))])
+                == [[10, 0, 0, 10], [10, 0, 0, 11], [10, 0, 0, 12], try #require(AddressLiteral.octets("2001:db8::5"))])
         #expect(HASuspension.addresses(of: vs[2], in: config) == nil)
         let plan = HealthPlan(config)
         #expect(plan.watchesLocalAddresses)
