@@ -1,5 +1,5 @@
 // Linux kernel headers and GNU calls that Glibc's Swift module does not export
-// (packet sockets, Ethernet protocol numbers, socket filters, epoll_pwait2, pipe2,
+// (packet sockets, Ethernet protocol numbers, socket filters, epoll_pwait2, pipe2, inotify,
 // the loader's list of objects). Declarations and
 // pass-through wrappers only.
 #ifndef OVERCAST_CLINUX_SHIM_H
@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <elf.h>
 #include <sys/prctl.h>
+#include <sys/inotify.h>
 
 extern int pipe2(int pipefd[2], int flags);
 

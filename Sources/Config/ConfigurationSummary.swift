@@ -27,8 +27,11 @@ public enum ConfigurationSummary {
             lines += i.virtualRoutes.map { "  route \($0.effective)" } + i.virtualRules.map { "  rule \($0.rule)" }
             if i.promoteSecondaries { lines.append("  promote_secondaries on \(i.interface ?? "?")") }
             if i.noVirtualIPAddress { lines.append("  no_virtual_ipaddress: addresses are not added to interfaces") }
-            for t in i.trackInterfaces { lines.append("  track_interface \(t.name) weight \(t.weight)") }
-            for t in i.trackScripts { lines.append("  track_script \(t.name)" + (t.weight.map { " weight \($0)" } ?? "")) }
+            for t in i.trackInterfaces { lines.append("  track_interface \(t.name) weight \(t.weight)" + (t.reverse ? " reverse" : "")) }
+            for t in i.trackScripts {
+                lines.append("  track_script \(t.name)" + (t.weight.map { " weight \($0)" } ?? "") + direction(t.reverse))
+            }
+            for t in i.trackFiles { lines.append("  track_file \(t.name)" + trackedFile(t, c)) }
             if let ec2 = i.ec2RouteFailover {
                 lines.append("  ec2_route_failover \(ec2.routeTables.joined(separator: ",")) target \(ec2.target.rawValue) refresh \(ec2.refresh.formatted)s")
             }
@@ -36,7 +39,14 @@ public enum ConfigurationSummary {
         for s in c.vrrpScripts {
             lines.append("vrrp_script \(s.name): \(s.script) every \(s.interval.formatted)s weight \(s.weight) rise \(s.rise) fall \(s.fall)")
         }
-        for g in c.syncGroups { lines.append("vrrp_sync_group \(g.name): \(g.group.joined(separator: ", "))") }
+        for f in c.trackFiles {
+            lines.append("track_file \(f.name): \(f.path) weight \(f.weight)\(f.reverse ? " reverse" : "")"
+                         + (f.initialValue.map { " init_file \($0)\(f.initialOverwrite ? " overwrite" : "")" } ?? ""))
+        }
+        for g in c.syncGroups {
+            lines.append("vrrp_sync_group \(g.name): \(g.group.joined(separator: ", "))")
+            for t in g.trackFiles { lines.append("  track_file \(t.name)" + trackedFile(t, c)) }
+        }
         for v in c.virtualServers {
             let key: String
             switch v.key {
@@ -47,6 +57,7 @@ public enum ConfigurationSummary {
             lines.append("virtual_server \(key): \(v.protocolName) \(v.scheduler) \(v.forwardingMethod) delay_loop \(v.delayLoop.formatted)s quorum \(v.quorum)")
             for r in v.realServers {
                 lines.append("  real_server \(r.address) \(r.port.map(String.init) ?? "-") weight \(r.weight) checks \(r.checkers.map(\.kind.rawValue).joined(separator: ","))")
+                for t in r.fileChecks { lines.append("    FILE_CHECK track_file \(t.name)" + trackedFile(t, c)) }
             }
         }
         for a in c.staticAddresses {
@@ -57,5 +68,16 @@ public enum ConfigurationSummary {
             lines.append("overlay \(o.name): local \(o.local?.description ?? "?") peers \(o.peers.map(\.description).joined(separator: ",")) address \(o.address ?? "?") mtu \(o.mtu.map(String.init) ?? "auto")")
         }
         return lines.joined(separator: "\n")
+    }
+
+    private static func direction(_ reverse: Bool?) -> String {
+        reverse.map { $0 ? " reverse" : " noreverse" } ?? ""
+    }
+
+    /// A tracking line's weight and direction in effect (the block's unless the line sets them).
+    private static func trackedFile(_ t: TrackedFile, _ c: OvercastConfiguration) -> String {
+        guard let file = c.trackFiles.first(where: { $0.name == t.name }) else { return "" }
+        let (weight, reverse) = t.resolved(file)
+        return " weight \(weight)\(reverse ? " reverse" : "")"
     }
 }

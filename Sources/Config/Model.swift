@@ -5,6 +5,7 @@ import NetworkTypes
 public struct OvercastConfiguration: Codable, Hashable, Sendable {
     public var globalDefs = GlobalDefs()
     public var vrrpScripts: [VRRPScript] = []
+    public var trackFiles: [TrackFile] = []
     public var syncGroups: [SyncGroup] = []
     public var instances: [VRRPInstance] = []
     public var virtualServerGroups: [VirtualServerGroup] = []
@@ -167,6 +168,7 @@ public struct SyncGroup: Codable, Hashable, Sendable {
     public var group: [String] = []
     public var notify = Notify()
     public var trackScripts: [TrackedScript] = []
+    public var trackFiles: [TrackedFile] = []
     /// Tracked by every member: a failure with weight 0 puts each of them in FAULT.
     public var trackInterfaces: [TrackedInterface] = []
     /// `sync_group_tracking_weight`: members keep their tracking weights. Without it,
@@ -219,16 +221,27 @@ public struct VirtualAddress: Codable, Hashable, Sendable {
 public struct TrackedInterface: Codable, Hashable, Sendable {
     public var name: String
     public var weight: Int = 0
-    public init(name: String, weight: Int = 0) {
+    /// `weight W reverse`: the weight applies while the interface is down.
+    public var reverse = false
+    public init(name: String, weight: Int = 0, reverse: Bool = false) {
         self.name = name
         self.weight = weight
+        self.reverse = reverse
     }
 }
 
+/// A `track_script` line: nil weight and reverse take the vrrp_script's.
 public struct TrackedScript: Codable, Hashable, Sendable {
     public var name: String
     public var weight: Int?
+    public var reverse: Bool?
     public var location: SourceLocation
+    public init(name: String, weight: Int? = nil, reverse: Bool? = nil, location: SourceLocation) {
+        self.name = name
+        self.weight = weight
+        self.reverse = reverse
+        self.location = location
+    }
 }
 
 public struct EC2RouteFailover: Codable, Hashable, Sendable {
@@ -290,6 +303,7 @@ public struct VRRPInstance: Codable, Hashable, Sendable {
     public var mcastSrcIP: IPv4Address?
     public var trackInterfaces: [TrackedInterface] = []
     public var trackScripts: [TrackedScript] = []
+    public var trackFiles: [TrackedFile] = []
     public var garpMasterDelay: Double?
     public var garpMasterRepeat: Int?
     public var garpMasterRefresh: Double?
@@ -325,6 +339,8 @@ public struct RealServer: Codable, Hashable, Sendable {
     /// `alpha` for this server's checkers that set none; nil takes the virtual server's.
     public var alpha: Bool?
     public var checkers: [HealthChecker] = []
+    /// FILE_CHECK: tracked files whose numbers add to the weight (or take the server down).
+    public var fileChecks: [TrackedFile] = []
     /// The checkers' defaults written in this block (filled into them by validation).
     public var checkerDefaults = CheckerDefaults()
     /// `smtp_alert`: nil follows global_defs (`SMTPSettings.mailsRealServer`).

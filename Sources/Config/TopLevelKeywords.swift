@@ -51,7 +51,10 @@ enum TopLevelKeywords {
         }
         s.ignore(["net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance"],
                  "run one Overcast per network namespace instead")
-        s.ignore(["vrrp_track_file", "track_file", "track_bfd"], "only track_interface and track_script are supported")
+        s.block("track_file", "vrrp_track_file") { config, statement, reader in
+            if let file = TrackFileKeywords.block(statement, &reader) { config.trackFiles.append(file) }
+        }
+        s.ignore(["track_bfd"], "Overcast has no BFD; track_interface, track_script and track_file are supported")
         s.ignore(["vrrp_track_process", "track_process"], "process tracking: use a vrrp_script that runs pidof or systemctl is-active",
                  containing: ["process", "param_match", "full_command", "quorum", "quorum_max", "delay", "terminate_delay",
                               "fork_delay", "weight"])
@@ -213,8 +216,8 @@ enum SyncGroupKeywords {
             g.trackingWeight = true
         }
         s.value("smtp_alert") { g, st, r in g.smtpAlert = r.flag(st) }
-        s.ignore(["track_file", "track_process",
-                  "track_bfd"], "track in each vrrp_instance instead")
+        s.block("track_file") { g, st, r in g.trackFiles += TrackKeywords.files(st, &r) }
+        s.ignore(["track_process", "track_bfd"], "track in each vrrp_instance instead")
         return s
     }()
 }
@@ -259,30 +262,46 @@ enum NotifyKeywords {
 enum TrackKeywords {
     static func scripts(_ st: Statement, _ r: inout ValueReader) -> [TrackedScript] {
         (st.block ?? []).compactMap { line in
-            let (name, weight) = nameAndWeight(line, &r)
-            return name.map { TrackedScript(name: $0, weight: weight, location: line.location) }
+            let (name, weight, reverse) = nameAndWeight(line, &r)
+            return name.map { TrackedScript(name: $0, weight: weight, reverse: reverse, location: line.location) }
         }
     }
 
     static func interfaces(_ st: Statement, _ r: inout ValueReader) -> [TrackedInterface] {
         (st.block ?? []).compactMap { line in
-            let (name, weight) = nameAndWeight(line, &r)
-            return name.map { TrackedInterface(name: $0, weight: weight ?? 0) }
+            let (name, weight, reverse) = nameAndWeight(line, &r)
+            return name.map { TrackedInterface(name: $0, weight: weight ?? 0, reverse: reverse ?? false) }
         }
     }
 
-    private static func nameAndWeight(_ line: Statement, _ r: inout ValueReader) -> (String?, Int?) {
+    static func files(_ st: Statement, _ r: inout ValueReader) -> [TrackedFile] {
+        (st.block ?? []).compactMap { line in
+            let (name, weight, reverse) = nameAndWeight(line, &r)
+            return name.map { TrackedFile(name: $0, weight: weight, reverse: reverse, location: line.location) }
+        }
+    }
+
+    /// `reverse` or `noreverse` after a weight; nil (and an error) for anything else.
+    static func direction(_ word: Token, _ r: inout ValueReader) -> Bool? {
+        switch word.text {
+        case "reverse": return true
+        case "noreverse": return false
+        default:
+            r.error(word.location, "expected 'reverse' or 'noreverse', not '\(word.text)'")
+            return nil
+        }
+    }
+
+    /// `NAME [weight W [reverse|noreverse]]`: nil weight or direction when not written.
+    private static func nameAndWeight(_ line: Statement, _ r: inout ValueReader) -> (String?, Int?, Bool?) {
         let words = line.words
         if line.block != nil { r.error(line.location, "a tracked item takes no { } block") }
         guard words.count == 1 || (words.count >= 3 && words[1].text == "weight" && words.count <= 4) else {
-            r.error(line.location, "expected 'NAME' or 'NAME weight N'")
-            return (nil, nil)
+            r.error(line.location, "expected 'NAME' or 'NAME weight N [reverse|noreverse]'")
+            return (nil, nil, nil)
         }
-        if words.count >= 3 {
-            let weight = r.int(words[2], -254...254, what: "weight")
-            if words.count == 4 && words[3].text != "reverse" { r.error(words[3].location, "expected 'reverse'") }
-            return (words[0].text, weight)
-        }
-        return (words[0].text, nil)
+        guard words.count >= 3 else { return (words[0].text, nil, nil) }
+        let weight = r.int(words[2], -254...254, what: "weight")
+        return (words[0].text, weight, words.count == 4 ? direction(words[3], &r) : nil)
     }
 }

@@ -56,6 +56,7 @@ enum VRRPInstanceKeywords {
         }
         s.block("track_interface") { i, st, r in i.trackInterfaces += TrackKeywords.interfaces(st, &r) }
         s.block("track_script") { i, st, r in i.trackScripts += TrackKeywords.scripts(st, &r) }
+        s.block("track_file") { i, st, r in i.trackFiles += TrackKeywords.files(st, &r) }
         s.value("garp_master_delay") { i, st, r in i.garpMasterDelay = r.seconds(st, 0...255) }
         s.value("garp_master_repeat") { i, st, r in i.garpMasterRepeat = r.int(st, 1...255) }
         s.value("garp_master_refresh") { i, st, r in i.garpMasterRefresh = r.seconds(st, 0...86400) }
@@ -121,7 +122,7 @@ enum VRRPInstanceKeywords {
                   "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert", "higher_prio_send_advert",
                   "kernel_rx_buf_size", "linkbeat_use_polling", "down_timer_adverts",
                   "mcast_src_ip6", "unicast_src_ip6"], "a keepalived tuning knob with no Overcast equivalent")
-        s.ignore(["track_file", "track_process", "track_bfd"], "only track_interface and track_script are supported")
+        s.ignore(["track_process", "track_bfd"], "only track_interface, track_script and track_file are supported")
         return s
     }()
 

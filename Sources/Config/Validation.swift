@@ -23,6 +23,7 @@ struct Validator {
             config.vrrpScripts[index].timeout = config.vrrpScripts[index].interval   // keepalived's default
         }
         let scriptNames = Set(config.vrrpScripts.map(\.name))
+        validateTrackFiles()
 
         for index in config.instances.indices {
             var i = config.instances[index]
@@ -144,15 +145,22 @@ struct Validator {
     /// group has `sync_group_tracking_weight`: said at each weight it drops.
     private mutating func warnOfSyncGroupWeights() {
         let weights = Dictionary(config.vrrpScripts.map { ($0.name, $0.weight) }, uniquingKeysWith: { first, _ in first })
+        let fileWeights = Dictionary(config.trackFiles.map { ($0.name, $0.weight) }, uniquingKeysWith: { first, _ in first })
         for g in config.syncGroups where !g.trackingWeight {
             let note = "weight ignored: members of vrrp_sync_group \(g.name) track with weight 0 (a failure is a FAULT) unless it sets sync_group_tracking_weight"
             for track in g.trackScripts where (track.weight ?? weights[track.name] ?? 0) != 0 {
                 reader.warning(track.location, "track_script \(track.name): \(note)")
             }
             if g.trackInterfaces.contains(where: { $0.weight != 0 }) { reader.warning(g.location, "track_interface: \(note)") }
+            for track in g.trackFiles where (track.weight ?? fileWeights[track.name] ?? 0) != 0 {
+                reader.warning(track.location, "track_file \(track.name): \(note)")
+            }
             for i in config.instances where g.group.contains(i.name) {
                 for track in i.trackScripts where (track.weight ?? weights[track.name] ?? 0) != 0 {
                     reader.warning(track.location, "vrrp_instance \(i.name) track_script \(track.name): \(note)")
+                }
+                for track in i.trackFiles where (track.weight ?? fileWeights[track.name] ?? 0) != 0 {
+                    reader.warning(track.location, "vrrp_instance \(i.name) track_file \(track.name): \(note)")
                 }
                 if i.trackInterfaces.contains(where: { $0.weight != 0 }) {
                     reader.warning(i.location, "vrrp_instance \(i.name) track_interface: \(note)")

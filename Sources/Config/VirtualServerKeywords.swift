@@ -102,7 +102,9 @@ enum VirtualServerKeywords {
                 v.checkers += checkers
             }
         }
-        s.ignore(["FILE_CHECK"], "not implemented: use MISC_CHECK with a script that tests the same thing")
+        s.block("FILE_CHECK") { rs, st, r in
+            if let check = TrackFileKeywords.fileCheck(st, &r) { rs.fileChecks.append(check) }
+        }
         s.ignore(["BFD_CHECK"], "Overcast has no BFD; use MISC_CHECK with a script that tests the same thing", containing: ["name"])
         s.ignore(["snmp_name"], "SNMP: Overcast has `overcast status` and metrics")
         s.value("smtp_alert") { rs, st, r in rs.smtpAlert = r.flag(st) }

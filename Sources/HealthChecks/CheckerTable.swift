@@ -53,7 +53,7 @@ public struct CheckerTable: Sendable {
     private(set) var checkers: [Checker] = []
     /// Each checker's slot by key: a reload keeps a checker's state by its key.
     private var slots: [String: Int] = [:]
-    private var servers: [HealthPlan.Server] = []
+    private(set) var servers: [HealthPlan.Server] = []
     /// The checkers (slots) of each real server, by the server's slot.
     private var serverCheckers: [[Int]] = []
     private var serverSlots: [RealServerID: Int] = [:]
@@ -66,6 +66,12 @@ public struct CheckerTable: Sendable {
     private var suspendedServers: Set<Int> = []
     /// The host's addresses last told; a reload's caller may tell them again.
     public private(set) var localAddresses: Set<[UInt8]> = []
+    /// FILE_CHECKs, the ones of each real server (by the server's slot), and the tracked
+    /// files' numbers last read (kept across a reload: they are the files', not the
+    /// checks'; a file never read counts as 0).
+    var fileChecks: [FileCheck] = []
+    var serverFileChecks: [[Int]] = []
+    var fileValues: [String: Int] = [:]
 
     /// A real server whose checkers were suspended or resumed (ha_suspend), for the log.
     public struct SuspensionChange: Sendable, Hashable {
@@ -109,6 +115,9 @@ public struct CheckerTable: Sendable {
             next.append(Checker(plan: planned, policy: policy, nextRun: first))
         }
         checkers = next
+        fileChecks = plan.fileChecks.filter { plan.servers.indices.contains($0.server) }
+        serverFileChecks = [[Int]](repeating: [], count: plan.servers.count)
+        for (n, check) in fileChecks.enumerated() { serverFileChecks[check.server].append(n) }
         slots = nextSlots
         servers = plan.servers
         serverCheckers = nextServerCheckers
@@ -203,9 +212,16 @@ public struct CheckerTable: Sendable {
         serverSlots[id].map(isAlive(server:)) ?? true
     }
 
-    /// The weight misc_dynamic set for a real server, if any.
+    /// The weight misc_dynamic and FILE_CHECK give a real server instead of its
+    /// configured one: misc_dynamic's replaces it, and each FILE_CHECK's number adds to
+    /// that; nil when neither has a say.
     public func dynamicWeight(_ id: RealServerID) -> Int? {
-        serverSlots[id].flatMap { server in serverCheckers[server].lazy.compactMap { checkers[$0].dynamicWeight }.first }
+        guard let server = serverSlots[id] else { return nil }
+        let dynamic = serverCheckers[server].lazy.compactMap { checkers[$0].dynamicWeight }.first
+        let offsets = fileOffsets(server: server)
+        guard dynamic != nil || offsets != 0 else { return nil }
+        let (sum, overflow) = (dynamic ?? servers[server].weight).addingReportingOverflow(offsets)
+        return overflow ? (offsets > 0 ? Int.max : 0) : sum
     }
 
     /// Every real server with checkers, as status shows it, sorted; a server that is down
@@ -220,6 +236,21 @@ public struct CheckerTable: Sendable {
             state.up = state.up && c.policy.isUp
             if !c.policy.isUp { state.lastFailure = c.failure }
             seen[key] = state
+        }
+        for check in fileChecks {
+            let server = servers[check.server]
+            let key = "\(server.label)|\(server.id.address)|\(server.id.port)"
+            var state = seen[key] ?? RealServerStatus(virtualServer: server.label, address: server.id.address,
+                                                      port: Int(server.id.port), up: true, lastFailure: nil)
+            if check.effect(of: fileValues[check.file] ?? 0) == .down {
+                state.up = false
+                state.lastFailure = Self.fileFailure(check, value: fileValues[check.file] ?? 0)
+            }
+            seen[key] = state
+        }
+        for (id, slot) in serverSlots {
+            let key = "\(servers[slot].label)|\(id.address)|\(id.port)"
+            seen[key]?.weight = dynamicWeight(id)
         }
         return seen.values.sorted { ($0.virtualServer, $0.address, $0.port) < ($1.virtualServer, $1.address, $1.port) }
     }
@@ -243,8 +274,8 @@ public struct CheckerTable: Sendable {
         return slots[run.key]
     }
 
-    private func isAlive(server: Int) -> Bool {
-        serverCheckers[server].allSatisfy { checkers[$0].policy.isUp }
+    func isAlive(server: Int) -> Bool {
+        serverCheckers[server].allSatisfy { checkers[$0].policy.isUp } && !fileDown(server: server)
     }
 }
 

@@ -20,10 +20,13 @@ public struct HealthPlan: Sendable, Hashable {
         /// ha_suspend: its checkers run only while one of these addresses (its virtual
         /// server's, in network byte order) is on the host; nil: they always run.
         public var haSuspendAddresses: [[UInt8]]?
-        public init(id: RealServerID, label: String, haSuspendAddresses: [[UInt8]]? = nil) {
+        /// The configured weight, which FILE_CHECKs add to.
+        public var weight: Int
+        public init(id: RealServerID, label: String, haSuspendAddresses: [[UInt8]]? = nil, weight: Int = 1) {
             self.id = id
             self.label = label
             self.haSuspendAddresses = haSuspendAddresses
+            self.weight = weight
         }
     }
 
@@ -79,10 +82,14 @@ public struct HealthPlan: Sendable, Hashable {
     /// Each checker once, in configuration order: a checker met twice at the same place
     /// (one file included twice) runs once.
     public var checkers: [Checker]
+    /// Each FILE_CHECK once, in configuration order; one naming no track_file block was
+    /// warned about and removed by the configuration reader.
+    public var fileChecks: [FileCheck]
 
-    public init(servers: [Server] = [], checkers: [Checker] = []) {
+    public init(servers: [Server] = [], checkers: [Checker] = [], fileChecks: [FileCheck] = []) {
         self.servers = servers
         self.checkers = checkers
+        self.fileChecks = fileChecks
     }
 
     /// Whether any real server's checkers depend on the host's addresses (ha_suspend).
@@ -93,6 +100,7 @@ public struct HealthPlan: Sendable, Hashable {
         self.init()
         var serverSlots: [RealServerID: Int] = [:]
         var keys: Set<String> = []
+        let files = Dictionary(config.trackFiles.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (index, vs) in config.virtualServers.enumerated() {
             let label = Self.label(of: vs)
             let suspendUnless = HASuspension.addresses(of: vs, in: config)
@@ -101,7 +109,7 @@ public struct HealthPlan: Sendable, Hashable {
                 let server = serverSlots[id] ?? servers.count
                 if server == servers.count {
                     serverSlots[id] = server
-                    servers.append(Server(id: id, label: label, haSuspendAddresses: suspendUnless))
+                    servers.append(Server(id: id, label: label, haSuspendAddresses: suspendUnless, weight: real.weight))
                 }
                 for (n, checker) in real.checkers.enumerated() {
                     let key = "\(label)|\(real.address):\(id.port)|\(n)|\(checker)"
@@ -110,6 +118,13 @@ public struct HealthPlan: Sendable, Hashable {
                         key: key, server: server, settings: Self.settings(of: checker, server: real, in: vs),
                         targets: Self.targets(of: checker, key: key, server: real, port: id.port, in: vs),
                         script: Self.script(of: checker, in: vs), notifyUp: real.notifyUp, notifyDown: real.notifyDown))
+                }
+                for (n, check) in real.fileChecks.enumerated() {
+                    guard let file = files[check.name], keys.insert("\(label)|\(real.address):\(id.port)|file\(n)|\(check.name)").inserted
+                    else { continue }
+                    let (weight, reverse) = check.resolved(file)
+                    fileChecks.append(FileCheck(server: server, file: check.name, weight: weight, reverse: reverse,
+                                                notifyUp: real.notifyUp, notifyDown: real.notifyDown))
                 }
             }
         }

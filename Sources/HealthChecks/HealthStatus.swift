@@ -7,12 +7,15 @@ public struct RealServerStatus: Codable, Sendable, Hashable {
     public var port: Int
     public var up: Bool
     public var lastFailure: String?
-    public init(virtualServer: String, address: String, port: Int, up: Bool, lastFailure: String?) {
+    /// The weight misc_dynamic or FILE_CHECK gives it; nil: its configured weight.
+    public var weight: Int?
+    public init(virtualServer: String, address: String, port: Int, up: Bool, lastFailure: String?, weight: Int? = nil) {
         self.virtualServer = virtualServer
         self.address = address
         self.port = port
         self.up = up
         self.lastFailure = lastFailure
+        self.weight = weight
     }
 }
 

@@ -42,7 +42,7 @@ extension InstanceCore.Configuration {
                   garp: Self.garpSchedule(instance, config.globalDefs),
                   notify: Self.notifyScripts(Self.inheritingRxLowerPriority(instance, config), config.globalDefs),
                   tracked: Self.syncGroupWeights(instance, config, Self.trackedItems(
-                    instance, interfaceName: interfaceName, scripts: config.vrrpScripts) + sourceItem + Self.syncGroupItems(instance, config)))
+                    instance, interfaceName: interfaceName, config) + sourceItem + Self.syncGroupItems(instance, config)))
     }
 
     static func duration(seconds: Double) -> Duration {
@@ -78,25 +78,19 @@ extension InstanceCore.Configuration {
         return notify
     }
 
-    /// keepalived's sync-group tracking: the `track_interface` and `track_script` of each
-    /// group the instance is in, tracked by every member, so an unweighted failure puts
-    /// each member in FAULT (a weighted one moves each member's priority). An item the
-    /// instance tracks itself keeps the instance's weight.
+    /// keepalived's sync-group tracking: the `track_interface`, `track_script` and
+    /// `track_file` of each group the instance is in, tracked by every member, so an
+    /// unweighted failure puts each member in FAULT (a weighted one moves each member's
+    /// priority). An item the instance tracks itself keeps the instance's weight.
     static func syncGroupItems(_ instance: VRRPInstance, _ config: OvercastConfiguration) -> [TrackedItem] {
-        let own = trackedItems(instance, interfaceName: instance.interface ?? "", scripts: config.vrrpScripts)
-        let definitions = Dictionary(config.vrrpScripts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let own = trackedItems(instance, interfaceName: instance.interface ?? "", config)
         var items: [TrackedItem] = []
         for group in config.syncGroups where group.group.contains(instance.name) {
-            items += group.trackInterfaces.map { TrackedItem(.interface, $0.name, weight: $0.weight) }
-            for track in group.trackScripts {
-                guard let script = definitions[track.name] else { continue }
-                items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight, reverse: script.weightReverse))
-            }
+            items += listed(interfaces: group.trackInterfaces, scripts: group.trackScripts, files: group.trackFiles, config)
         }
         var seen = Set(own.map { "\($0.kind) \($0.name)" })
         return items.filter { seen.insert("\($0.kind) \($0.name)").inserted }
     }
-
 
     /// keepalived: a member of a sync group tracks with weight 0 (a failure is a FAULT)
     /// unless one of its groups sets `sync_group_tracking_weight`; otherwise the
@@ -112,17 +106,32 @@ extension InstanceCore.Configuration {
     }
 
     /// `track_interface`, the VRRP interface itself (weight 0) unless `dont_track_primary`,
-    /// and `track_script` with its vrrp_script's weight unless the track line sets one.
-    /// Undefined scripts were warned about and removed by the configuration reader.
-    static func trackedItems(_ instance: VRRPInstance, interfaceName: String, scripts: [VRRPScript]) -> [TrackedItem] {
-        var items = instance.trackInterfaces.map { TrackedItem(.interface, $0.name, weight: $0.weight) }
+    /// `track_script` and `track_file`.
+    static func trackedItems(_ instance: VRRPInstance, interfaceName: String, _ config: OvercastConfiguration) -> [TrackedItem] {
+        var items = listed(interfaces: instance.trackInterfaces, scripts: [], files: [], config)
         if !instance.dontTrackPrimary && !instance.trackInterfaces.contains(where: { $0.name == interfaceName }) {
             items.append(TrackedItem(.interface, interfaceName))
         }
-        let definitions = Dictionary(scripts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for track in instance.trackScripts {
-            guard let script = definitions[track.name] else { continue }
-            items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight, reverse: script.weightReverse))
+        return items + listed(interfaces: [], scripts: instance.trackScripts, files: instance.trackFiles, config)
+    }
+
+    /// Tracking lines as items: a script or file takes its block's weight and direction
+    /// unless the line sets them. Lines naming no block were warned about and removed by
+    /// the configuration reader.
+    static func listed(interfaces: [TrackedInterface], scripts: [TrackedScript], files: [TrackedFile],
+                       _ config: OvercastConfiguration) -> [TrackedItem] {
+        let scriptBlocks = Dictionary(config.vrrpScripts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let fileBlocks = Dictionary(config.trackFiles.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var items = interfaces.map { TrackedItem(.interface, $0.name, weight: $0.weight, reverse: $0.reverse) }
+        for track in scripts {
+            guard let script = scriptBlocks[track.name] else { continue }
+            items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight,
+                                     reverse: track.reverse ?? script.weightReverse))
+        }
+        for track in files {
+            guard let file = fileBlocks[track.name] else { continue }
+            let (weight, reverse) = track.resolved(file)
+            items.append(TrackedItem(.file, track.name, weight: weight, reverse: reverse))
         }
         return items
     }

@@ -39,6 +39,8 @@ public final class Daemon: @unchecked Sendable {
     private let kernelWatch: KernelWatch
     private let loadBalancer: LoadBalancer
     private let health: HealthMonitor
+    /// `track_file` numbers, for VRRP tracking and FILE_CHECK.
+    private let trackedFiles: TrackedFileWatch
     let alerts: AlertMailer
     var syncGroups: [SyncGroup] = []
     /// The static addresses, routes and rules last put into the kernel.
@@ -66,6 +68,9 @@ public final class Daemon: @unchecked Sendable {
         self.scripts = ScriptRunner(policy: .init(enforceSecurity: false, user: nil, group: nil, timeout: 15), logger: logger)
         self.loadBalancer = LoadBalancer(logger: logger, scripts: scripts)
         self.health = HealthMonitor(scripts: scripts, logger: logger)
+        self.trackedFiles = TrackedFileWatch(logger: logger)
+        let monitor = health
+        trackedFiles.subscribe { name, value in monitor.fileChanged(name, value: value) }
         self.notifyFIFO = NotifyFIFOWriter(logger: logger)
         self.kernelWatch = KernelWatch(logger: logger)
         self.vipFirewall = VIPFirewall(logger: logger)
@@ -225,9 +230,12 @@ public final class Daemon: @unchecked Sendable {
             services.append(.init(service: InstanceService(runtime: runtime), successTerminationBehavior: .ignore))
         }
         configuredVirtualServers.set(config.virtualServers)
-        loadBalancer.apply(config)
+        // The files first, so FILE_CHECK and tracking start from their numbers; the checks
+        // before IPVS, so a server a file took down is never programmed.
+        trackedFiles.configure(config.trackFiles, initialize: true)
         health.configure(config)
-        let tracker = Tracker(runner: scripts, logger: logger)
+        loadBalancer.apply(config)
+        let tracker = Tracker(runner: scripts, files: trackedFiles, logger: logger)
         lock.withLock { self.tracker = tracker }
         configureSyncGroups(config)
         tracker.configure(config, runtimes: lock.withLock { Array(runtimes.values) })
@@ -302,8 +310,9 @@ public final class Daemon: @unchecked Sendable {
         }
         alerts.configure(prepared.0)
         configuredVirtualServers.set(prepared.0.virtualServers)
-        loadBalancer.apply(prepared.0)
+        trackedFiles.configure(prepared.0.trackFiles, initialize: false)
         health.configure(prepared.0)
+        loadBalancer.apply(prepared.0)
         lock.withLock { reloads += 1 }
         configureSyncGroups(prepared.0)
         if prepared.0.globalDefs.fifoWriteStatesOnReload { writeStatesToFIFOs() }

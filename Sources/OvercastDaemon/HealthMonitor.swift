@@ -62,7 +62,7 @@ final class HealthMonitor: @unchecked Sendable {
         lock.withLock { table.isAlive(id) }
     }
 
-    /// The weight misc_dynamic set for a real server, if any.
+    /// The weight misc_dynamic and FILE_CHECK give a real server, if any.
     func dynamicWeight(_ id: RealServerID) -> Int? {
         lock.withLock { table.dynamicWeight(id) }
     }
@@ -90,6 +90,17 @@ final class HealthMonitor: @unchecked Sendable {
         ensureOpenFiles(checkTargets: targets)
         if !isEmpty && !wasStarted { start() }
         wakeup.signal()
+        // FILE_CHECK's states are known now (the numbers were read before): the load
+        // balancer must not program a server that a file has taken down.
+        if !plan.fileChecks.isEmpty { notifyChange() }
+    }
+
+    /// A tracked file's number changed (the file watch's thread, or the configuring one):
+    /// the FILE_CHECKs that read it move their servers at once.
+    func fileChanged(_ name: String, value: Int) {
+        let (changes, weightChanged) = lock.withLock { stopping ? ([], false) : table.recordFile(name, value: value) }
+        for change in changes { announce(change) }
+        if weightChanged && changes.isEmpty { notifyChange() }
     }
 
     /// Room for every check to hold its socket at once (`OpenFileLimit`), said in the log.

@@ -5,8 +5,9 @@ import Logging
 import VRRP
 
 /// The I/O of tracking: reads the interfaces' carrier (when the kernel says a link
-/// changed), runs the `vrrp_script`s with their rise/fall counts, and tells each
-/// instance the state of every item it tracks when it changes. What the states mean
+/// changed), runs the `vrrp_script`s with their rise/fall counts, follows the tracked
+/// files' numbers (`TrackedFileWatch`), and tells each instance the state of every item
+/// it tracks when it changes. What the states mean
 /// (weights, FAULT) is the instance core's (`TrackingState`).
 final class Tracker: @unchecked Sendable {
     struct Watched {
@@ -14,6 +15,8 @@ final class Tracker: @unchecked Sendable {
         var items: [TrackedItem]
         /// The state last told to the instance, by kind and name.
         var told: [String: Bool] = [:]
+        /// The tracked files' numbers last told, by name.
+        var toldValues: [String: Int] = [:]
     }
 
     /// rise/fall bookkeeping of one vrrp_script.
@@ -33,13 +36,16 @@ final class Tracker: @unchecked Sendable {
     /// The IPv4 addresses on the host, for `track_src_ip` (nil until first read).
     private var hostAddresses: Set<String>?
     private let runner: ScriptRunner
+    private let files: TrackedFileWatch
     private let logger: Logger
     private let wakeup = Wakeup()
     private var started = false
 
-    init(runner: ScriptRunner, logger: Logger) {
+    init(runner: ScriptRunner, files: TrackedFileWatch, logger: Logger) {
         self.runner = runner
+        self.files = files
         self.logger = logger
+        files.subscribe { [weak self] _, _ in self?.wakeup.signal() }
     }
 
     /// Replaces what is tracked (start and reload). Script states survive for scripts
@@ -155,10 +161,17 @@ final class Tracker: @unchecked Sendable {
         lock.withLock {
             for (name, var w) in watched {
                 for item in w.items {
-                    let up = switch item.kind {
-                    case .interface: carrier[item.name] ?? false
-                    case .script: scripts[item.name]?.up ?? true
-                    case .sourceAddress: hostAddresses?.contains(item.name) ?? true
+                    let up: Bool
+                    switch item.kind {
+                    case .interface: up = carrier[item.name] ?? false
+                    case .script: up = scripts[item.name]?.up ?? true
+                    case .sourceAddress: up = hostAddresses?.contains(item.name) ?? true
+                    case .file:
+                        let value = files.value(item.name)
+                        guard w.toldValues[item.name] != value else { continue }
+                        w.toldValues[item.name] = value
+                        posts.append((w.runtime, .event(.trackedFile(name: item.name, value: value))))
+                        continue
                     }
                     let key = "\(item.kind) \(item.name)"
                     guard w.told[key] != up else { continue }

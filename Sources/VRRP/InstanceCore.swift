@@ -34,6 +34,8 @@ public struct InstanceCore: Sendable {
         case timerFired(InstanceTimer)
         /// A tracked interface's carrier or a tracked script's result (after rise/fall).
         case tracked(TrackedItem.Kind, name: String, up: Bool)
+        /// A tracked file's number changed (`track_file`).
+        case trackedFile(name: String, value: Int)
         /// Something this instance puts into the kernel as MASTER (a VIP, excluded VIP,
         /// virtual route or rule without `no_track`) was deleted by someone else. Ignored
         /// unless MASTER.
@@ -56,6 +58,7 @@ public struct InstanceCore: Sendable {
             case .timerFired(.masterDown): "Master_Down_Timer expired"
             case .timerFired(let timer): "\(timer) timer"
             case .tracked(let kind, let name, let up): "\(kind.rawValue) \(name) \(up ? "up" : "down")"
+            case .trackedFile(let name, let value): "tracked file \(name) reads \(value)"
             case .ownedStateLost(let what): "\(what) deleted"
             case .syncGroup(let notice, let group): "sync group \(group): \(notice.member) \(notice.state)"
             case .reconfigure: "reload"
@@ -130,6 +133,9 @@ public struct InstanceCore: Sendable {
             return expand(router.handle(.timerFired(timer)))
         case .tracked(let kind, let name, let up):
             guard tracking.record(kind, name: name, up: up) else { return [] }
+            return reevaluate()
+        case .trackedFile(let name, let value):
+            guard tracking.record(file: name, value: value) else { return [] }
             return reevaluate()
         case .ownedStateLost(let what):
             guard state == .master else { return [] }

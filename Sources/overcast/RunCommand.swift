@@ -93,7 +93,7 @@ struct Status: ParsableCommand {
         }
         for r in status.realServers {
             print("real server \(r.address):\(r.port) of \(r.virtualServer): \(r.up ? "UP" : "DOWN")"
-                  + (r.lastFailure.map { " (\($0))" } ?? ""))
+                  + (r.weight.map { " weight \($0)" } ?? "") + (r.lastFailure.map { " (\($0))" } ?? ""))
         }
         if let metrics = status.metrics { print("metrics: \(metrics)") }
     }

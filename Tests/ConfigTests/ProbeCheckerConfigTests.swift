@@ -108,7 +108,7 @@ import Testing
                 == ["/etc/overcast/p.conf:5:1: warning: UDP_CHECK min_reply_length 300 > max_reply_length 255: the check will always fail"])
     }
 
-    @Test func bfdAndFileChecksAreStillAcceptedWithANote() {
+    @Test func bfdCheckIsStillAcceptedWithANote() {
         let report = Self.load("BFD_CHECK {\n  name x\n}")
         #expect(report.diagnostics.allSatisfy { $0.severity != .error }, "\(report.diagnostics)")
     }
