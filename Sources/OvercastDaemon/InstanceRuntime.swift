@@ -28,6 +28,9 @@ final class InstanceRuntime: @unchecked Sendable {
         /// `KernelWatch` found a VIP, excluded VIP, virtual route or rule gone; acted on
         /// only if the instance has not since put in or taken out its state itself.
         case ownedStateLost(String, generation: Int)
+        /// The watchdog's question: answered by the loop itself, so a loop that hangs
+        /// stops answering (`Watchdog`).
+        case ping(UInt64)
     }
 
     /// The instance's settings; a reload may replace what the core adopts in place.
@@ -48,6 +51,8 @@ final class InstanceRuntime: @unchecked Sendable {
     private var inbox: [Control] = []
     private var published: InstanceStatus
     private var exited = false
+    /// The last watchdog ping the loop answered.
+    private var answeredPing: UInt64 = 0
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
     private let wakeup = Wakeup()
     /// A transition, for the other members of this instance's sync groups.
@@ -120,6 +125,20 @@ final class InstanceRuntime: @unchecked Sendable {
 
     /// What the instance has in the kernel as MASTER, for `KernelWatch`.
     var ownership: KernelOwnership { environment.ownership }
+
+    /// The last watchdog ping answered, and whether the loop has ended (it answers no more).
+    var watchdogAnswer: (ping: UInt64, exited: Bool) { lock.withLock { (answeredPing, exited) } }
+
+    /// A test's hang: with OVERCAST_TEST_STALL_FILE set, the loop stops at its next ping
+    /// while that file exists, as a loop stuck in a system call would.
+    private static let stallFile = ProcessInfo.processInfo.environment["OVERCAST_TEST_STALL_FILE"]
+
+    private func answer(_ ping: UInt64) {
+        if let stall = Self.stallFile {
+            while FileManager.default.fileExists(atPath: stall) { usleep(50_000) }
+        }
+        lock.withLock { answeredPing = max(answeredPing, ping) }
+    }
 
     func post(_ control: Control) {
         lock.withLock { inbox.append(control) }
@@ -243,7 +262,7 @@ final class InstanceRuntime: @unchecked Sendable {
             let controls = lock.withLock { () -> [Control] in defer { inbox.removeAll() }; return inbox }
             for control in controls {
                 if case .event(.stop) = control { return (false, deferred) }
-                deferred.append(control)
+                if case .ping(let ping) = control { answer(ping) } else { deferred.append(control) }
             }
         }
     }
@@ -257,6 +276,8 @@ final class InstanceRuntime: @unchecked Sendable {
             return false
         case .event(let event):
             interpreter.handle(event)
+        case .ping(let ping):
+            answer(ping)
         case .ownedStateLost(let what, let generation):
             guard environment.ownership.isCurrent(generation) else { return true }
             interpreter.handle(.ownedStateLost(what))
