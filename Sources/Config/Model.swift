@@ -230,8 +230,9 @@ public struct TrackedInterface: Codable, Hashable, Sendable {
     }
 }
 
-/// A `track_script` line: nil weight and reverse take the vrrp_script's.
-public struct TrackedScript: Codable, Hashable, Sendable {
+/// A `track_script` or `track_file` line (or FILE_CHECK's `track_file`): nil weight and
+/// reverse take the named block's.
+public struct TrackingLine: Codable, Hashable, Sendable {
     public var name: String
     public var weight: Int?
     public var reverse: Bool?
@@ -242,7 +243,15 @@ public struct TrackedScript: Codable, Hashable, Sendable {
         self.reverse = reverse
         self.location = location
     }
+
+    /// The weight and direction in effect, given the named block's.
+    public func resolved(weight blockWeight: Int, reverse blockReverse: Bool) -> (weight: Int, reverse: Bool) {
+        (weight ?? blockWeight, reverse ?? blockReverse)
+    }
 }
+
+public typealias TrackedScript = TrackingLine
+public typealias TrackedFile = TrackingLine
 
 public struct EC2RouteFailover: Codable, Hashable, Sendable {
     public enum Target: String, Codable, Hashable, Sendable { case instance, eni }

@@ -204,7 +204,7 @@ enum SyncGroupKeywords {
         // Priority-change lines are an instance's (keepalived writes none for a group).
         s.keywords["notify_priority_changes"] = nil
         s.ignore(["notify_priority_changes"], "a group has no priority: set it in the member instances")
-        s.block("track_script") { g, st, r in g.trackScripts += TrackKeywords.scripts(st, &r) }
+        s.block("track_script") { g, st, r in g.trackScripts += TrackKeywords.lines(st, &r) }
         s.block("track_interface") { g, st, r in g.trackInterfaces += TrackKeywords.interfaces(st, &r) }
         s.value("sync_group_tracking_weight") { g, st, r in
             _ = r.arguments(st, 0...0)
@@ -216,7 +216,7 @@ enum SyncGroupKeywords {
             g.trackingWeight = true
         }
         s.value("smtp_alert") { g, st, r in g.smtpAlert = r.flag(st) }
-        s.block("track_file") { g, st, r in g.trackFiles += TrackKeywords.files(st, &r) }
+        s.block("track_file") { g, st, r in g.trackFiles += TrackKeywords.lines(st, &r) }
         s.ignore(["track_process", "track_bfd"], "track in each vrrp_instance instead")
         return s
     }()
@@ -260,10 +260,11 @@ enum NotifyKeywords {
 
 /// track_script { NAME [weight N] } and track_interface { NAME [weight N] }.
 enum TrackKeywords {
-    static func scripts(_ st: Statement, _ r: inout ValueReader) -> [TrackedScript] {
+    /// `track_script { ... }` and `track_file { ... }`: one `NAME [weight W [reverse|noreverse]]` a line.
+    static func lines(_ st: Statement, _ r: inout ValueReader) -> [TrackingLine] {
         (st.block ?? []).compactMap { line in
             let (name, weight, reverse) = nameAndWeight(line, &r)
-            return name.map { TrackedScript(name: $0, weight: weight, reverse: reverse, location: line.location) }
+            return name.map { TrackingLine(name: $0, weight: weight, reverse: reverse, location: line.location) }
         }
     }
 
@@ -271,13 +272,6 @@ enum TrackKeywords {
         (st.block ?? []).compactMap { line in
             let (name, weight, reverse) = nameAndWeight(line, &r)
             return name.map { TrackedInterface(name: $0, weight: weight ?? 0, reverse: reverse ?? false) }
-        }
-    }
-
-    static func files(_ st: Statement, _ r: inout ValueReader) -> [TrackedFile] {
-        (st.block ?? []).compactMap { line in
-            let (name, weight, reverse) = nameAndWeight(line, &r)
-            return name.map { TrackedFile(name: $0, weight: weight, reverse: reverse, location: line.location) }
         }
     }
 

@@ -21,23 +21,10 @@ public struct TrackFile: Codable, Hashable, Sendable {
     }
 }
 
-/// A `track_file` line in a vrrp_instance or vrrp_sync_group, or FILE_CHECK's: nil weight
-/// and reverse take the track_file block's.
-public struct TrackedFile: Codable, Hashable, Sendable {
-    public var name: String
-    public var weight: Int?
-    public var reverse: Bool?
-    public var location: SourceLocation
-    public init(name: String, weight: Int? = nil, reverse: Bool? = nil, location: SourceLocation) {
-        self.name = name
-        self.weight = weight
-        self.reverse = reverse
-        self.location = location
-    }
-
-    /// The weight and direction in effect, given the block it names.
+extension TrackingLine {
+    /// The weight and direction in effect for a `track_file` line, given the block it names.
     public func resolved(_ file: TrackFile) -> (weight: Int, reverse: Bool) {
-        (weight ?? file.weight, reverse ?? file.reverse)
+        resolved(weight: file.weight, reverse: file.reverse)
     }
 }
 

@@ -55,8 +55,8 @@ enum VRRPInstanceKeywords {
             if let token = r.arguments(st, 1...1)?[0] { i.mcastSrcIP = r.ipv4(token, what: "mcast_src_ip") }
         }
         s.block("track_interface") { i, st, r in i.trackInterfaces += TrackKeywords.interfaces(st, &r) }
-        s.block("track_script") { i, st, r in i.trackScripts += TrackKeywords.scripts(st, &r) }
-        s.block("track_file") { i, st, r in i.trackFiles += TrackKeywords.files(st, &r) }
+        s.block("track_script") { i, st, r in i.trackScripts += TrackKeywords.lines(st, &r) }
+        s.block("track_file") { i, st, r in i.trackFiles += TrackKeywords.lines(st, &r) }
         s.value("garp_master_delay") { i, st, r in i.garpMasterDelay = r.seconds(st, 0...255) }
         s.value("garp_master_repeat") { i, st, r in i.garpMasterRepeat = r.int(st, 1...255) }
         s.value("garp_master_refresh") { i, st, r in i.garpMasterRefresh = r.seconds(st, 0...86400) }

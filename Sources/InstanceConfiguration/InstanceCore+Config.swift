@@ -125,8 +125,8 @@ extension InstanceCore.Configuration {
         var items = interfaces.map { TrackedItem(.interface, $0.name, weight: $0.weight, reverse: $0.reverse) }
         for track in scripts {
             guard let script = scriptBlocks[track.name] else { continue }
-            items.append(TrackedItem(.script, track.name, weight: track.weight ?? script.weight,
-                                     reverse: track.reverse ?? script.weightReverse))
+            let (weight, reverse) = track.resolved(weight: script.weight, reverse: script.weightReverse)
+            items.append(TrackedItem(.script, track.name, weight: weight, reverse: reverse))
         }
         for track in files {
             guard let file = fileBlocks[track.name] else { continue }
