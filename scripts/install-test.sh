@@ -27,7 +27,7 @@ deb=$(realpath "$deb")
 
 missing=""
 [ "$(id -u)" = 0 ] || missing="$missing root"
-for tool in debootstrap chroot ip tar mount umount; do
+for tool in debootstrap chroot ip tar mount umount flock dpkg-deb; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
@@ -42,16 +42,28 @@ variant=minbase
 # package), systemd-analyze (systemd). Nothing of Overcast's own Depends is here: those
 # must come from `apt-get install` of the package.
 include=(man-db iproute2 systemd)
-# The mirror this host's apt uses (deb822 URIs: or a one-line deb), else Debian's CDN.
-mirror=$(sed -n 's/^URIs: *\(http[^ ]*debian\)\/* *$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /^http.*\/debian\/?$/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
-mirror=${mirror:-http://deb.debian.org/debian}
-mirror=${mirror%/}
-security=${mirror%/debian}/debian-security
+# The mirrors this host's apt uses (deb822 URIs: lines or one-line debs), else Debian's.
+host_uris() { # path-suffix: debian or debian-security
+  { sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'
+    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^http/) { print $i; break } }' \
+      /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; } |
+    sed 's|/*$||' | grep -E "^https?://[^ ]*/$1\$" | head -n 1 || true
+}
+mirror=$(host_uris debian); mirror=${mirror:-http://deb.debian.org/debian}
+security=$(host_uris debian-security); security=${security:-http://security.debian.org/debian-security}
+# Every run needs the mirror (apt-get update, the Depends); without curl to ask first,
+# apt-get update says it below.
+if command -v curl >/dev/null && ! curl -fsSI --max-time 20 "$mirror/dists/$suite/Release" >/dev/null 2>&1; then
+  [ "${CI:-}" = true ] && fail "the Debian mirror $mirror is not reachable (CI=true: a failure, not a skip)"
+  say "skipped: the Debian mirror $mirror is not reachable"
+  exit 0
+fi
 
 if command -v zstd >/dev/null 2>&1; then compress=--zstd; ext=tar.zst; else compress=--gzip; ext=tar.gz; fi
 cache_dir=${OVERCAST_ROOT_CACHE:-/var/cache/overcast}
-key=$(printf '%s\n' "$suite" "$variant" "$mirror" "${include[@]}" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$suite" "$variant" "$mirror" "$security" "${include[@]}" | sha256sum | cut -c1-12)
+# A root older than this is built again: the test is of a Debian 12 as it is installed now.
+max_age_days=${OVERCAST_ROOT_MAX_AGE_DAYS:-30}
 tarball=$cache_dir/$suite-$variant-$key.$ext
 
 started=$(date +%s)
@@ -89,22 +101,32 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- the cached debootstrap root ------------------------------------------------------
+# Built under a lock (two runs at once build it once); the tarball appears whole or not at
+# all (written beside it, then renamed). A new one replaces this script's older tarballs
+# (those with a .packages sidecar) of the same suite and variant.
+mkdir -p "$cache_dir"
+exec 9>"$cache_dir/.install-test.lock"
+flock 9
+if [ -s "$tarball" ] && [ -n "$(find "$tarball" -mtime "+$max_age_days")" ]; then
+  say "the cached root is older than $max_age_days days: building it again"
+  rm -f "$tarball"
+fi
 if [ ! -s "$tarball" ]; then
   say "building the $suite $variant root from $mirror (+ ${include[*]}) into $tarball"
-  mkdir -p "$cache_dir"
   build=$work/debootstrap
   nice debootstrap --variant=$variant --include="$(IFS=,; echo "${include[*]}")" \
     "$suite" "$build" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -30 "$work/debootstrap.log" >&2; fail "debootstrap"; }
   # A Debian 12 machine's sources: the release, its updates and security.
-  cat >"$build/etc/apt/sources.list" <<EOF
-deb $mirror $suite main
-deb $mirror $suite-updates main
-deb $security $suite-security main
-EOF
+  printf 'deb %s %s main\n' "$mirror" "$suite" "$mirror" "$suite-updates" "$security" "$suite-security" \
+    >"$build/etc/apt/sources.list"
   chroot "$build" apt-get clean
   nice tar -C "$build" --numeric-owner --xattrs $compress -cf "$tarball.part" .
-  printf '%s\n' "suite $suite" "variant $variant" "mirror $mirror" "include ${include[*]}" >"${tarball%.$ext}.packages"
+  for old in "$cache_dir/$suite-$variant-"*.packages; do
+    if [ -e "$old" ] && [ "$old" != "${tarball%.$ext}.packages" ]; then rm -f "$old" "${old%.packages}".tar.*; fi
+  done
+  printf '%s\n' "suite $suite" "variant $variant" "mirror $mirror" "security $security" "include ${include[*]}" \
+    >"${tarball%.$ext}.packages"
   mv "$tarball.part" "$tarball"
   rm -rf --one-file-system "$build"
   took "debootstrap and cache"
@@ -113,6 +135,7 @@ else
 fi
 mkdir "$root"
 tar -C "$root" --numeric-owner --xattrs $compress -xf "$tarball"
+exec 9>&-
 took "extract"
 
 mount -t proc proc "$root/proc"; mounts+=("$root/proc")
