@@ -98,7 +98,7 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # --- the cached debootstrap root ------------------------------------------------------
 # Built under a lock (two runs at once build it once); the tarball appears whole or not at
@@ -157,7 +157,7 @@ took "install"
 
 say "no Swift in the root"
 swift=$(find "$root" -xdev \( -name 'libswift*.so*' -o -name 'libFoundation*.so*' -o -name 'libdispatch.so*' \
-  -o \( -name swift -type f \) -o -name 'swift-*' \) -print | sed "s|^$root||")
+  -o \( -name swift -type f \) -o -name 'swift-*' -o -path '*/lib/swift' \) -print | sed "s|^$root||")
 [ -z "$swift" ] || fail "Swift in the root: $swift"
 libraries=$(in_root ldd /usr/sbin/overcast) || fail "ldd /usr/sbin/overcast"
 if grep -E 'libswift|libFoundation|libdispatch|not found' <<<"$libraries"; then
@@ -171,7 +171,11 @@ version=$(in_root /usr/sbin/overcast --version) || fail "overcast --version"
 say "overcast --version: $version"
 expected=$(dpkg-deb -f "$deb" Version)
 grep -qF "$expected" <<<"$version" || fail "--version does not say the package's version $expected"
-grep -qE '[0-9a-f]{7,}' <<<"$version" || fail "--version does not say a commit"
+commit=$(sed -n 's/.*(commit \([0-9a-f]\{7,\}\)).*/\1/p' <<<"$version")
+[ -n "$commit" ] || fail "--version does not say a commit"
+# The package's changelog names the commit it was built from: the binary must be that one.
+zcat "$root/usr/share/doc/overcast/changelog.gz" | grep -qF "commit $commit" \
+  || fail "--version's commit $commit is not the one in the package's changelog"
 
 say "check-config -f /etc/overcast/overcast.conf (the shipped example)"
 in_root /usr/sbin/overcast check-config -f /etc/overcast/overcast.conf || fail "check-config on the shipped example"
