@@ -85,8 +85,10 @@ printf 'Source: overcast\n\nPackage: overcast\nArchitecture: any\n' >"$work/src/
 depends=$(cd "$work/src" && dpkg-shlibdeps -O "$stage/usr/sbin/overcast" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 # ip is called (overlay, lab-free checks of the host), not linked; setpriv (scripts run as
-# script_user) is in util-linux, which is essential.
-depends="$depends, iproute2"
+# script_user) is in util-linux, which is essential. procps: /bin/kill of overcast.service's
+# ExecReload (and pgrep of the example's vrrp_script); a minbase Debian 12 has neither
+# (scripts/install-test.sh checks every Exec command of the units is installed).
+depends="$depends, iproute2, procps"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" packaging/debian/control.in >"$stage/DEBIAN/control"
 printf '/etc/overcast/overcast.conf\n/etc/default/overcast\n' >"$stage/DEBIAN/conffiles"

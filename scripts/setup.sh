@@ -18,6 +18,12 @@ APT_PACKAGES=(
   # libnftables (the library behind nft), behind the CNftables target: the nftables table
   # that drops a no_accept MASTER's VIP traffic (docs/accept-mode.md)
   libnftables-dev
+  # scripts/package.sh: dpkg-shlibdeps for the Depends (dpkg-dev), strip (binutils),
+  # lexgrog for the man pages (man-db), the package's lint (lintian)
+  dpkg-dev binutils man-db lintian
+  # scripts/install-test.sh: the clean Debian 12 root (debootstrap), its cached tarball
+  # (zstd; gzip without it)
+  debootstrap zstd
 )
 # moto: the EC2 API of the labs; awscli: the article's notify_master.sh, benchmarked;
 # aiosmtpd: a real SMTP server for SMTP_CHECK's integration tests and the alert e-mails (SMTPAlertTests)
@@ -58,4 +64,7 @@ fi
 
 # A keepalived already running here is the machine owner's: the labs run their own
 # instances inside their namespaces and never stop or signal anyone else's.
+if running=$(pgrep -x keepalived); then
+  echo "setup: a keepalived is running here (pid $(echo $running | tr ' ' ',')); it is left alone: the labs run their own"
+fi
 echo "setup: done"

@@ -3,6 +3,7 @@
 #   1. unit tests (no privileges)                      -- swift test
 #   2. namespace integration tests (root, this kernel)  -- swift test, same run
 #   3. kernel tests inside one VM boot of Debian's stock kernel (GRE, IPVS)
+# and, between 2 and 3, the install test of the Debian package on a clean Debian 12 root.
 # A missing prerequisite under CI=true is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,22 @@ swift test --skip-build --skip KernelTests
 
 echo "== fuzzing: libFuzzer on each input from outside, 30 s per target =="
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+
+echo "== install test: the .deb on a clean Debian 12 root =="
+# The release build and the package (minutes: a release build of its own), then the package
+# installed, run, failed over and removed on a debootstrap root (tens of seconds once its
+# tarball is cached in /var/cache/overcast; docs/testing.md). Only the .deb this
+# package.sh run made is tested: its path is the line package.sh prints for it.
+package_log=$(mktemp)
+trap 'rm -f "$package_log"' EXIT
+package_started=$SECONDS
+scripts/package.sh | tee "$package_log"
+deb=$(sed -n 's/^package: \(.*\.deb\)$/\1/p' "$package_log")
+[ -f "$deb" ] || { echo "package.sh did not say which .deb it made" >&2; exit 1; }
+echo "install test: package.sh took $((SECONDS - package_started)) s"
+install_started=$SECONDS
+scripts/install-test.sh "$deb"
+echo "install test: install-test.sh took $((SECONDS - install_started)) s"
 
 echo "== benchmarks, quick mode: every case must run (numbers are not judged here) =="
 .build/debug/overcast-bench --quick failover adverts route idle health
