@@ -51,17 +51,19 @@ extension NetworkLab {
 
     /// The status JSON of the Overcast daemon in `node`, or nil when none answers.
     /// Asked in-process through the namespace's abstract status socket.
-    public func overcastStatus(_ node: Node) -> [String: Any]? {
-        guard let data = try? inNetworkNamespace(node.namespace, { try StatusSocket.query() }) else { return nil }
+    public func overcastStatus(_ node: Node, timeout: Double = 5) -> [String: Any]? {
+        guard let data = try? inNetworkNamespace(node.namespace, { try StatusSocket.query(timeout: timeout) }) else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
     /// The named instance's status fields in `node`.
-    public func instance(_ node: Node, _ name: String = "VI_1") -> [String: Any]? {
-        (overcastStatus(node)?["instances"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    public func instance(_ node: Node, _ name: String = "VI_1", timeout: Double = 5) -> [String: Any]? {
+        (overcastStatus(node, timeout: timeout)?["instances"] as? [[String: Any]])?.first { $0["name"] as? String == name }
     }
 
-    public func state(_ node: Node, _ name: String = "VI_1") -> String? { instance(node, name)?["state"] as? String }
+    public func state(_ node: Node, _ name: String = "VI_1", timeout: Double = 5) -> String? {
+        instance(node, name, timeout: timeout)?["state"] as? String
+    }
 
     /// The named instance's dropped packets by reason (empty when none, or no status).
     public func rejected(_ node: Node, _ name: String = "VI_1") -> [String: Int] {

@@ -25,8 +25,9 @@ public enum StatusSocket {
         return (address, length)
     }
 
-    /// Asks the daemon of this network namespace for its status (JSON).
-    public static func query() throws -> Data {
+    /// Asks the daemon of this network namespace for its status (JSON), waiting at most
+    /// `timeout` seconds for each read.
+    public static func query(timeout seconds: Double = 5) throws -> Data {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw StatusError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -38,7 +39,8 @@ public enum StatusSocket {
             throw StatusError(errno == ECONNREFUSED ? "no overcast daemon is running in this network namespace"
                                                     : "cannot reach the daemon: \(String(cString: strerror(errno)))")
         }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        let wait = max(0.001, min(seconds, 3600))
+        var timeout = timeval(tv_sec: Int(wait), tv_usec: Int((wait - wait.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var reply = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)

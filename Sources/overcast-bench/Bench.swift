@@ -6,10 +6,18 @@ import Foundation
 /// on stdout and, with --json / --svg, to files. `--from` adds the rows of earlier runs
 /// (e.g. the kernel-tier VM's) to what is printed and written.
 @main
-struct Bench: ParsableCommand {
+struct BenchTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overcast-bench",
-        abstract: "Benchmarks Overcast against its reference implementations, in labs it builds itself.")
+        abstract: "Benchmarks Overcast against its reference implementations, in labs it builds itself.",
+        subcommands: [Bench.self, SoakCommand.self], defaultSubcommand: Bench.self)
+}
+
+/// The benchmark cases (the default subcommand: `overcast-bench --quick failover`).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cases",
+        abstract: "Runs benchmark cases against the reference implementations measured in the same run.")
 
     static let hostCases = ["failover", "adverts", "route", "idle", "health"]
     static let kernelCases = ["ipvs"]

@@ -1,0 +1,31 @@
+import Foundation
+import Lab
+import Testing
+
+/// CI's slice of the fault soak (docs/soak.md): a fixed seed and a random one (printed,
+/// so a failure replays with `overcast-bench soak --seed N`), 45 s each of overlapping
+/// faults on a 3-node unicast cluster on the lab VPC, with no invariant broken.
+@Suite(.serialized) struct SoakSliceTests {
+    static func soak(seed: UInt64, version: Int) throws -> SoakRunner.Report {
+        var options = SoakRunner.Options(seed: seed, seconds: 45)
+        options.version = version
+        options.meanGap = 1
+        let report = try SoakRunner(options: options, log: { print("soak: \($0)") }).run()
+        print(report.text)
+        return report
+    }
+
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "bridge"], test: "soak slice")))
+    func aFixedSeedBreaksNoInvariant() throws {
+        let report = try Self.soak(seed: 20261207, version: 3)
+        #expect(report.violations.isEmpty, "\(report.text)")
+        #expect(report.faults.values.reduce(0, +) >= 20 && report.checks > 100 && report.heals > 0, "\(report.text)")
+    }
+
+    @Test(.enabled(if: VPCLab.available(commands: ["ip", "bridge"], test: "soak slice")))
+    func aRandomSeedBreaksNoInvariant() throws {
+        let seed = UInt64.random(in: 1...UInt64(UInt32.max))
+        let report = try Self.soak(seed: seed, version: 2)
+        #expect(report.violations.isEmpty, "seed \(seed): \(report.text)")
+    }
+}

@@ -1,0 +1,76 @@
+import Lab
+import Testing
+
+/// The soak's invariants on made-up timelines: each rule holds where VRRP behaves and is
+/// broken, with the time and the states, where it does not.
+@Suite struct SoakCheckerTests {
+    /// advert_int 0.2, lowest priority 60: Master_Down_Interval 0.6 + 0.1537... ≈ 0.754 s,
+    /// convergence bound ≈ 0.754 + 0.2 + 0.3 = 1.254 s, hand-over bound 0.5 s.
+    static let settings = SoakChecker.Settings(advertInterval: 0.2, lowestPriority: 60)
+    static let cut = FaultSchedule.Fault(id: 1, kind: .partition, start: 1, end: 2, node: 0)
+    static let pause = FaultSchedule.Fault(id: 2, kind: .pause, start: 1, end: 2, node: 1)
+
+    /// Samples every 50 ms from `from` to `to` with the states `at(t)` gives.
+    static func feed(_ c: inout SoakChecker, _ from: Double, _ to: Double, _ at: (Double) -> [String?]) {
+        var t = from
+        while t < to {
+            c.sample(at: t, states: at(t))
+            t += 0.05
+        }
+    }
+
+    @Test func theBoundsAreVRRPsTimersPlusSlack() {
+        #expect(abs(Self.settings.masterDownInterval - (0.6 + 196.0 / 256 * 0.2)) < 1e-9)
+        #expect(abs(Self.settings.convergenceBound - (Self.settings.masterDownInterval + 0.5)) < 1e-9)
+        #expect(abs(Self.settings.handOverBound - 0.5) < 1e-9)
+    }
+
+    @Test func aPartitionThatHealsWithinTheBoundIsFine() {
+        var c = SoakChecker(settings: Self.settings, nodes: 3)
+        Self.feed(&c, 0, 1) { _ in ["MASTER", "BACKUP", "BACKUP"] }
+        c.faultStarted(Self.cut, at: 1)
+        Self.feed(&c, 1, 2) { _ in ["MASTER", "MASTER", "MASTER"] }
+        c.faultEnded(Self.cut, at: 2)
+        // Two settle at once, the third 0.4 s later.
+        Self.feed(&c, 2, 4) { t in ["MASTER", "BACKUP", t < 2.4 ? "MASTER" : "BACKUP"] }
+        c.finish(at: 4)
+        #expect(c.violations.isEmpty, "\(c.violations)")
+        #expect(c.heals == 2 && c.worstConvergence > 0.35 && c.worstConvergence < 0.45)
+        #expect(c.checks > 50)
+    }
+
+    @Test func masterCountsOtherThanOneBeyondTheBoundAreViolations() {
+        var c = SoakChecker(settings: Self.settings, nodes: 3)
+        c.faultStarted(Self.cut, at: 0)
+        c.faultEnded(Self.cut, at: 0.5)
+        Self.feed(&c, 0.5, 3) { _ in ["MASTER", "MASTER", "BACKUP"] }
+        #expect(c.violations.count == 1)
+        #expect(c.violations.first?.what.hasPrefix("2 MASTERs 1.3") == true, "\(c.violations)")
+        #expect(c.violations.first?.what.contains("n1 MASTER, n2 MASTER, n3 BACKUP") == true)
+
+        // Converged, then no MASTER for longer than a hand-over with nothing going on.
+        var quiet = SoakChecker(settings: Self.settings, nodes: 2)
+        Self.feed(&quiet, 0, 1) { _ in ["MASTER", "BACKUP"] }
+        Self.feed(&quiet, 1, 1.4) { _ in ["BACKUP", "BACKUP"] }
+        #expect(quiet.violations.isEmpty, "a hand-over shorter than 0.5 s")
+        Self.feed(&quiet, 1.4, 2) { _ in ["MASTER", "BACKUP"] }
+        Self.feed(&quiet, 2, 3) { _ in ["BACKUP", "BACKUP"] }
+        #expect(quiet.violations.map(\.what).first?.hasPrefix("0 MASTERs for 0.5") == true, "\(quiet.violations)")
+    }
+
+    @Test func aSilentDaemonCountsOnlyOutsideItsOwnProcessFaults() {
+        var c = SoakChecker(settings: Self.settings, nodes: 2)
+        Self.feed(&c, 0, 1) { _ in ["MASTER", "BACKUP"] }
+        c.faultStarted(Self.pause, at: 1)
+        Self.feed(&c, 1, 4) { _ in ["MASTER", nil] }
+        #expect(c.violations.isEmpty, "paused: it cannot answer")
+        c.faultEnded(Self.pause, at: 4)
+        Self.feed(&c, 4, 7) { _ in ["MASTER", nil] }
+        #expect(c.violations.count == 1 && c.violations.first?.what.hasPrefix("n2 has not answered status for 2.") == true,
+                "\(c.violations)")
+        c.finish(at: 7)
+        #expect(c.violations.last?.what == "the run ended with a daemon not answering")
+        c.unexpectedExit(node: 1, at: 7, status: "exit 139")
+        #expect(c.violations.last?.what == "n2's daemon exited unscheduled (exit 139)")
+    }
+}
