@@ -4,7 +4,8 @@ import Testing
 
 /// CI's slice of the fault soak (docs/soak.md): a fixed seed and a random one (printed,
 /// so a failure replays with `overcast-bench soak --seed N`), 45 s each of overlapping
-/// faults on a 3-node unicast cluster on the lab VPC, with no invariant broken.
+/// faults on a 3-node unicast cluster on the lab VPC with EC2 route failover, with no
+/// invariant broken.
 @Suite(.serialized) struct SoakSliceTests {
     static func soak(seed: UInt64, version: Int) throws -> SoakRunner.Report {
         var options = SoakRunner.Options(seed: seed, seconds: 45)
@@ -15,14 +16,18 @@ import Testing
         return report
     }
 
-    @Test(.enabled(if: VPCLab.available(commands: ["ip", "bridge"], test: "soak slice")))
+    static let enabled = Prerequisites.available(commands: VPCLab.fabricCommands, pythonModules: ["moto", "boto3", "flask_cors"],
+                                                 test: "soak slice")
+
+    @Test(.enabled(if: enabled))
     func aFixedSeedBreaksNoInvariant() throws {
         let report = try Self.soak(seed: 20261207, version: 3)
         #expect(report.violations.isEmpty, "\(report.text)")
         #expect(report.faults.values.reduce(0, +) >= 20 && report.checks > 100 && report.heals > 0, "\(report.text)")
+        #expect(report.routeChecks > 100 && report.routeMoves > 0, "\(report.text)")
     }
 
-    @Test(.enabled(if: VPCLab.available(commands: ["ip", "bridge"], test: "soak slice")))
+    @Test(.enabled(if: enabled))
     func aRandomSeedBreaksNoInvariant() throws {
         let seed = UInt64.random(in: 1...UInt64(UInt32.max))
         let report = try Self.soak(seed: seed, version: 2)

@@ -73,4 +73,21 @@ import Testing
         c.unexpectedExit(node: 1, at: 7, status: "exit 139")
         #expect(c.violations.last?.what == "n2's daemon exited unscheduled (exit 139)")
     }
+
+    @Test func theRouteFollowsTheMasterAndIsNeverMissingOnceWritten() {
+        var c = SoakChecker(settings: Self.settings, nodes: 2)
+        c.route(at: 0, target: nil, expected: nil)
+        #expect(c.violations.isEmpty, "not yet written: no route is fine")
+        Self.feed(&c, 0, 1) { _ in ["MASTER", "BACKUP"] }
+        c.route(at: 1, target: "i-1", expected: "i-1")
+        // The MASTER moves; the route lags 2 s (within 2.5 s), then 3 s (beyond).
+        c.route(at: 1.5, target: "i-1", expected: "i-2")
+        c.route(at: 3.4, target: "i-2", expected: "i-2")
+        #expect(c.violations.isEmpty, "\(c.violations)")
+        c.route(at: 4, target: "i-2", expected: "i-1")
+        c.route(at: 7.1, target: "i-2", expected: "i-1")
+        #expect(c.violations.map(\.what) == ["the route points at i-2, not the MASTER's i-1, for 3.10 s (bound 2.50 s)"])
+        c.route(at: 8, target: nil, expected: "i-1")
+        #expect(c.violations.last?.what == "the VIP's route is missing" && c.routeChecks == 7)
+    }
 }

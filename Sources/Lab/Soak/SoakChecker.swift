@@ -13,6 +13,10 @@
 ///   MASTER (a preemption's hand-over) lasts at most one advertisement interval + `slack`.
 /// - **Alive**: outside its own process faults, every daemon answers status within
 ///   `answerBound`, and none exits unless the schedule stopped it.
+/// - **Route** (with `ec2_route_failover`): once written, the VIP's route is never
+///   missing; while quiet and converged it points at the MASTER's instance, or comes to
+///   within `routeBound` = one refresh (1 s) + one API timeout (1 s) + 0.5 s: a new MASTER
+///   writes at once, and a write that fails is retried by the next refresh.
 /// `slack` covers the 50 ms sampling, process scheduling and the status round trip.
 public struct SoakChecker: Sendable {
     public struct Settings: Sendable, Hashable {
@@ -28,6 +32,7 @@ public struct SoakChecker: Sendable {
             self.answerBound = answerBound
         }
         public var convergenceBound: Double { masterDownInterval + advertInterval + slack }
+        public var routeBound = 2.5
         public var handOverBound: Double { advertInterval + slack }
     }
 
@@ -58,6 +63,12 @@ public struct SoakChecker: Sendable {
     /// Since when each node has not answered, outside its own process faults.
     private var silentSince: [Int: Double] = [:]
     private var silentReported: Set<Int> = []
+    /// Route samples checked, and since when the route has not pointed at the MASTER.
+    public private(set) var routeChecks = 0
+    private var routeSeen = false
+    private var routeMissingReported = false
+    private var routeWrongSince: Double?
+    private var routeWrongReported = false
 
     public init(settings: Settings, nodes: Int) {
         self.settings = settings
@@ -120,6 +131,32 @@ public struct SoakChecker: Sendable {
         if time - since > settings.handOverBound && !anomalyReported {
             anomalyReported = true
             violations.append(Violation(time: time, what: "\(masters) MASTERs for \(String(format: "%.2f", time - since)) s with no fault active (bound \(String(format: "%.2f", settings.handOverBound)) s): \(Self.describe(states))"))
+        }
+    }
+
+    /// The VIP's route target at `time` (nil: no route), and the instance of the single
+    /// MASTER of the last sample (nil: not exactly one).
+    public mutating func route(at time: Double, target: String?, expected: String?) {
+        routeChecks += 1
+        guard let target else {
+            if routeSeen && !routeMissingReported {
+                routeMissingReported = true
+                violations.append(Violation(time: time, what: "the VIP's route is missing"))
+            }
+            return
+        }
+        routeSeen = true
+        routeMissingReported = false
+        guard active.isEmpty, converged, let expected, target != expected else {
+            routeWrongSince = nil
+            routeWrongReported = false
+            return
+        }
+        let since = routeWrongSince ?? time
+        routeWrongSince = since
+        if time - since > settings.routeBound && !routeWrongReported {
+            routeWrongReported = true
+            violations.append(Violation(time: time, what: "the route points at \(target), not the MASTER's \(expected), for \(String(format: "%.2f", time - since)) s (bound \(String(format: "%.2f", settings.routeBound)) s)"))
         }
     }
 

@@ -16,6 +16,8 @@ public final class SoakRunner {
         public var advertInterval = 0.2
         public var kinds = FaultSchedule.Kind.allCases
         public var meanGap = 1.5
+        /// `ec2_route_failover` on every node, the route checked in moto.
+        public var routes = true
         /// Where the logs of a run with a violation are kept.
         public var keepDirectory = "/tmp"
         public init(seed: UInt64, seconds: Double) {
@@ -29,6 +31,9 @@ public final class SoakRunner {
         public var seconds: Double
         public var faults: [FaultSchedule.Kind: Int]
         public var checks: Int
+        public var routeChecks: Int
+        /// Times the route was seen pointing somewhere new.
+        public var routeMoves: Int
         public var heals: Int
         public var worstConvergence: Double
         public var convergenceBound: Double
@@ -41,7 +46,7 @@ public final class SoakRunner {
         public var text: String {
             var lines = ["soak: seed \(seed), \(String(format: "%.0f", seconds)) s, \(faults.values.reduce(0, +)) faults ("
                          + faults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")",
-                         "soak: \(checks) invariant checks, \(heals) heals converged, worst \(String(format: "%.2f", worstConvergence)) s (bound \(String(format: "%.2f", convergenceBound)) s)",
+                         "soak: \(checks) state checks, \(routeChecks) route checks (\(routeMoves) moves), \(heals) heals converged, worst \(String(format: "%.2f", worstConvergence)) s (bound \(String(format: "%.2f", convergenceBound)) s)",
                          "soak: \(violations.count) violation(s)"]
             for (violation, timeline) in zip(violations, timelines) {
                 lines.append("VIOLATION \(violation)")
@@ -55,7 +60,8 @@ public final class SoakRunner {
 
     let options: Options
     let log: (String) -> Void
-    private var lab: NetworkLab!
+    private var vpc: VPCLab!
+    private var lab: NetworkLab { vpc.network }
     private var nodes: [NetworkLab.Node] = []
     private var daemons: [ChildProcess?] = []
     private var configPaths: [String] = []
@@ -78,6 +84,7 @@ public final class SoakRunner {
         options.version == 2 ? max(1, options.advertInterval.rounded(.up)) : options.advertInterval
     }
     static let priorities = [150, 125, 100, 75, 50]
+    static let destination = "192.168.20.11/32"
     /// reload-priority moves a node's priority by this much (up for the last, down for others).
     static let priorityShift = 40
 
@@ -87,9 +94,13 @@ public final class SoakRunner {
         let lowest = Self.priorities.prefix(options.nodes).min().map { $0 - Self.priorityShift } ?? 1
         var checker = SoakChecker(settings: .init(advertInterval: advertInterval, lowestPriority: max(1, lowest)),
                                   nodes: options.nodes)
-        lab = try VPCLab.network()
-        defer { lab.teardown() }
-        nodes = try (0..<options.nodes).map { try lab.addNode("n\($0 + 1)", address: "\(Self.address($0))/16") }
+        if options.routes {
+            try Prerequisites.require(commands: VPCLab.fabricCommands, pythonModules: ["moto", "boto3", "flask_cors"])
+        }
+        vpc = try VPCLab()
+        defer { vpc.teardown() }
+        nodes = try (0..<options.nodes).map { try vpc.launch("n\($0 + 1)", address: Self.address($0), sourceDestCheck: false).node }
+        let instances = vpc.instances.map(\.id)
         daemons = Array(repeating: nil, count: options.nodes)
         restarts = Array(repeating: 0, count: options.nodes)
         configPaths = (0..<options.nodes).map { lab.path("n\($0 + 1)-soak.conf") }
@@ -111,6 +122,9 @@ public final class SoakRunner {
         let origin = Self.now()
         var violationsSeen = 0
         var timelines: [String] = []
+        var round = 0
+        var lastTarget: String??
+        var routeMoves = -1
         while true {
             let t = Self.now() - origin
             while let first = pending.first, first.time <= t {
@@ -134,6 +148,13 @@ public final class SoakRunner {
             }
             lastStates = sampled
             checker.sample(at: t, states: sampled)
+            round += 1
+            if options.routes && round % 4 == 0, let target = routeTarget() {
+                if target != lastTarget { routeMoves += 1; record(t, "route -> \(target.flatMap { id in instances.firstIndex(of: id).map { "n\($0 + 1)" } } ?? target ?? "none")") }
+                lastTarget = target
+                let masters = sampled.indices.filter { sampled[$0] == "MASTER" }
+                checker.route(at: t, target: target, expected: masters.count == 1 ? instances[masters[0]] : nil)
+            }
             while violationsSeen < checker.violations.count {
                 let v = checker.violations[violationsSeen]
                 violationsSeen += 1
@@ -156,7 +177,7 @@ public final class SoakRunner {
             kept = directory
         }
         return Report(seed: options.seed, seconds: options.seconds, faults: schedule.counts, checks: checker.checks,
-                      heals: checker.heals, worstConvergence: checker.worstConvergence,
+                      routeChecks: checker.routeChecks, routeMoves: max(0, routeMoves), heals: checker.heals, worstConvergence: checker.worstConvergence,
                       convergenceBound: checker.settings.convergenceBound, violations: checker.violations,
                       timelines: timelines, keptLogs: kept)
     }
@@ -204,7 +225,10 @@ public final class SoakRunner {
         let tag = "-soak\(restarts[i])"
         restarts[i] += 1
         let config = try String(contentsOfFile: configPaths[i], encoding: .utf8)
-        daemons[i] = try lab.startOvercast(nodes[i], config: config, tag: tag, logLevel: "info")
+        // Role credentials from the lab's IMDS, as on an instance.
+        let environment = options.routes ? ["AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE=", "AWS_REGION=",
+                                            "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"] : []
+        daemons[i] = try lab.startOvercast(nodes[i], config: config, tag: tag, environment: environment, logLevel: "info")
         // The daemon reads the path it was started with; reloads write there.
         configPaths[i] = lab.path("n\(i + 1)\(tag).conf")
     }
@@ -237,8 +261,10 @@ public final class SoakRunner {
         var peers = (0..<options.nodes).filter { $0 != i }.map(Self.address)
         if dropPeer { peers.removeFirst() }
         let interval = String(format: "%g", advertInterval)
+        let routes = options.routes ? ["ec2_route_failover {", "  route_table \(vpc.routeTables[0])", "  endpoint \(vpc.ec2.endpoint)",
+                                       "  imds_endpoint \(vpc.ec2.imdsEndpoint)", "  refresh 1", "  api_timeout 1", "}"] : []
         return LabInstance(priority: priority, version: options.version, advertInt: interval,
-                           password: options.version == 2 ? "1111" : nil, source: Self.address(i), peers: peers).text
+                           password: options.version == 2 ? "1111" : nil, source: Self.address(i), peers: peers, extra: routes).text
     }
 
     // MARK: - Observation
@@ -246,6 +272,12 @@ public final class SoakRunner {
     /// Each node's state, nil for a daemon that does not answer (stopped, paused, starting).
     private func states() -> [String?] {
         nodes.indices.map { i in daemons[i] == nil || paused.contains(i) ? nil : lab.state(nodes[i], timeout: 0.5) }
+    }
+
+    /// The VIP's route target in moto: .some(nil) when there is no route, nil when moto
+    /// could not be asked.
+    private func routeTarget() -> String?? {
+        do { return .some(try vpc.routeTarget(Self.destination)) } catch { return nil }
     }
 
     private func record(_ t: Double, _ what: String) { events.append((t, what)) }
