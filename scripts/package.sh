@@ -101,6 +101,11 @@ deb="$dist/overcast_${version}_amd64.deb"
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
 echo "package: $dist/overcast-$version-linux-x86_64"
 echo "package: $deb"
+# Lintian clean: an error or warning fails the build (a tag that must stay goes in
+# packaging/debian/lintian-overrides.txt with the reason beside it).
 if command -v lintian >/dev/null; then
-  lintian --suppress-tags-from-file packaging/debian/lintian-overrides.txt "$deb" || true
+  lintian --fail-on error,warning --suppress-tags-from-file packaging/debian/lintian-overrides.txt "$deb"
+elif [ "${CI:-}" = true ]; then
+  echo "package: lintian is missing (scripts/setup.sh installs it)" >&2
+  exit 1
 fi
