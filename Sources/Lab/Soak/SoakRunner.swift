@@ -40,6 +40,8 @@ public final class SoakRunner {
         public var violations: [SoakChecker.Violation]
         /// The events around each violation.
         public var timelines: [String]
+        /// The trend of the longest-lived daemon (one life of one node).
+        public var longestLife: (node: Int, slopes: ResourceTrend.Slopes)?
         /// Where the logs were kept (violations only).
         public var keptLogs: String?
 
@@ -52,6 +54,7 @@ public final class SoakRunner {
                 lines.append("VIOLATION \(violation)")
                 lines.append(timeline)
             }
+            if let longestLife { lines.append("soak: longest daemon life, n\(longestLife.node + 1): \(longestLife.slopes)") }
             if let keptLogs { lines.append("soak: logs kept in \(keptLogs)") }
             lines.append("soak: replay with --seed \(seed)")
             return lines.joined(separator: "\n")
@@ -69,6 +72,9 @@ public final class SoakRunner {
     /// What happened, in order, for the timelines around violations.
     private var events: [(Double, String)] = []
     private var lastStates: [String?] = []
+    /// Each daemon life's resources (current and ended lives).
+    private var trends: [(node: Int, trend: ResourceTrend)] = []
+    private var currentTrend: [Int: Int] = [:]
     /// Nodes whose daemon is stopped (SIGSTOP): not asked, as it cannot answer.
     private var paused: Set<Int> = []
 
@@ -149,6 +155,12 @@ public final class SoakRunner {
             lastStates = sampled
             checker.sample(at: t, states: sampled)
             round += 1
+            if round % 20 == 0 {
+                for (i, daemon) in daemons.enumerated() {
+                    guard let daemon, let slot = currentTrend[i], let point = ResourceTrend.read(pid: daemon.pid, at: t) else { continue }
+                    trends[slot].trend.add(point)
+                }
+            }
             if options.routes && round % 4 == 0, let target = routeTarget() {
                 if target != lastTarget { routeMoves += 1; record(t, "route -> \(target.flatMap { id in instances.firstIndex(of: id).map { "n\($0 + 1)" } } ?? target ?? "none")") }
                 lastTarget = target
@@ -176,10 +188,11 @@ public final class SoakRunner {
             try? FileManager.default.copyItem(atPath: lab.path(""), toPath: directory)
             kept = directory
         }
+        let longest = trends.compactMap { entry in entry.trend.slopes.map { (entry.node, $0) } }.max { $0.1.span < $1.1.span }
         return Report(seed: options.seed, seconds: options.seconds, faults: schedule.counts, checks: checker.checks,
                       routeChecks: checker.routeChecks, routeMoves: max(0, routeMoves), heals: checker.heals, worstConvergence: checker.worstConvergence,
                       convergenceBound: checker.settings.convergenceBound, violations: checker.violations,
-                      timelines: timelines, keptLogs: kept)
+                      timelines: timelines, longestLife: longest, keptLogs: kept)
     }
 
     // MARK: - Faults
@@ -229,6 +242,8 @@ public final class SoakRunner {
         let environment = options.routes ? ["AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE=", "AWS_REGION=",
                                             "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"] : []
         daemons[i] = try lab.startOvercast(nodes[i], config: config, tag: tag, environment: environment, logLevel: "info")
+        currentTrend[i] = trends.count
+        trends.append((i, ResourceTrend()))
         // The daemon reads the path it was started with; reloads write there.
         configPaths[i] = lab.path("n\(i + 1)\(tag).conf")
     }
