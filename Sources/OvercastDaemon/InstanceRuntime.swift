@@ -186,6 +186,11 @@ final class InstanceRuntime: @unchecked Sendable {
         var watchingOther = false, eventSetErrorLogged = false
         while running {
             if interpreter.fireDueTimer() { continue }
+            // Before sleeping, so status shows what the timers just did: published only
+            // after the wake-up, a MASTER made by the Master_Down_Timer read as BACKUP for
+            // up to an advertisement interval while its route was already being written
+            // (the soak saw it, seed 9).
+            publish()
             let now = MonotonicClock.now()
             // The second lane is waited on only while its budget lasts; otherwise the
             // loop sleeps until the budget refills and the kernel queues (or drops) meanwhile.
@@ -227,7 +232,6 @@ final class InstanceRuntime: @unchecked Sendable {
                 }
                 otherBudget.spend(read)
             }
-            publish()
         }
         publish()
         lock.withLock { environment.routeFailover }?.stop()

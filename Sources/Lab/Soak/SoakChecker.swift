@@ -87,6 +87,9 @@ public struct SoakChecker: Sendable {
         if fault.kind.resource == .process { silentSince[fault.node] = nil }
     }
 
+    /// A violation found outside the samples (the EC2 lab's log of writes).
+    public mutating func record(_ violation: Violation) { violations.append(violation) }
+
     /// A daemon exited that the schedule did not stop.
     public mutating func unexpectedExit(node: Int, at time: Double, status: String) {
         violations.append(Violation(time: time, what: "n\(node + 1)'s daemon exited unscheduled (\(status))"))
@@ -184,6 +187,35 @@ public struct SoakChecker: Sendable {
                 silentReported.insert(node)
                 violations.append(Violation(time: time, what: "n\(node + 1) has not answered status for \(String(format: "%.2f", time - since)) s outside its own faults"))
             }
+        }
+    }
+
+    /// A node as one sample saw it.
+    public struct Observation: Sendable, Hashable {
+        public var state: String?
+        /// The daemon's count of transitions to MASTER.
+        public var becameMaster: Int?
+        public init(state: String?, becameMaster: Int?) {
+            self.state = state
+            self.becameMaster = becameMaster
+        }
+    }
+
+    /// Route writes (ReplaceRoute, CreateRoute) made by a node that was BACKUP all along:
+    /// the last sample at least `margin` before the write and the first at least `margin`
+    /// after it both show it BACKUP, and it did not become MASTER in between (a MASTER for
+    /// less than a sample, whose write started as MASTER, shows in its count). `log` is
+    /// the samples in time order.
+    public static func backupWrites(_ writes: [(time: Double, node: Int)], log: [(time: Double, observed: [Observation])],
+                                    margin: Double = 0.1) -> [Violation] {
+        writes.compactMap { write in
+            guard let before = log.last(where: { $0.time <= write.time - margin }),
+                  let after = log.first(where: { $0.time >= write.time + margin }),
+                  before.observed.indices.contains(write.node), after.observed.indices.contains(write.node) else { return nil }
+            let (b, a) = (before.observed[write.node], after.observed[write.node])
+            guard b.state == "BACKUP", a.state == "BACKUP", let countBefore = b.becameMaster, let countAfter = a.becameMaster,
+                  countAfter == countBefore else { return nil }
+            return Violation(time: write.time, what: "n\(write.node + 1) wrote the route while BACKUP (BACKUP at \(String(format: "%.2f", before.time)) and \(String(format: "%.2f", after.time)) s, MASTER \(countBefore) times so far)")
         }
     }
 

@@ -34,6 +34,8 @@ public final class SoakRunner {
         public var routeChecks: Int
         /// Times the route was seen pointing somewhere new.
         public var routeMoves: Int
+        /// Route writes in the EC2 lab's log, each checked against its node's state.
+        public var routeWrites: Int
         public var heals: Int
         public var worstConvergence: Double
         public var convergenceBound: Double
@@ -48,7 +50,7 @@ public final class SoakRunner {
         public var text: String {
             var lines = ["soak: seed \(seed), \(String(format: "%.0f", seconds)) s, \(faults.values.reduce(0, +)) faults ("
                          + faults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")",
-                         "soak: \(checks) state checks, \(routeChecks) route checks (\(routeMoves) moves), \(heals) heals converged, worst \(String(format: "%.2f", worstConvergence)) s (bound \(String(format: "%.2f", convergenceBound)) s)",
+                         "soak: \(checks) state checks, \(routeChecks) route checks (\(routeMoves) moves, \(routeWrites) writes, none by a BACKUP unless listed), \(heals) heals converged, worst \(String(format: "%.2f", worstConvergence)) s (bound \(String(format: "%.2f", convergenceBound)) s)",
                          "soak: \(violations.count) violation(s)"]
             for (violation, timeline) in zip(violations, timelines) {
                 lines.append("VIOLATION \(violation)")
@@ -72,6 +74,8 @@ public final class SoakRunner {
     /// What happened, in order, for the timelines around violations.
     private var events: [(Double, String)] = []
     private var lastStates: [String?] = []
+    /// Every sample, on the run's clock, for matching the EC2 lab's log of route writes.
+    private var stateLog: [(time: Double, observed: [SoakChecker.Observation])] = []
     /// Each daemon life's resources (current and ended lives).
     private var trends: [(node: Int, trend: ResourceTrend)] = []
     private var currentTrend: [Int: Int] = [:]
@@ -126,6 +130,8 @@ public final class SoakRunner {
         pending.sort { $0.time < $1.time || ($0.time == $1.time && !$0.start && $1.start) }
         var flapping: [Int: (fault: FaultSchedule.Fault, next: Double, up: Bool)] = [:]
         let origin = Self.now()
+        // The EC2 lab logs wall-clock times: this is where the run's clock starts on it.
+        let wallOrigin = Date().timeIntervalSince1970
         var violationsSeen = 0
         var timelines: [String] = []
         var round = 0
@@ -148,11 +154,13 @@ public final class SoakRunner {
                 record(t, "n\(i + 1)'s daemon exited (\(status))")
                 checker.unexpectedExit(node: i, at: t, status: "exit \(status)")
             }
-            let sampled = states()
+            let observed = observe()
+            let sampled = observed.map(\.state)
             for (i, state) in sampled.enumerated() where state != lastStates[i] {
                 record(t, "n\(i + 1) \(lastStates[i] ?? "?") -> \(state ?? "?")")
             }
             lastStates = sampled
+            stateLog.append((t, observed))
             checker.sample(at: t, states: sampled)
             round += 1
             if round % 20 == 0 {
@@ -177,6 +185,24 @@ public final class SoakRunner {
             usleep(50_000)
         }
         checker.finish(at: Self.now() - origin)
+        var writes = 0
+        if options.routes {
+            let calls = (try? vpc.ec2.calls()) ?? []
+            let made = calls.compactMap { call -> (time: Double, node: Int)? in
+                guard ["ReplaceRoute", "CreateRoute"].contains(call["action"] as? String ?? ""),
+                      let client = call["client"] as? String, let node = (0..<options.nodes).first(where: { Self.address($0) == client }),
+                      let time = call["time"] as? Double else { return nil }
+                return (time - wallOrigin, node)
+            }
+            writes = made.count
+            if ProcessInfo.processInfo.environment["SOAK_DEBUG"] != nil {
+                for w in made { log("write n\(w.node + 1) at \(String(format: "%.3f", w.time))") }
+            }
+            for violation in SoakChecker.backupWrites(made, log: stateLog) {
+                checker.record(violation)
+                log("VIOLATION \(violation)")
+            }
+        }
         while violationsSeen < checker.violations.count {
             timelines.append(timeline(around: checker.violations[violationsSeen].time))
             violationsSeen += 1
@@ -185,12 +211,13 @@ public final class SoakRunner {
         if !checker.violations.isEmpty {
             let directory = "\(options.keepDirectory)/overcast-soak-\(options.seed)"
             try? FileManager.default.removeItem(atPath: directory)
-            try? FileManager.default.copyItem(atPath: lab.path(""), toPath: directory)
+            // lab.path("") ends in a slash; copy the directory itself.
+            try? FileManager.default.copyItem(atPath: String(lab.path("x").dropLast(2)), toPath: directory)
             kept = directory
         }
         let longest = trends.compactMap { entry in entry.trend.slopes.map { (entry.node, $0) } }.max { $0.1.span < $1.1.span }
         return Report(seed: options.seed, seconds: options.seconds, faults: schedule.counts, checks: checker.checks,
-                      routeChecks: checker.routeChecks, routeMoves: max(0, routeMoves), heals: checker.heals, worstConvergence: checker.worstConvergence,
+                      routeChecks: checker.routeChecks, routeMoves: max(0, routeMoves), routeWrites: writes, heals: checker.heals, worstConvergence: checker.worstConvergence,
                       convergenceBound: checker.settings.convergenceBound, violations: checker.violations,
                       timelines: timelines, longestLife: longest, keptLogs: kept)
     }
@@ -285,8 +312,19 @@ public final class SoakRunner {
     // MARK: - Observation
 
     /// Each node's state, nil for a daemon that does not answer (stopped, paused, starting).
-    private func states() -> [String?] {
-        nodes.indices.map { i in daemons[i] == nil || paused.contains(i) ? nil : lab.state(nodes[i], timeout: 0.5) }
+    private func states() -> [String?] { observe().map(\.state) }
+
+    /// Each node's state and how often it has become MASTER (a MASTER for less than a
+    /// sample shows only in the count).
+    private func observe() -> [SoakChecker.Observation] {
+        nodes.indices.map { i in
+            guard daemons[i] != nil, !paused.contains(i), let instance = lab.instance(nodes[i], timeout: 0.5) else {
+                return SoakChecker.Observation(state: nil, becameMaster: nil)
+            }
+            let counters = instance["counters"] as? [String: Any]
+            return SoakChecker.Observation(state: instance["state"] as? String,
+                                           becameMaster: instance["becameMaster"] as? Int ?? counters?["becameMaster"] as? Int)
+        }
     }
 
     /// The VIP's route target in moto: .some(nil) when there is no route, nil when moto
