@@ -26,15 +26,26 @@ public struct FaultSchedule: Sendable, Hashable {
         case linkDown = "link-down"
         /// The node's link down and up every `flapPeriod` seconds.
         case linkFlap = "link-flap"
+        /// The EC2 API (the lab's proxy in front of moto) answers every call with
+        /// RequestLimitExceeded, a 500 InternalError, a bare 503, or not at all (the
+        /// connection held, then dropped).
+        case apiThrottle = "api-throttle"
+        case apiError = "api-500"
+        case apiUnavailable = "api-503"
+        case apiHang = "api-hang"
+
+        /// The EC2 API's faults (the runner draws them only with route failover on).
+        public static let api: [Kind] = [.apiThrottle, .apiError, .apiUnavailable, .apiHang]
 
         /// Which resource a fault holds, so two that would undo each other never overlap:
         /// one process fault per node, one isolation at a time (port isolation flags
-        /// compose into a bigger cut), one link fault per node.
+        /// compose into a bigger cut), one link fault per node, one API fault at a time.
         var resource: Resource {
             switch self {
             case .kill, .pause, .stop, .reloadUnchanged, .reloadPriority, .reloadBroken, .reloadPeerRemoved: .process
             case .partition, .cutPair: .isolation
             case .linkDown, .linkFlap: .link
+            case .apiThrottle, .apiError, .apiUnavailable, .apiHang: .api
             }
         }
 
@@ -48,11 +59,12 @@ public struct FaultSchedule: Sendable, Hashable {
             case .partition, .cutPair: 0.3...5
             case .linkDown: 0.3...4
             case .linkFlap: 1...4
+            case .apiThrottle, .apiError, .apiUnavailable, .apiHang: 1...6
             }
         }
     }
 
-    enum Resource: Hashable { case process, isolation, link }
+    enum Resource: Hashable { case process, isolation, link, api }
 
     public struct Fault: Sendable, Hashable, Codable {
         public var id: Int
@@ -119,7 +131,7 @@ public struct FaultSchedule: Sendable, Hashable {
     }
 
     static func key(_ resource: Resource, _ node: Int) -> String {
-        resource == .isolation ? "isolation" : "\(resource) \(node)"
+        resource == .isolation || resource == .api ? "\(resource)" : "\(resource) \(node)"
     }
 
     /// How many faults of each kind.

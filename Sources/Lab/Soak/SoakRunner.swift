@@ -99,8 +99,10 @@ public final class SoakRunner {
     static let priorityShift = 40
 
     public func run() throws -> Report {
+        // The API's faults only where there is an API to call.
+        let kinds = options.routes ? options.kinds : options.kinds.filter { !FaultSchedule.Kind.api.contains($0) }
         let schedule = FaultSchedule(seed: options.seed, duration: options.seconds, nodes: options.nodes,
-                                     kinds: options.kinds, meanGap: options.meanGap)
+                                     kinds: kinds, meanGap: options.meanGap)
         let lowest = Self.priorities.prefix(options.nodes).min().map { $0 - Self.priorityShift } ?? 1
         var checker = SoakChecker(settings: .init(advertInterval: advertInterval, lowestPriority: max(1, lowest)),
                                   nodes: options.nodes)
@@ -254,6 +256,12 @@ public final class SoakRunner {
             case (.linkFlap, false):
                 flapping[i] = nil
                 try lab.setPort(nodes[i], up: true)
+            case (.apiThrottle, true): try vpc.ec2.control(["fault": ["kind": "throttle", "count": 1_000_000]])
+            case (.apiError, true): try vpc.ec2.control(["fault": ["kind": "internal", "count": 1_000_000]])
+            case (.apiUnavailable, true): try vpc.ec2.control(["fault": ["kind": "unavailable", "count": 1_000_000]])
+            case (.apiHang, true): try vpc.ec2.control(["fault": ["kind": "hang", "count": 1_000_000, "seconds": 3]])
+            case (.apiThrottle, false), (.apiError, false), (.apiUnavailable, false), (.apiHang, false):
+                try vpc.ec2.control(["fault": [:] as [String: Any]])
             }
         } catch {
             record(t, "could not \(start ? "start" : "end") \(fault.description): \(error)")
