@@ -16,7 +16,9 @@
 /// - **Route** (with `ec2_route_failover`): once written, the VIP's route is never
 ///   missing; while quiet and converged it points at the MASTER's instance, or comes to
 ///   within `routeBound` = one refresh (1 s) + one API timeout (1 s) + 0.5 s: a new MASTER
-///   writes at once, and a write that fails is retried by the next refresh.
+///   writes at once, and a write that fails is retried by the next refresh. Faults or not,
+///   while some node is MASTER and the API answers, it points at a MASTER within
+///   `takeoverRouteBound`.
 /// `slack` covers the 50 ms sampling, process scheduling and the status round trip.
 public struct SoakChecker: Sendable {
     public struct Settings: Sendable, Hashable {
@@ -33,6 +35,8 @@ public struct SoakChecker: Sendable {
         }
         public var convergenceBound: Double { masterDownInterval + advertInterval + slack }
         public var routeBound = 2.5
+        /// A MASTER's takeover plus its write: Master_Down_Interval + one interval + `routeBound`.
+        public var takeoverRouteBound: Double { masterDownInterval + advertInterval + routeBound }
         public var handOverBound: Double { advertInterval + slack }
     }
 
@@ -69,6 +73,8 @@ public struct SoakChecker: Sendable {
     private var routeMissingReported = false
     private var routeWrongSince: Double?
     private var routeWrongReported = false
+    private var routeAwaySince: Double?
+    private var routeAwayReported = false
 
     public init(settings: Settings, nodes: Int) {
         self.settings = settings
@@ -137,9 +143,9 @@ public struct SoakChecker: Sendable {
         }
     }
 
-    /// The VIP's route target at `time` (nil: no route), and the instance of the single
-    /// MASTER of the last sample (nil: not exactly one).
-    public mutating func route(at time: Double, target: String?, expected: String?) {
+    /// The VIP's route target at `time` (nil: no route), and the instances of the nodes
+    /// that were MASTER in the last sample.
+    public mutating func route(at time: Double, target: String?, masters: Set<String>) {
         routeChecks += 1
         guard let target else {
             if routeSeen && !routeMissingReported {
@@ -150,16 +156,32 @@ public struct SoakChecker: Sendable {
         }
         routeSeen = true
         routeMissingReported = false
-        guard active.isEmpty, converged, let expected, target != expected else {
+        // Quiet and converged: at the one MASTER within routeBound.
+        if active.isEmpty, converged, masters.count == 1, let master = masters.first, target != master {
+            let since = routeWrongSince ?? time
+            routeWrongSince = since
+            if time - since > settings.routeBound && !routeWrongReported {
+                routeWrongReported = true
+                violations.append(Violation(time: time, what: "the route points at \(target), not the MASTER's \(master), for \(String(format: "%.2f", time - since)) s (bound \(String(format: "%.2f", settings.routeBound)) s)"))
+            }
+        } else {
             routeWrongSince = nil
             routeWrongReported = false
-            return
         }
-        let since = routeWrongSince ?? time
-        routeWrongSince = since
-        if time - since > settings.routeBound && !routeWrongReported {
-            routeWrongReported = true
-            violations.append(Violation(time: time, what: "the route points at \(target), not the MASTER's \(expected), for \(String(format: "%.2f", time - since)) s (bound \(String(format: "%.2f", settings.routeBound)) s)"))
+        // Faults or not: at some MASTER within takeoverRouteBound, while there is one and
+        // the API works (a partition's MASTERs take turns; a dead MASTER's route waits
+        // for the next MASTER's Master_Down_Interval and its write).
+        let apiDown = active.values.contains { $0.kind.resource == .api }
+        if !masters.isEmpty, !apiDown, !masters.contains(target) {
+            let since = routeAwaySince ?? time
+            routeAwaySince = since
+            if time - since > settings.takeoverRouteBound && !routeAwayReported {
+                routeAwayReported = true
+                violations.append(Violation(time: time, what: "the route points at \(target), which is not MASTER, for \(String(format: "%.2f", time - since)) s while \(masters.sorted().joined(separator: ",")) \(masters.count == 1 ? "is" : "are") (bound \(String(format: "%.2f", settings.takeoverRouteBound)) s)"))
+            }
+        } else {
+            routeAwaySince = nil
+            routeAwayReported = false
         }
     }
 
@@ -201,21 +223,21 @@ public struct SoakChecker: Sendable {
         }
     }
 
-    /// Route writes (ReplaceRoute, CreateRoute) made by a node that was BACKUP all along:
-    /// the last sample at least `margin` before the write and the first at least `margin`
-    /// after it both show it BACKUP, and it did not become MASTER in between (a MASTER for
-    /// less than a sample, whose write started as MASTER, shows in its count). `log` is
-    /// the samples in time order.
+    /// Route writes (ReplaceRoute, CreateRoute) made by a node that was not MASTER at any
+    /// time in the `window` before the write reached the API (a request sent as MASTER
+    /// may arrive late: held by a link that went down, retransmitted, up to the API
+    /// timeout), judged by the samples from `window` + `margin` before it to `margin`
+    /// after it: each shows the node BACKUP and its count of transitions to MASTER stays
+    /// the same (a MASTER for less than a sample shows in the count).
     public static func backupWrites(_ writes: [(time: Double, node: Int)], log: [(time: Double, observed: [Observation])],
-                                    margin: Double = 0.1) -> [Violation] {
+                                    window: Double = 1, margin: Double = 0.1) -> [Violation] {
         writes.compactMap { write in
-            guard let before = log.last(where: { $0.time <= write.time - margin }),
-                  let after = log.first(where: { $0.time >= write.time + margin }),
-                  before.observed.indices.contains(write.node), after.observed.indices.contains(write.node) else { return nil }
-            let (b, a) = (before.observed[write.node], after.observed[write.node])
-            guard b.state == "BACKUP", a.state == "BACKUP", let countBefore = b.becameMaster, let countAfter = a.becameMaster,
-                  countAfter == countBefore else { return nil }
-            return Violation(time: write.time, what: "n\(write.node + 1) wrote the route while BACKUP (BACKUP at \(String(format: "%.2f", before.time)) and \(String(format: "%.2f", after.time)) s, MASTER \(countBefore) times so far)")
+            guard let first = log.lastIndex(where: { $0.time <= write.time - window - margin }),
+                  let last = log.firstIndex(where: { $0.time >= write.time + margin }) else { return nil }
+            let seen = log[first...last].compactMap { $0.observed.indices.contains(write.node) ? $0.observed[write.node] : nil }
+            guard seen.count == last - first + 1, seen.allSatisfy({ $0.state == "BACKUP" }),
+                  let count = seen.first?.becameMaster, seen.allSatisfy({ $0.becameMaster == count }) else { return nil }
+            return Violation(time: write.time, what: "n\(write.node + 1) wrote the route while BACKUP (BACKUP from \(String(format: "%.2f", log[first].time)) to \(String(format: "%.2f", log[last].time)) s, MASTER \(count) times so far)")
         }
     }
 

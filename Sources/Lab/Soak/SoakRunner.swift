@@ -174,8 +174,7 @@ public final class SoakRunner {
             if options.routes && round % 4 == 0, let target = routeTarget() {
                 if target != lastTarget { routeMoves += 1; record(t, "route -> \(target.flatMap { id in instances.firstIndex(of: id).map { "n\($0 + 1)" } } ?? target ?? "none")") }
                 lastTarget = target
-                let masters = sampled.indices.filter { sampled[$0] == "MASTER" }
-                checker.route(at: t, target: target, expected: masters.count == 1 ? instances[masters[0]] : nil)
+                checker.route(at: t, target: target, masters: Set(sampled.indices.filter { sampled[$0] == "MASTER" }.map { instances[$0] }))
             }
             while violationsSeen < checker.violations.count {
                 let v = checker.violations[violationsSeen]
