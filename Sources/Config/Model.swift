@@ -218,41 +218,6 @@ public struct VirtualAddress: Codable, Hashable, Sendable {
     public var noTrack = false
 }
 
-public struct TrackedInterface: Codable, Hashable, Sendable {
-    public var name: String
-    public var weight: Int = 0
-    /// `weight W reverse`: the weight applies while the interface is down.
-    public var reverse = false
-    public init(name: String, weight: Int = 0, reverse: Bool = false) {
-        self.name = name
-        self.weight = weight
-        self.reverse = reverse
-    }
-}
-
-/// A `track_script` or `track_file` line (or FILE_CHECK's `track_file`): nil weight and
-/// reverse take the named block's.
-public struct TrackingLine: Codable, Hashable, Sendable {
-    public var name: String
-    public var weight: Int?
-    public var reverse: Bool?
-    public var location: SourceLocation
-    public init(name: String, weight: Int? = nil, reverse: Bool? = nil, location: SourceLocation) {
-        self.name = name
-        self.weight = weight
-        self.reverse = reverse
-        self.location = location
-    }
-
-    /// The weight and direction in effect, given the named block's.
-    public func resolved(weight blockWeight: Int, reverse blockReverse: Bool) -> (weight: Int, reverse: Bool) {
-        (weight ?? blockWeight, reverse ?? blockReverse)
-    }
-}
-
-public typealias TrackedScript = TrackingLine
-public typealias TrackedFile = TrackingLine
-
 public struct EC2RouteFailover: Codable, Hashable, Sendable {
     public enum Target: String, Codable, Hashable, Sendable { case instance, eni }
     public var routeTables: [String] = []

@@ -205,12 +205,7 @@ public final class Daemon: @unchecked Sendable {
 
     public func run() async throws {
         // First: systemd's watchdog may be counting from the start of the process.
-        if let interval = Watchdog.interval(environment: ProcessInfo.processInfo.environment, pid: getpid()) {
-            Watchdog(interval: interval, logger: logger) { [weak self] in
-                guard let self else { return [] }
-                return self.lock.withLock { Array(self.runtimes.values) }
-            }.start()
-        }
+        startWatchdogIfAsked()
         // The status socket first: it is also what keeps a second daemon out of this
         // network namespace, before anything touches the network.
         let status = try StatusServer.make(logger: logger) { [weak self] in self?.statusJSON() ?? Data() }

@@ -80,3 +80,14 @@ final class Watchdog: @unchecked Sendable {
         }
     }
 }
+
+extension Daemon {
+    /// Starts the watchdog when systemd asked for one (WATCHDOG_USEC for this pid).
+    func startWatchdogIfAsked() {
+        guard let interval = Watchdog.interval(environment: ProcessInfo.processInfo.environment, pid: getpid()) else { return }
+        Watchdog(interval: interval, logger: logger) { [weak self] in
+            guard let self else { return [] }
+            return self.lock.withLock { Array(self.runtimes.values) }
+        }.start()
+    }
+}
