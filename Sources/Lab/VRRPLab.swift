@@ -35,8 +35,11 @@ extension NetworkLab {
     public func startCapture(_ node: Node, file: String, filter: String, interface: String? = nil,
                              outgoingOnly: Bool = false) throws -> ChildProcess {
         let log = "tcpdump-\(node.name)-\(file).log"
-        let capture = try spawn(node, ["tcpdump", "-i", interface ?? node.interface] + (outgoingOnly ? ["-Q", "out"] : [])
-                                + ["-U", "-w", path(file), filter], log: log)
+        // --immediate-mode: each packet handed over as it comes, not in buffer-timeout
+        // batches, so a packet just before the stop is in the file (status became fresh
+        // enough that tests stop a capture 0.15 s after the last thing they wait for).
+        let capture = try spawn(node, ["tcpdump", "--immediate-mode", "-i", interface ?? node.interface]
+                                + (outgoingOnly ? ["-Q", "out"] : []) + ["-U", "-w", path(file), filter], log: log)
         let ready = waitUntil(timeout: 20, interval: 0.05) {
             ((try? String(contentsOfFile: self.path(log), encoding: .utf8)) ?? "").contains("listening on")
         }
