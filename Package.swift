@@ -51,7 +51,7 @@ let package = Package(
         // commands (pure) and libnftables to run them (docs/accept-mode.md).
         .target(name: "Nftables", dependencies: ["CNftables", "NetworkTypes"]),
         // VRRP transports behind one protocol: unicast, multicast (GRE overlay), replicate.
-        .target(name: "Transports", dependencies: ["VRRP", "LinuxNet", "PacketCapture", "CLinux", "NetworkTypes"]),
+        .target(name: "Transports", dependencies: ["VRRP", "LinuxNet", "PacketCapture", "CLinux", "NetworkTypes", "MonotonicTime"]),
         // The GRE overlay: plan (pure) and apply (netlink), for `overcast overlay` and the daemon.
         .target(name: "Overlay", dependencies: ["NetworkTypes", "Config", "LinuxNet", "VRRP"]),
         // IPVS: the table as values and the reconciler (pure); the netlink client comes with it.
@@ -64,7 +64,7 @@ let package = Package(
         // The daemon: one service per VRRP instance plus the shared ones.
         .target(name: "OvercastDaemon", dependencies: [
             "NetworkTypes", "VRRP", "VRRPAuthentication", "Config", "InstanceConfiguration", "Transports", "LinuxNet", "ChildProcesses",
-            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "CloudRoutes", "OvercommitExecutor", "Mailer", "Nftables",
+            "CLinux", "Overlay", "IPVS", "HealthChecks", "EC2", "CloudRoutes", "OvercommitExecutor", "Mailer", "Nftables", "MonotonicTime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -79,7 +79,7 @@ let package = Package(
         // The route worker beside the EC2 client: an instance's `ec2_route_failover` as
         // settings, and the thread that keeps the VIP routes pointing here while MASTER.
         .target(name: "CloudRoutes", dependencies: [
-            "Config", "EC2", "LinuxNet", "NetworkTypes", .product(name: "Logging", package: "swift-log"),
+            "Config", "EC2", "LinuxNet", "NetworkTypes", "MonotonicTime", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
         // `overcast doctor`: checks a real account for what failover needs (pure checks on
@@ -93,10 +93,12 @@ let package = Package(
         .target(name: "OvercommitExecutor"),
 
         // Starting, watching and stopping child processes (scripts, test-bed programs).
-        .target(name: "ChildProcesses"),
+        .target(name: "ChildProcesses", dependencies: ["MonotonicTime"]),
+        // CLOCK_MONOTONIC for every deadline, and a condition variable that waits on it.
+        .target(name: "MonotonicTime"),
         // Test beds: network namespaces, child processes, prerequisites. For tests, the
         // demo and the benchmarks; never linked into the daemon.
-        .target(name: "Lab", dependencies: ["NetworkTypes", "ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient", "TestSupport"]),
+        .target(name: "Lab", dependencies: ["NetworkTypes", "ChildProcesses", "CLinux", "VRRP", "LinuxNet", "OvercastDaemon", "EC2", "HTTPClient", "TestSupport", "MonotonicTime"]),
         // What pure unit tests share, on the standard library and libc alone so that they
         // link none of the daemon: a seeded generator, the rule for tests that need the machine.
         .target(name: "TestSupport"),
@@ -137,7 +139,7 @@ let package = Package(
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "CloudRoutesTests", dependencies: ["CloudRoutes", "Config", "NetworkTypes"]),
         .testTarget(name: "LabTests", dependencies: ["NetworkTypes", "Lab", "EC2", "VRRP"]),
-        .testTarget(name: "TransportsTests", dependencies: ["NetworkTypes", "Transports", "VRRP"]),
+        .testTarget(name: "TransportsTests", dependencies: ["NetworkTypes", "Transports", "VRRP", "VRRPAuthentication"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
         .testTarget(name: "ClusterCheckTests", dependencies: ["ClusterCheck", "Config"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),

@@ -1,3 +1,4 @@
+import MonotonicTime
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -74,8 +75,8 @@ public final class ChildProcess: @unchecked Sendable {
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 5) -> Int32 {
         if let status = exitStatus { return status }
         kill(-pid, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        let deadline = MonotonicClock.seconds + timeout
+        while MonotonicClock.seconds < deadline {
             if let status = poll() { return status }
             usleep(10_000)
         }
@@ -111,9 +112,9 @@ public final class ChildProcess: @unchecked Sendable {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("overcast-run-\(UUID().uuidString)").path
         defer { unlink(path) }
         let child = try ChildProcess(arguments, outputPath: path, inputPath: input)
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = MonotonicClock.seconds + timeout
         var status: Int32?
-        while status == nil && Date() < deadline {
+        while status == nil && MonotonicClock.seconds < deadline {
             status = child.poll()
             if status == nil { usleep(5_000) }
         }

@@ -1,3 +1,4 @@
+import MonotonicTime
 import EC2
 import Foundation
 import LinuxNet
@@ -19,9 +20,10 @@ public final class RouteFailover: @unchecked Sendable {
     private let environment: [String: String]
 
     // Shared with the VRRP loop and status readers, under `condition`.
-    private let condition = NSCondition()
+    private let condition = MonotonicCondition()
     private var master = false
-    private var masterSince = Date()
+    /// When this node last became MASTER (`MonotonicClock.seconds`).
+    private var masterSince = MonotonicClock.seconds
     private var generation = 0
     private var stopping = false
     private var published: RouteFailoverStatus
@@ -63,7 +65,7 @@ public final class RouteFailover: @unchecked Sendable {
         condition.withLock {
             guard isMaster != master else { return }
             master = isMaster
-            if isMaster { masterSince = Date() }
+            if isMaster { masterSince = MonotonicClock.seconds }
             generation += 1
             condition.signal()
         }
@@ -83,13 +85,14 @@ public final class RouteFailover: @unchecked Sendable {
     // MARK: - The worker thread
 
     private func run() {
-        var deadline: Date? = Date()
+        // When to look again (`MonotonicClock.seconds`); nil: only when woken.
+        var deadline: Double? = MonotonicClock.seconds
         var handled = -1
         // A first assertion that failed is retried as a first one (writes first).
         var retryFresh = false
         while true {
-            let (stop, isMaster, term, since) = condition.withLock { () -> (Bool, Bool, Int, Date) in
-                while !stopping && generation == handled && (deadline.map { Date() < $0 } ?? true) {
+            let (stop, isMaster, term, since) = condition.withLock { () -> (Bool, Bool, Int, Double) in
+                while !stopping && generation == handled && (deadline.map { MonotonicClock.seconds < $0 } ?? true) {
                     if let deadline { _ = condition.wait(until: deadline) } else { condition.wait() }
                 }
                 return (stopping, master, generation, masterSince)
@@ -98,7 +101,7 @@ public final class RouteFailover: @unchecked Sendable {
             if client == nil {
                 do { try prepare() } catch {
                     fail(error, doing: "finding identity and credentials")
-                    deadline = Date().addingTimeInterval(backoff())
+                    deadline = MonotonicClock.seconds + backoff()
                     continue
                 }
             }
@@ -117,8 +120,8 @@ public final class RouteFailover: @unchecked Sendable {
     }
 
     /// One assertion; returns when to look again and whether that is to be a first one.
-    private func assertRoutes(fresh: Bool, term: Int, since: Date) -> (Date, Bool) {
-        guard let client, let target else { return (Date(), fresh) }
+    private func assertRoutes(fresh: Bool, term: Int, since: Double) -> (Double, Bool) {
+        guard let client, let target else { return (MonotonicClock.seconds, fresh) }
         update { $0.state = "asserting" }
         do {
             let report = try client.assertRoutes(tables: settings.tables, destinations: settings.destinations, target: target,
@@ -130,13 +133,13 @@ public final class RouteFailover: @unchecked Sendable {
                     "ec2.was": "\(change.previous ?? "missing")", "ec2.target": "\(target)"])
                 update { $0.corrections += 1 }
             }
-            guard mayWrite(term) else { return (Date(), false) }
+            guard mayWrite(term) else { return (MonotonicClock.seconds, false) }
             guard report.confirmed else {
                 fail(EC2Failure.configuration("routes written but not read back pointing at \(target)"), doing: "confirming")
-                return (Date().addingTimeInterval(backoff()), fresh)
+                return (MonotonicClock.seconds + backoff(), fresh)
             }
             failures = 0
-            let elapsed = Date().timeIntervalSince(since) * 1000
+            let elapsed = (MonotonicClock.seconds - since) * 1000
             update {
                 $0.state = "confirmed"
                 $0.lastConfirmed = ISO8601DateFormatter().string(from: Date())
@@ -147,10 +150,10 @@ public final class RouteFailover: @unchecked Sendable {
                     "ec2.destinations": "\(settings.destinations.joined(separator: ","))", "ec2.target": "\(target)",
                     "ec2.ms_since_master": "\(String(format: "%.1f", elapsed))", "ec2.calls": "\(report.calls)"])
             }
-            return (Date().addingTimeInterval(settings.refresh), false)
+            return (MonotonicClock.seconds + settings.refresh, false)
         } catch {
             fail(error, doing: fresh ? "moving the routes here" : "checking the routes")
-            return (Date().addingTimeInterval(backoff()), fresh)
+            return (MonotonicClock.seconds + backoff(), fresh)
         }
     }
 

@@ -1,5 +1,6 @@
 import EC2
 import Foundation
+import MonotonicTime
 import HTTPClient
 #if canImport(Glibc)
 import Glibc
@@ -181,11 +182,23 @@ public final class EC2Lab: @unchecked Sendable {
     }
 
     /// Sends a control command to the proxy: `["fault": [...]]`, `["clear_log": true]`,
-    /// `["role_ttl": 20]`, `["expire_keys": true]`.
+    /// `["role_ttl": 20]`, `["expire_keys": true]`, `["imds_down": true]`.
     public func control(_ command: [String: Any]) throws {
         let body = try JSONSerialization.data(withJSONObject: command)
         let status = try CurlEasyRequest().perform(HTTPRequest(method: "POST", url: controlEndpoint + "_control", body: Array(body))).status
         guard status == 200 else { throw ChildProcessError("EC2 lab control answered \(status)") }
+    }
+
+    /// The wall clock of the host the proxy runs on (the log's `time`), and the
+    /// round trip it took: a kernel-tier VM's clock is its own.
+    public func serverTime() throws -> (time: Double, roundTrip: Double) {
+        let started = MonotonicClock.seconds
+        let body = try CurlEasyRequest().get(controlEndpoint + "_time").body
+        let roundTrip = MonotonicClock.seconds - started
+        guard let time = Double(String(decoding: body, as: UTF8.self)) else {
+            throw ChildProcessError("EC2 lab _time answered \(String(decoding: body, as: UTF8.self))")
+        }
+        return (time, roundTrip)
     }
 
     /// Every API call the proxy saw: client, action, params, status, code.

@@ -1,3 +1,4 @@
+import MonotonicTime
 import Config
 import Foundation
 import HealthChecks
@@ -15,7 +16,7 @@ final class AlertMailer: @unchecked Sendable {
     static let maximumQueued = 64
 
     private let logger: Logger
-    private let condition = NSCondition()
+    private let condition = MonotonicCondition()
     // Under `condition`.
     private var queue: [AlertMail] = []
     private var config = OvercastConfiguration()
@@ -76,7 +77,7 @@ final class AlertMailer: @unchecked Sendable {
     /// nothing is left.
     @discardableResult
     func drain(timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = MonotonicClock.seconds + timeout
         return condition.withLock {
             while server != nil && (!queue.isEmpty || sending) {
                 guard condition.wait(until: deadline) else { break }

@@ -1,3 +1,4 @@
+import MonotonicTime
 import CloudRoutes
 import LinuxNet
 import Logging

@@ -1,3 +1,4 @@
+import MonotonicTime
 import CloudRoutes
 import CLinux
 import Config

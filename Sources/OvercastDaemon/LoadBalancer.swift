@@ -1,3 +1,4 @@
+import MonotonicTime
 import Config
 import Foundation
 import LinuxNet

@@ -1,3 +1,4 @@
+import MonotonicTime
 import ChildProcesses
 import Config
 import Foundation
@@ -126,7 +127,7 @@ final class ScriptRunner: @unchecked Sendable {
             let process = try ChildProcess(argv)
             lock.withLock {
                 running.append(Running(process: process, command: command,
-                                       deadline: Date().timeIntervalSince1970 + (timeout ?? policy.timeout),
+                                       deadline: MonotonicClock.seconds + (timeout ?? policy.timeout),
                                        completion: completion))
                 if thread == nil { startReaper() }
             }
@@ -157,7 +158,7 @@ final class ScriptRunner: @unchecked Sendable {
 
     /// One pass over the running scripts; false when the reaper should end.
     private func reapOnce() -> Bool {
-        let now = Date().timeIntervalSince1970
+        let now = MonotonicClock.seconds
         var finished: [(Running, Int32?)] = []
         let keepGoing = lock.withLock { () -> Bool in
             running.removeAll { entry in

@@ -1,3 +1,4 @@
+import MonotonicTime
 import Config
 import Foundation
 import LinuxNet
@@ -78,7 +79,7 @@ final class Tracker: @unchecked Sendable {
         let thread = Thread.named("tracker") { [self] in
             var lastLinks = 0.0
             while true {
-                let now = Date().timeIntervalSince1970
+                let now = MonotonicClock.seconds
                 if now - lastLinks >= backstop {
                     lastLinks = now
                     refreshLinks()
@@ -87,9 +88,8 @@ final class Tracker: @unchecked Sendable {
                 evaluate()
                 let nextScript = lock.withLock { scripts.values.filter { !$0.running }.map(\.nextRun).min() }
                 let until = min(lastLinks + backstop, nextScript ?? .infinity)
-                // At most a minute (the backstop): a wall-clock step cannot stall the loop
-                // longer; idle, this thread wakes once a minute.
-                let timeout = Int32(max(1, min(60_000, (until - Date().timeIntervalSince1970) * 1000)))
+                // At most a minute (the backstop): idle, this thread wakes once a minute.
+                let timeout = Int32(max(1, min(60_000, (until - MonotonicClock.seconds) * 1000)))
                 var fds = [pollfd(fd: wakeup.readEnd, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: events?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
                 guard poll(&fds, 2, timeout) > 0 else { continue }

@@ -1,3 +1,4 @@
+import MonotonicTime
 import Foundation
 import LinuxNet
 import NetworkTypes
@@ -14,6 +15,8 @@ import Glibc
 ///   inside a frame sent to its own MAC, so stock keepalived in multicast mode hears it;
 /// - `l3` rewrites the IP destination to the peer's address and recomputes the IP header
 ///   checksum and the VRRPv3 checksum (its pseudo-header holds the destination).
+/// With `auth_type HMAC_SHA256` an l3 copy is sealed again: the HMAC covers the VRRPv3
+/// checksum, which the new destination changes.
 /// Copies carry a unicast destination MAC, which the capture filter excludes: a copy is
 /// never replicated again. A peer whose MAC is not known yet is asked for by ARP and
 /// reported, never silently skipped.
@@ -40,6 +43,8 @@ public final class Replicator: @unchecked Sendable {
     private let arp: ARPSocket?
     private let staticMACs: [IPv4Address: [UInt8]]
     private let log: @Sendable (String) -> Void
+    /// Seals l3 copies again (`auth_type HMAC_SHA256`).
+    private let sealer: AdvertisementSealer?
 
     private let lock = NSLock()
     private var counters = Counters()
@@ -55,7 +60,8 @@ public final class Replicator: @unchecked Sendable {
     /// copies only what this node sends from its own address (beside a `GroupRestorer`,
     /// whose restored packets carry the peer's address and go out too).
     public init(interface: String, peers: [IPv4Address], mode: Mode, staticMACs: [IPv4Address: [UInt8]] = [:],
-                ownSourceOnly: Bool = false, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+                ownSourceOnly: Bool = false, sealer: AdvertisementSealer? = nil,
+                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         let netlink = try NetlinkSocket(.route)
         guard let link = try netlink.link(named: interface) else {
             throw TransportError("replicate: interface \(interface) does not exist")
@@ -69,6 +75,7 @@ public final class Replicator: @unchecked Sendable {
         self.source = own?.address ?? IPv4Address(0)
         self.staticMACs = staticMACs
         self.log = log
+        self.sealer = sealer
         self.arp = try? ARPSocket(interfaceIndex: link.index, hardwareAddress: link.hardwareAddress)
         let mac = link.hardwareAddress.map { String(format: "%02x", $0) }.joined(separator: ":")
         let ownOnly = ownSourceOnly ? " and ip src \(source)" : ""
@@ -106,7 +113,7 @@ public final class Replicator: @unchecked Sendable {
     /// Re-reads the neighbour table at most once a second, and asks by ARP for peers
     /// still unknown.
     private func refreshNeighbours(force: Bool) {
-        let now = Date().timeIntervalSince1970
+        let now = MonotonicClock.seconds
         guard force || now - lastNeighbourRead >= 1 else { return }
         lastNeighbourRead = now
         let table = (try? NetlinkSocket(.route).neighbours(interfaceIndex: interfaceIndex)) ?? [:]
@@ -119,15 +126,18 @@ public final class Replicator: @unchecked Sendable {
         }
     }
 
-    /// The copies of one captured frame, one per peer with a known MAC.
-    public static func copies(of frame: [UInt8], mode: Mode, peers: [(IPv4Address, [UInt8])]) -> [[UInt8]]? {
+    /// The copies of one captured frame, one per peer with a known MAC. `reseal` (with
+    /// HMAC) takes an l3 copy's VRRP message, its checksum made for the peer, and returns
+    /// the message with a new trailer, which replaces the captured one.
+    public static func copies(of frame: [UInt8], mode: Mode, peers: [(IPv4Address, [UInt8])],
+                              reseal: (([UInt8], IPv4Address) -> [UInt8])? = nil) -> [[UInt8]]? {
         guard frame.count >= 14 + 20, frame[12] == 0x08, frame[13] == 0x00,
               let packet = try? IPv4Packet(parsing: frame[14...]),
               packet.header.protocolNumber == VRRPAdvertisement.ipProtocolNumber,
               packet.header.destination == .vrrpMulticastGroup else { return nil }
         let source = Array(frame[6..<12])
         return peers.map { peer, mac in
-            let ip = mode == .l3 ? readdressed(packet, to: peer) : Array(frame[14...])
+            let ip = mode == .l3 ? readdressed(packet, to: peer, reseal: reseal) : Array(frame[14...])
             return mac + source + [0x08, 0x00] + ip
         }
     }
@@ -143,20 +153,24 @@ public final class Replicator: @unchecked Sendable {
 
     /// `packet` sent to `destination`: the IP header's and VRRPv3's checksums (whose
     /// pseudo-header holds the destination) recomputed; VRRPv2 has none over addresses.
-    static func readdressed(_ packet: IPv4Packet, to destination: IPv4Address) -> [UInt8] {
+    /// An HMAC trailer after the message is kept, or with `reseal` replaced by a new one
+    /// over the message as it now is.
+    static func readdressed(_ packet: IPv4Packet, to destination: IPv4Address,
+                            reseal: (([UInt8], IPv4Address) -> [UInt8])? = nil) -> [UInt8] {
         var packet = packet
         packet.header.destination = destination
         var payload = packet.payload
+        let messageEnd = payload.count >= 8 ? min(payload.count, 8 + 4 * Int(payload[3])) : payload.count
         if payload.count >= 8, payload[0] >> 4 == 3 {
             payload[6] = 0
             payload[7] = 0
             // The checksum covers the VRRP message only, not an HMAC trailer after it.
-            let message = payload[..<min(payload.count, 8 + 4 * Int(payload[3]))]
-            let sum = VRRPAdvertisement.checksum(message, version: .v3,
+            let sum = VRRPAdvertisement.checksum(payload[..<messageEnd], version: .v3,
                                                  pseudoHeader: PseudoHeader(source: packet.header.source, destination: destination))
             payload[6] = UInt8(sum >> 8)
             payload[7] = UInt8(truncatingIfNeeded: sum)
         }
+        if let reseal { payload = reseal(Array(payload[..<messageEnd]), packet.header.source) }
         return IPv4Packet(header: packet.header, payload: payload).encoded()
     }
 
@@ -164,7 +178,8 @@ public final class Replicator: @unchecked Sendable {
         let known = lock.withLock { macs }
         let targets = peers.compactMap { peer in known[peer].map { (peer, $0) } }
         let unknown = peers.filter { known[$0] == nil }
-        guard let copies = Self.copies(of: frame, mode: mode, peers: targets) else {
+        let reseal = sealer.map { sealer in { (message: [UInt8], source: IPv4Address) in sealer.seal(message, source: source) } }
+        guard let copies = Self.copies(of: frame, mode: mode, peers: targets, reseal: reseal) else {
             lock.withLock { counters.notReplicated += 1 }
             return
         }
@@ -172,7 +187,7 @@ public final class Replicator: @unchecked Sendable {
         for copy in copies {
             do { try capture.inject(copy); sent += 1 } catch { errors += 1 }
         }
-        let now = Date().timeIntervalSince1970
+        let now = MonotonicClock.seconds
         var report: [IPv4Address] = []
         lock.withLock {
             counters.captured += 1
@@ -200,7 +215,7 @@ public final class ReplicateTransport: VRRPTransport {
                 expected: ReceivePolicy? = nil, log: @escaping @Sendable (String) -> Void) throws {
         multicast = try MulticastTransport(kind: "replicate", interfaceName: interfaceName, interfaceIndex: interfaceIndex, source: source,
                                            siblingRouterIDs: siblingRouterIDs, sealer: sealer, expected: expected)
-        replicator = try Replicator(interface: interfaceName, peers: peers, mode: mode, log: log)
+        replicator = try Replicator(interface: interfaceName, peers: peers, mode: mode, sealer: sealer, log: log)
         replicator.start()
     }
 

@@ -17,10 +17,15 @@ import VRRP
 /// transport's l3 mode rewrites it per peer, and a copy meant for one peer is as true for
 /// another. The sequence is the sender's wall clock in microseconds, forced to increase
 /// (`AdvertisementSealer`); a receiver accepts a sequence only if it is after the last
-/// one it accepted from that source (no replay within a run) and within `replayWindow`
-/// of its own clock (no replay of old recordings after a restart, when the per-source
-/// memory is empty). Nodes therefore need synchronised clocks (NTP; on EC2 the Amazon
-/// Time Sync Service), which a rejection message points out.
+/// one it accepted from that source (no replay within a run). The first sequence from a
+/// source, when there is no such memory (after the receiver's start), must also lie
+/// within `replayWindow` of the receiver's clock: no replay of old recordings after a
+/// restart. Nodes therefore need synchronised clocks (NTP; on EC2 the Amazon Time Sync
+/// Service), which a rejection message points out. Once a source is known the window is
+/// not applied again: a forged packet cannot carry a sequence past the last one, so it
+/// would add no protection, and a step of the wall clock (NTP correcting it, on either
+/// node) would otherwise cut a running pair apart for as long as the step, though both
+/// keep advertising (the sender's sequence keeps increasing through a backward step).
 ///
 /// A peer without the key (stock keepalived) cannot talk to an HMAC node: the trailer
 /// makes the packet one it rejects, and its packets lack the trailer.
@@ -70,11 +75,11 @@ public struct HMACAuthenticator: AdvertisementAuthenticator, Equatable {
                                             + " (a different key, or the packet was altered)"))
         }
         let sequence = payload[(messageEnd + 4)..<macStart].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        if let last = lastAccepted[packet.source], sequence <= last {
-            return .failure(VRRPPacketError(.replayed, "sequence \(sequence) from \(packet.source) is not after \(last)"))
-        }
-        let distance = sequence > now ? sequence - now : now - sequence
-        if distance > replayWindow {
+        if let last = lastAccepted[packet.source] {
+            guard sequence > last else {
+                return .failure(VRRPPacketError(.replayed, "sequence \(sequence) from \(packet.source) is not after \(last)"))
+            }
+        } else if case let distance = sequence > now ? sequence - now : now - sequence, distance > replayWindow {
             let seconds = Double(distance) / 1e6
             return .failure(VRRPPacketError(.replayed, "sequence from \(packet.source) is \(Self.format(seconds)) s "
                 + (sequence > now ? "ahead of" : "behind") + " this clock (window \(Self.format(Double(replayWindow) / 1e6)) s):"

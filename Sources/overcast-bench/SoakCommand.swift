@@ -18,6 +18,12 @@ struct SoakCommand: ParsableCommand {
     @Option(help: "VRRP version (2 or 3).")
     var version = 3
 
+    @Option(help: "How advertisements travel: \(SoakRunner.Transport.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var transport = "unicast"
+
+    @Flag(help: "HMAC-SHA256 authentication on every advertisement.")
+    var hmac = false
+
     @Option(help: "Mean time between faults, in seconds.")
     var meanGap = 1.5
 
@@ -26,6 +32,7 @@ struct SoakCommand: ParsableCommand {
 
     func validate() throws {
         guard [2, 3].contains(version) else { throw ValidationError("--version must be 2 or 3") }
+        guard SoakRunner.Transport(rawValue: transport) != nil else { throw ValidationError("unknown transport '\(transport)'") }
         guard seconds >= 10 else { throw ValidationError("--seconds must be at least 10") }
         for name in fault where FaultSchedule.Kind(rawValue: name) == nil {
             throw ValidationError("unknown fault kind '\(name)'")
@@ -35,6 +42,8 @@ struct SoakCommand: ParsableCommand {
     func run() throws {
         var options = SoakRunner.Options(seed: seed ?? UInt64.random(in: 1...UInt64(UInt32.max)), seconds: seconds)
         options.version = version
+        options.transport = SoakRunner.Transport(rawValue: transport) ?? .unicast
+        options.hmac = hmac
         options.meanGap = meanGap
         if !fault.isEmpty { options.kinds = fault.compactMap(FaultSchedule.Kind.init(rawValue:)) }
         let log: (String) -> Void = { FileHandle.standardError.write(Data(("soak: " + $0 + "\n").utf8)) }

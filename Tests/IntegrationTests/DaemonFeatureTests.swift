@@ -169,7 +169,7 @@ extension DaemonFeatureTests {
         let lab = try VPCLab.network()
         defer { lab.teardown() }
         let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
-        let n2 = try lab.addNode("n2", address: "172.31.18.11/16")
+        _ = try lab.addNode("n2", address: "172.31.18.11/16")
         let tcpdump = try lab.startCapture(n1, file: "arp.pcap", filter: "arp", outgoingOnly: true)
         let capture = lab.path("arp.pcap")
         _ = try lab.startOvercast(n1, config: LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10",

@@ -16,70 +16,6 @@ import Glibc
     static let me = IPv4Address(172, 31, 18, 11), master = IPv4Address(172, 31, 18, 10)
     static let stranger = IPv4Address(172, 31, 18, 99)
 
-    /// The payloads, each with its source, TTL and the reason it must be counted under.
-    static func payloads() -> [(IPv4Address, UInt8, [UInt8], String)] {
-        func advert(vrid: UInt8 = 51, priority: UInt8 = 255, from source: IPv4Address = master) -> [UInt8] {
-            let ad = VRRPAdvertisement(version: .v3, virtualRouterID: vrid, priority: priority,
-                                       advertisementInterval: Centiseconds(10), addresses: [IPv4Address(192, 168, 20, 11)])
-            return (try? ad.encoded(pseudoHeader: PseudoHeader(source: source, destination: me))) ?? []
-        }
-        let good = advert()
-        var list: [(IPv4Address, UInt8, [UInt8], String)] = []
-        for length in 0..<8 { list.append((master, 255, Array(good.prefix(length)), "truncated")) }
-        for version: UInt8 in [0, 1, 4, 15] {
-            var b = good; b[0] = version << 4 | 1; list.append((master, 255, b, "bad_version"))
-        }
-        for type: UInt8 in [0, 2, 15] { var b = good; b[0] = 0x30 | type; list.append((master, 255, b, "bad_type")) }
-        var count = good; count[3] = 200; list.append((master, 255, count, "bad_address_count"))
-        list.append((master, 255, good + [0, 0, 0, 0], "bad_length"))
-        var checksum = good; checksum[7] ^= 0xFF; list.append((master, 255, checksum, "bad_checksum"))
-        list.append((master, 64, good, "bad_ttl"))
-        list.append((master, 1, good, "bad_ttl"))
-        list.append((stranger, 255, advert(from: stranger), "unknown_source"))
-        list.append((master, 255, advert(vrid: 52), "other_vrid"))
-        var interval = good; interval[4] = 0; interval[5] = 0; list.append((master, 255, interval, "bad_interval"))
-        list.append((master, 255, [UInt8](repeating: 0x31, count: 1400), "bad_length"))
-        return list
-    }
-
-    /// Sends `packets` round robin from a raw socket inside `namespace` for `seconds`, at
-    /// most `rate` a second (nil: as fast as it can); returns how many were sent.
-    static func flood(_ namespace: String, to destination: IPv4Address, _ packets: [(IPv4Address, UInt8, [UInt8], String)],
-                      seconds: Double, rate: Int? = nil) throws -> Int {
-        try inNetworkNamespace(namespace) {
-            let fd = socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_RAW))
-            guard fd >= 0 else { throw ChildProcessError("raw socket: \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            let frames: [[UInt8]] = packets.map { source, ttl, payload, _ in
-                let total = 20 + payload.count
-                var header: [UInt8] = [0x45, 0xC0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, ttl, 112, 0, 0]
-                header += source.octets + destination.octets
-                return header + payload
-            }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = UInt32(destination.octets[0]) | UInt32(destination.octets[1]) << 8
-                | UInt32(destination.octets[2]) << 16 | UInt32(destination.octets[3]) << 24
-            let start = Date()
-            let end = start.addingTimeInterval(seconds)
-            var sent = 0
-            while Date() < end {
-                if let rate, Double(sent) >= Date().timeIntervalSince(start) * Double(rate) { usleep(200); continue }
-                for frame in frames {
-                    let n = frame.withUnsafeBytes { bytes in
-                        withUnsafePointer(to: &address) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                                sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                            }
-                        }
-                    }
-                    if n > 0 { sent += 1 }
-                }
-            }
-            return sent
-        }
-    }
-
     /// A MASTER (n1) and a BACKUP (n2) running VRRPv3 at 0.1 s by unicast, and a third
     /// node to attack them from.
     static func cluster() throws -> (NetworkLab, [NetworkLab.Node], NetworkLab.Node, [ChildProcess]) {
@@ -107,13 +43,13 @@ import Glibc
         let transitions = nodes.map { lab.instance($0)?["transitions"] as? Int }
         let heard = lab.instance(nodes[1])?["advertisementsReceived"] as? Int ?? 0
 
-        let packets = Self.payloads()
-        let sent = try Self.flood(attacker.namespace, to: Self.me, packets, seconds: 4, rate: 8_000)
+        let packets = PacketFlood.badAdvertisements(to: Self.me, peer: Self.master, stranger: Self.stranger)
+        let sent = try PacketFlood.send(from: attacker.namespace, to: Self.me, packets, seconds: 4, rate: 8_000)
         usleep(300_000)
         let backup = lab.instance(nodes[1]) ?? [:]
         let rejected = backup["rejected"] as? [String: Int] ?? [:]
         #expect(sent > 30_000, "only \(sent) packets sent")
-        for reason in Set(packets.map(\.3)) { #expect((rejected[reason] ?? 0) > 0, "nothing counted under \(reason): \(rejected)") }
+        for reason in Set(packets.map(\.reason)) { #expect((rejected[reason] ?? 0) > 0, "nothing counted under \(reason): \(rejected)") }
         // Dropped and counted (a scheduling hiccup may let the kernel drop a few).
         let counted = rejected.values.reduce(0, +)
         #expect(Double(counted) >= 0.98 * Double(sent) && counted <= sent, "\(counted) counted of \(sent) sent")
@@ -142,9 +78,8 @@ import Glibc
         for (target, address) in [(1, Self.me), (0, Self.master)] {
             // From the target's point of view: its peer is the other node.
             let peer = target == 1 ? Self.master : Self.me
-            let packets = Self.payloads().filter { prefiltered.contains($0.3) }.map { source, ttl, payload, reason in
-                (source == Self.master ? peer : source, ttl, payload, reason)
-            }
+            let packets = PacketFlood.badAdvertisements(to: address, peer: peer, stranger: Self.stranger)
+                .filter { prefiltered.contains($0.reason) }
             func counters(_ n: Int) -> (heard: Int, sent: Int, counted: Int, overflow: Int, peersOverflow: Int) {
                 let i = lab.instance(nodes[n]) ?? [:]
                 let transport = i["transportCounters"] as? [String: Int] ?? [:]
@@ -157,7 +92,7 @@ import Glibc
             let done = DispatchSemaphore(value: 0)
             nonisolated(unsafe) var sent = 0
             Thread {
-                sent = (try? Self.flood(attacker.namespace, to: address, packets, seconds: 4)) ?? -1
+                sent = (try? PacketFlood.send(from: attacker.namespace, to: address, packets, seconds: 4)) ?? -1
                 done.signal()
             }.start()
             let cpu = meter.measure(for: 4) / 4

@@ -108,7 +108,7 @@ import HealthChecks
 
     @Test(.enabled(if: Prerequisites.available(commands: needed, pythonModules: ["aiosmtpd"], test: "probe checkers")))
     func eachServerGivesItsResultUpAndDown() throws {
-        var bed = try Self.bed()
+        let bed = try Self.bed()
         defer { bed.lab.teardown() }
         let echoed = Array("hello".utf8)
         let targets = [

@@ -25,7 +25,8 @@ import Testing
                 let bothIsolation = Self.isolation(a.kind) && Self.isolation(b.kind)
                 let sameLink = Self.link(a.kind) && Self.link(b.kind) && a.node == b.node
                 let bothAPI = FaultSchedule.Kind.api.contains(a.kind) && FaultSchedule.Kind.api.contains(b.kind)
-                #expect(!sameProcess && !bothIsolation && !sameLink && !bothAPI, "\(a.description) overlaps \(b.description)")
+                let bothClock = a.kind == .clockStep && b.kind == .clockStep
+                #expect(!sameProcess && !bothIsolation && !sameLink && !bothAPI && !bothClock, "\(a.description) overlaps \(b.description)")
             }
         }
         #expect(overlapping > 50, "faults combine")
@@ -38,9 +39,29 @@ import Testing
         #expect(FaultSchedule(seed: 5, duration: 100, nodes: 1, kinds: [.cutPair]).faults.isEmpty, "no pair among one node")
     }
 
+    /// The steady node is never killed nor stopped, and gets every other kind; levels
+    /// come in their ranges.
+    @Test func theSteadyNodeLivesThroughAndLevelsAreInRange() {
+        let schedule = FaultSchedule(seed: 77, duration: 1200, nodes: 3, meanGap: 0.5, steadyNode: 2)
+        let steady = schedule.faults.filter { $0.node == 2 }
+        #expect(!steady.contains { [.kill, .stop].contains($0.kind) })
+        #expect(Set(steady.map(\.kind)).isSuperset(of: [.pause, .reloadPriority, .flood, .loss, .linkFlap]))
+        #expect(schedule.faults.contains { $0.kind == .kill && $0.node != 2 })
+        for fault in schedule.faults {
+            switch fault.kind {
+            case .loss: #expect((10...60).contains(fault.level ?? -1))
+            case .apiSlow: #expect((200...700).contains(fault.level ?? -1))
+            case .delay: #expect((20...200).contains(fault.level ?? -1))
+            case .duplicate: #expect((5...50).contains(fault.level ?? -1))
+            case .clockStep: #expect((-120...120).contains(fault.level ?? -999))
+            default: #expect(fault.level == nil)
+            }
+        }
+    }
+
     static func process(_ k: FaultSchedule.Kind) -> Bool {
-        [.kill, .pause, .stop, .reloadUnchanged, .reloadPriority, .reloadBroken, .reloadPeerRemoved].contains(k)
+        [.kill, .pause, .stop, .reloadUnchanged, .reloadPriority, .reloadBroken, .reloadPeerRemoved, .flood].contains(k)
     }
     static func isolation(_ k: FaultSchedule.Kind) -> Bool { [.partition, .cutPair].contains(k) }
-    static func link(_ k: FaultSchedule.Kind) -> Bool { [.linkDown, .linkFlap].contains(k) }
+    static func link(_ k: FaultSchedule.Kind) -> Bool { [.linkDown, .linkFlap, .loss, .delay, .duplicate, .flood].contains(k) }
 }

@@ -110,6 +110,44 @@ import Testing
         #expect(blocked.violations.isEmpty, "nobody can write while the API is down")
     }
 
+    /// The API's faults and floods cannot move VRRP states: the state rules stay on
+    /// through them. A slow API or an IMDS outage leaves the routes writable; an IMDS
+    /// outage stops a daemon restarted during it from writing.
+    @Test func faultsOutsideVRRPKeepTheStateRulesOnAndOnlyAStoppedAPIExcusesTheRoute() {
+        var c = SoakChecker(settings: Self.settings, nodes: 3)
+        Self.feed(&c, 0, 1) { _ in ["MASTER", "BACKUP", "BACKUP"] }
+        for (id, kind) in [(1, FaultSchedule.Kind.apiError), (2, .flood)] {
+            c.faultStarted(FaultSchedule.Fault(id: id, kind: kind, start: 1, end: 3, node: 1), at: 1)
+        }
+        Self.feed(&c, 1, 2) { _ in ["MASTER", "MASTER", "BACKUP"] }
+        #expect(c.violations.count == 1 && c.violations[0].what.hasPrefix("2 MASTERs for 0.5"), "\(c.violations)")
+        let silent = SoakChecker(settings: Self.settings, nodes: 3)
+        var flooded = silent
+        flooded.faultStarted(FaultSchedule.Fault(id: 1, kind: .flood, start: 0, end: 5, node: 1), at: 0)
+        Self.feed(&flooded, 0, 3) { _ in ["MASTER", nil, "BACKUP"] }
+        #expect(flooded.violations.first?.what.hasPrefix("n2 has not answered") == true, "a flooded daemon must still answer")
+
+        var slow = SoakChecker(settings: Self.settings, nodes: 3)
+        Self.feed(&slow, 0, 1) { _ in ["MASTER", "BACKUP", "BACKUP"] }
+        slow.faultStarted(FaultSchedule.Fault(id: 1, kind: .apiSlow, start: 1, end: 20, node: 0, level: 500), at: 1)
+        slow.route(at: 1, target: "i-2", masters: ["i-1"])
+        slow.route(at: 4, target: "i-2", masters: ["i-1"])
+        #expect(slow.violations.map(\.what) == ["the route points at i-2, not the MASTER's i-1, for 3.00 s (bound 2.50 s)"])
+
+        var imds = SoakChecker(settings: Self.settings, nodes: 3)
+        let outage = FaultSchedule.Fault(id: 1, kind: .imdsDown, start: 0, end: 20, node: 0)
+        let kill = FaultSchedule.Fault(id: 2, kind: .kill, start: 1, end: 2, node: 0)
+        imds.faultStarted(outage, at: 0)
+        imds.route(at: 0.5, target: "i-2", masters: ["i-1"])
+        imds.route(at: 4, target: "i-2", masters: ["i-1"])
+        #expect(imds.violations.count == 1, "credentials held: IMDS down alone excuses nothing")
+        imds.faultStarted(kill, at: 5)
+        imds.faultEnded(kill, at: 6)
+        imds.route(at: 6, target: "i-2", masters: ["i-1"])
+        imds.route(at: 15, target: "i-2", masters: ["i-1"])
+        #expect(imds.violations.count == 1, "a daemon started without IMDS cannot sign")
+    }
+
     @Test func aRouteWriteByABackupIsAViolationButOneAtATransitionIsNot() {
         typealias O = SoakChecker.Observation
         let log: [(time: Double, observed: [O])] = (0..<80).map { i in

@@ -2,6 +2,7 @@ import NetworkTypes
 import Testing
 import Transports
 import VRRP
+import VRRPAuthentication
 
 /// The replicator's packets, pure: l3 copies of stock keepalived's own multicast
 /// advertisements, and the restorer's way back to the multicast they were.
@@ -42,6 +43,35 @@ import VRRP
             #expect(sum == 0, "VRRPv3's checksum covers the peer's address")
         }
         #expect(Replicator.restored(ip) == original)
+    }
+
+    /// HMAC over VRRPv3 with l3 copies: the HMAC covers the checksum, which the new
+    /// destination changes, so each copy is sealed again and opens at the peer; the
+    /// captured trailer alone does not (soak seed 202: no node heard another, three
+    /// MASTERs).
+    @Test func anL3CopyOfAnHMACAdvertisementIsSealedAgainAndOpensAtThePeer() throws {
+        let key = Array("soak-key-shared-by-every-node-0123".utf8)
+        let source = IPv4Address(172, 31, 18, 163)
+        let ad = VRRPAdvertisement(version: .v3, virtualRouterID: 51, priority: 150, advertisementInterval: Centiseconds(20),
+                                   addresses: [IPv4Address(192, 168, 20, 11)])
+        let message = try ad.encoded(pseudoHeader: PseudoHeader(source: source, destination: .vrrpMulticastGroup))
+        let sealer = AdvertisementSealer(HMACAuthenticator(key: key, replayWindowSeconds: 30))
+        let header = IPv4Header(timeToLive: 255, protocolNumber: VRRPAdvertisement.ipProtocolNumber, source: source,
+                                destination: .vrrpMulticastGroup)
+        let multicast = IPv4Packet(header: header, payload: sealer.seal(message, source: source)).encoded()
+        func opened(_ copy: [UInt8]?) throws -> Result<ReceivedPacket, VRRPPacketError> {
+            let packet = try IPv4Packet(parsing: Array(try #require(copy)[14...]))
+            var receiver = HMACAuthenticator(key: key, replayWindowSeconds: 30)
+            return receiver.open(ReceivedPacket(payload: packet.payload, source: source, destination: Self.peer, timeToLive: 255),
+                                 now: AdvertisementSealer.wallClockMicroseconds())
+        }
+        let resealed = Replicator.copies(of: Self.frame(multicast), mode: .l3, peers: [(Self.peer, Self.peerMAC)],
+                                         reseal: { sealer.seal($0, source: $1) })?.first
+        let vrrp = try opened(resealed).get().payload
+        #expect(try VRRPAdvertisement(parsing: vrrp, pseudoHeader: PseudoHeader(source: source, destination: Self.peer)) == ad)
+        let kept = Replicator.copies(of: Self.frame(multicast), mode: .l3, peers: [(Self.peer, Self.peerMAC)])?.first
+        guard case .failure(let error) = try opened(kept) else { Issue.record("the captured trailer verified"); return }
+        #expect(error.reason == .authFailure)
     }
 
     @Test func onlyUnicastVRRPIsRestored() {

@@ -100,6 +100,22 @@ import VRRP
         #expect(fresh.receive(Self.sealed(sequence: Self.now), now: Self.now).rejection == nil)
     }
 
+    /// A step of the receiver's wall clock (NTP correcting it) bigger than the window,
+    /// either way, while a pair runs: the sender's increasing sequences are still taken,
+    /// and a replay still is not. Before, a 60 s step back cut the pair apart for 60 s.
+    @Test func aWallClockStepDoesNotCutARunningPairApart() {
+        var r = Self.router(window: 30)
+        #expect(r.receive(Self.sealed(sequence: Self.now), now: Self.now).rejection == nil)
+        // The receiver's clock steps back 60 s; the sender's sequence goes on increasing.
+        #expect(r.receive(Self.sealed(sequence: Self.now + 1_000_000), now: Self.now - 59_000_000).rejection == nil)
+        // Forward 120 s, past the sender's clock: still taken.
+        #expect(r.receive(Self.sealed(sequence: Self.now + 2_000_000), now: Self.now + 122_000_000).rejection == nil)
+        // What was heard before stays refused, whatever the clock says.
+        let replay = r.receive(Self.sealed(sequence: Self.now + 1_000_000), now: Self.now + 1_000_000).rejection
+        #expect(replay?.reason == .replayed && replay?.detail.contains("not after") == true)
+        #expect(r.counters.rejected[.replayed] == 1)
+    }
+
     @Test func sourcesNotConfiguredAreDroppedBeforeTheHMACIsComputed() {
         var r = Self.router()
         let forged = Self.sealed(from: Self.stranger)

@@ -4,9 +4,9 @@
 - moto's EC2 API on 127.0.0.1 (the real route-table logic, never real AWS);
 - a proxy in front of it that checks every request's SigV4 signature against the
   specification (so what libcurl signs would be accepted by AWS), knows which keys are
-  valid and until when, injects faults on request (throttling, 503, a hang, malformed
+  valid and until when, injects faults on request (throttling, 503, a hang, a slow answer, malformed
   XML, expired credentials) and logs every call;
-- an IMDSv2 emulator (token PUT with TTL, token-checked GETs) answering each lab node,
+- an IMDSv2 emulator (which can be made unreachable) (token PUT with TTL, token-checked GETs) answering each lab node,
   told apart by its source address, with its own instance id, region, ENI and
   short-lived instance-role credentials.
 
@@ -47,6 +47,7 @@ class Front:
         self.role_creds = {}   # client ip -> (key id, issued)
         self.vpc = vpc         # identities come from this VPC's ENIs in moto
         self.lab_line = lab_line
+        self.imds_down = False # IMDS holds every request, then drops it
         self.servers = []
 
     def identity(self, ip):
@@ -108,6 +109,8 @@ class Proxy(LabLine, BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_resources":
             return self.reply(200, json.dumps(RESOURCES).encode(), "application/json")
+        if self.path == "/_time":  # this host's wall clock, for a VM's soak to map the log's times
+            return self.reply(200, repr(time.time()).encode(), "text/plain")
         if self.path.startswith("/_log"):
             with LOCK:
                 body = json.dumps(self.server.front.log).encode()
@@ -170,6 +173,8 @@ class Proxy(LabLine, BaseHTTPRequestHandler):
             if kind == "hang":
                 time.sleep(fault.get("seconds", 10))
                 return 0, None
+            if kind == "slow":  # held, then answered as usual
+                time.sleep(fault.get("seconds", 0.5))
             if kind == "malformed":
                 return 200, b'<?xml version="1.0" encoding="UTF-8"?>\n<%sResponse><requestId>1</requestId><retu' % action.encode()
             if kind == "expired":
@@ -211,6 +216,8 @@ class Proxy(LabLine, BaseHTTPRequestHandler):
             if "role_ttl" in command:
                 front.role["ttl"] = command["role_ttl"]
                 front.role_creds.clear()
+            if "imds_down" in command:
+                front.imds_down = bool(command["imds_down"])
             if "expire_keys" in command:
                 for key in KEYS.values():
                     if key["token"] is not None:
@@ -234,7 +241,17 @@ class IMDS(LabLine, BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def unreachable(self):
+        """IMDS down: the request is held, then the connection dropped unanswered."""
+        if not self.server.front.imds_down:
+            return False
+        time.sleep(2)
+        self.close_connection = True
+        return True
+
     def do_PUT(self):
+        if self.unreachable():
+            return
         if self.path != "/latest/api/token":
             return self.reply(404, "")
         try:
@@ -249,6 +266,8 @@ class IMDS(LabLine, BaseHTTPRequestHandler):
         self.reply(200, token)
 
     def do_GET(self):
+        if self.unreachable():
+            return
         front = self.server.front
         with LOCK:
             held = IMDS_TOKENS.get(self.headers.get("X-aws-ec2-metadata-token", ""))

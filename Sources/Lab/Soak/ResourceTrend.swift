@@ -50,6 +50,54 @@ public struct ResourceTrend: Sendable {
                       span: last.time - first.time)
     }
 
+    /// Growth between the middle and the last third of a life: the highest open files and
+    /// threads, and the median RSS, of each third. The first third is the daemon settling
+    /// after its start (its first API connection, its first reload's new sockets: one
+    /// step, seen in every run); a leak keeps growing through the other two, a step does
+    /// not. Nil under `minimumSpan` seconds: too short to tell the two apart.
+    public struct Growth: Sendable, Hashable, CustomStringConvertible {
+        public var files: Double
+        public var threads: Double
+        public var residentKiB: Double
+        /// The middle third's median RSS, for a relative bound.
+        public var middleResidentKiB: Double
+        public var span: Double
+        public var description: String {
+            String(format: "%+.0f fds, %+.0f threads, %+.0f KiB RSS (of %.0f) from the middle to the last third of %.0f s",
+                   files, threads, residentKiB, middleResidentKiB, span)
+        }
+    }
+
+    public static let minimumSpan = 300.0
+
+    public var growth: Growth? {
+        guard let first = points.first, let last = points.last, last.time - first.time >= Self.minimumSpan else { return nil }
+        let third = (last.time - first.time) / 3
+        let middle = points.filter { $0.time >= first.time + third && $0.time < first.time + 2 * third }
+        let end = points.filter { $0.time >= first.time + 2 * third }
+        guard !middle.isEmpty, !end.isEmpty else { return nil }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let middleRSS = median(middle.map(\.residentKiB))
+        return Growth(files: (end.map(\.files).max() ?? 0) - (middle.map(\.files).max() ?? 0),
+                      threads: (end.map(\.threads).max() ?? 0) - (middle.map(\.threads).max() ?? 0),
+                      residentKiB: median(end.map(\.residentKiB)) - middleRSS, middleResidentKiB: middleRSS,
+                      span: last.time - first.time)
+    }
+
+    /// What counts as flat: no more open files or threads at the end than in the middle
+    /// (2 of slack each: a script or an API connection open at the moment of reading),
+    /// and RSS within 10 % or 2 MiB, whichever is more, of the middle's (the allocator
+    /// keeps what bursts took).
+    public static func leaks(_ growth: Growth) -> [String] {
+        var found: [String] = []
+        if growth.files > 2 { found.append(String(format: "open files grew by %.0f", growth.files)) }
+        if growth.threads > 2 { found.append(String(format: "threads grew by %.0f", growth.threads)) }
+        if growth.residentKiB > max(2048, 0.1 * growth.middleResidentKiB) {
+            found.append(String(format: "RSS grew by %.0f KiB from %.0f KiB", growth.residentKiB, growth.middleResidentKiB))
+        }
+        return found
+    }
+
     /// A process's open files, threads and RSS from /proc; nil once it is gone.
     public static func read(pid: pid_t, at time: Double) -> Point? {
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"),

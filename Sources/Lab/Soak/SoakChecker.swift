@@ -75,6 +75,7 @@ public struct SoakChecker: Sendable {
     private var routeWrongReported = false
     private var routeAwaySince: Double?
     private var routeAwayReported = false
+    private var daemonStartedWithoutIMDS = false
 
     public init(settings: Settings, nodes: Int) {
         self.settings = settings
@@ -83,6 +84,8 @@ public struct SoakChecker: Sendable {
 
     public mutating func faultStarted(_ fault: FaultSchedule.Fault, at time: Double) {
         active[fault.id] = fault
+        if fault.kind == .imdsDown { daemonStartedWithoutIMDS = false }
+        guard fault.kind.disturbsVRRP else { return }
         healStart = nil
         converged = false
         anomalySince = nil
@@ -90,7 +93,20 @@ public struct SoakChecker: Sendable {
 
     public mutating func faultEnded(_ fault: FaultSchedule.Fault, at time: Double) {
         active[fault.id] = nil
-        if fault.kind.resource == .process { silentSince[fault.node] = nil }
+        if fault.kind.holdsProcess { silentSince[fault.node] = nil }
+        // A daemon started while IMDS is down has no credentials until it is back.
+        if [.kill, .stop].contains(fault.kind), active.values.contains(where: { $0.kind == .imdsDown }) {
+            daemonStartedWithoutIMDS = true
+        }
+    }
+
+    /// Faults that can move VRRP states: the heal and quiet rules wait for none.
+    private var vrrpQuiet: Bool { !active.values.contains { $0.kind.disturbsVRRP } }
+
+    /// No route can be written: the API refuses every call, or IMDS is down and a daemon
+    /// started since has no credentials.
+    private var apiStopped: Bool {
+        active.values.contains { $0.kind.stopsTheAPI || ($0.kind == .imdsDown && daemonStartedWithoutIMDS) }
     }
 
     /// A violation found outside the samples (the EC2 lab's log of writes).
@@ -104,7 +120,7 @@ public struct SoakChecker: Sendable {
     /// Each node's state at `time` (nil: its daemon did not answer).
     public mutating func sample(at time: Double, states: [String?]) {
         checkAnswers(at: time, states)
-        guard active.isEmpty else { return }
+        guard vrrpQuiet else { return }
         guard states.allSatisfy({ $0 != nil }) else {
             // Not yet healed: a restarted daemon is still starting.
             healStart = nil
@@ -157,7 +173,7 @@ public struct SoakChecker: Sendable {
         routeSeen = true
         routeMissingReported = false
         // Quiet and converged: at the one MASTER within routeBound.
-        if active.isEmpty, converged, masters.count == 1, let master = masters.first, target != master {
+        if vrrpQuiet, !apiStopped, converged, masters.count == 1, let master = masters.first, target != master {
             let since = routeWrongSince ?? time
             routeWrongSince = since
             if time - since > settings.routeBound && !routeWrongReported {
@@ -171,8 +187,7 @@ public struct SoakChecker: Sendable {
         // Faults or not: at some MASTER within takeoverRouteBound, while there is one and
         // the API works (a partition's MASTERs take turns; a dead MASTER's route waits
         // for the next MASTER's Master_Down_Interval and its write).
-        let apiDown = active.values.contains { $0.kind.resource == .api }
-        if !masters.isEmpty, !apiDown, !masters.contains(target) {
+        if !masters.isEmpty, !apiStopped, !masters.contains(target) {
             let since = routeAwaySince ?? time
             routeAwaySince = since
             if time - since > settings.takeoverRouteBound && !routeAwayReported {
@@ -187,16 +202,16 @@ public struct SoakChecker: Sendable {
 
     /// At the end of the run: a heal not yet converged is a violation.
     public mutating func finish(at time: Double) {
-        if active.isEmpty, let start = healStart, !converged, !reportedThisHeal, time - start > settings.convergenceBound {
+        if vrrpQuiet, let start = healStart, !converged, !reportedThisHeal, time - start > settings.convergenceBound {
             violations.append(Violation(time: time, what: "no single MASTER at the end, \(String(format: "%.2f", time - start)) s after the heal"))
         }
-        if active.isEmpty && healStart == nil {
+        if vrrpQuiet && healStart == nil {
             violations.append(Violation(time: time, what: "the run ended with a daemon not answering"))
         }
     }
 
     private mutating func checkAnswers(at time: Double, _ states: [String?]) {
-        let paused = Set(active.values.filter { $0.kind.resource == .process }.map(\.node))
+        let paused = Set(active.values.filter { $0.kind.holdsProcess }.map(\.node))
         for (node, state) in states.enumerated() {
             guard state == nil, !paused.contains(node) else {
                 silentSince[node] = nil

@@ -4,12 +4,26 @@ import Foundation
 import Glibc
 #endif
 
-/// Carries out a `FaultSchedule` on a unicast cluster of Overcast daemons on the lab VPC,
+/// Carries out a `FaultSchedule` on a cluster of Overcast daemons on the lab VPC,
 /// samples every daemon's state every 50 ms, and feeds both to a `SoakChecker`. Every
 /// lab it makes is torn down, also when it throws.
 public final class SoakRunner {
+    /// How the cluster's advertisements travel (docs/soak.md): unicast to the peers, or
+    /// multicast copied to each peer by the replicator in `l3` mode (the one that works on
+    /// a VPC).
+    public enum Transport: String, Sendable, CaseIterable {
+        case unicast, replicate
+        /// Multicast over the GRE overlay (`overlay ovc0`, built by each daemon): only in
+        /// the kernel-tier VM, whose kernel has GRE.
+        case gre
+    }
+
     public struct Options: Sendable {
         public var seed: UInt64
+        public var transport = Transport.unicast
+        /// `auth_type HMAC_SHA256` (docs/authentication.md) instead of VRRPv2's PASS or
+        /// VRRPv3's none.
+        public var hmac = false
         public var seconds: Double
         public var nodes = 3
         public var version = 3
@@ -28,6 +42,8 @@ public final class SoakRunner {
 
     public struct Report: Sendable {
         public var seed: UInt64
+        /// The cluster: transport, VRRP version and interval, authentication.
+        public var setup: String
         public var seconds: Double
         public var faults: [FaultSchedule.Kind: Int]
         public var checks: Int
@@ -36,6 +52,12 @@ public final class SoakRunner {
         public var routeMoves: Int
         /// Route writes in the EC2 lab's log, each checked against its node's state.
         public var routeWrites: Int
+        /// Floods checked, the bad packets they sent, and how many their victims counted.
+        public var floods = 0
+        public var floodSent = 0
+        public var floodCounted = 0
+        /// Frames the loss faults dropped (the switch's counters).
+        public var lossDropped = 0
         public var heals: Int
         public var worstConvergence: Double
         public var convergenceBound: Double
@@ -44,18 +66,22 @@ public final class SoakRunner {
         public var timelines: [String]
         /// The trend of the longest-lived daemon (one life of one node).
         public var longestLife: (node: Int, slopes: ResourceTrend.Slopes)?
+        /// The daemon that lived the whole run (runs of 310 s and more), judged for leaks.
+        public var steadyGrowth: (node: Int, growth: ResourceTrend.Growth)?
         /// Where the logs were kept (violations only).
         public var keptLogs: String?
 
         public var text: String {
-            var lines = ["soak: seed \(seed), \(String(format: "%.0f", seconds)) s, \(faults.values.reduce(0, +)) faults ("
+            var lines = ["soak: \(setup); seed \(seed), \(String(format: "%.0f", seconds)) s, \(faults.values.reduce(0, +)) faults ("
                          + faults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")",
                          "soak: \(checks) state checks, \(routeChecks) route checks (\(routeMoves) moves, \(routeWrites) writes, none by a BACKUP unless listed), \(heals) heals converged, worst \(String(format: "%.2f", worstConvergence)) s (bound \(String(format: "%.2f", convergenceBound)) s)",
+                         "soak: \(floods) floods checked, \(floodSent) bad packets sent, \(floodCounted) counted by their targets; \(lossDropped) frames dropped by the loss faults",
                          "soak: \(violations.count) violation(s)"]
             for (violation, timeline) in zip(violations, timelines) {
                 lines.append("VIOLATION \(violation)")
                 lines.append(timeline)
             }
+            if let steadyGrowth { lines.append("soak: n\(steadyGrowth.node + 1) lived the whole run: \(steadyGrowth.growth)") }
             if let longestLife { lines.append("soak: longest daemon life, n\(longestLife.node + 1): \(longestLife.slopes)") }
             if let keptLogs { lines.append("soak: logs kept in \(keptLogs)") }
             lines.append("soak: replay with --seed \(seed)")
@@ -81,6 +107,11 @@ public final class SoakRunner {
     private var currentTrend: [Int: Int] = [:]
     /// Nodes whose daemon is stopped (SIGSTOP): not asked, as it cannot answer.
     private var paused: Set<Int> = []
+    /// How far this run has stepped the wall clock (undone at the end).
+    private var clockOffset = 0.0
+    /// The loss on each node's link, in percent.
+    private var losses: [Int: Int] = [:]
+    private var floods: SoakFloods!
 
     public init(options: Options, log: @escaping (String) -> Void) {
         self.options = options
@@ -88,6 +119,14 @@ public final class SoakRunner {
     }
 
     static func address(_ n: Int) -> String { "172.31.18.\(10 + n)" }
+    static let strangerAddress = "172.31.18.99"
+
+    var setup: String {
+        "\(options.transport.rawValue), VRRPv\(options.version) at \(String(format: "%g", advertInterval)) s, "
+            + (options.hmac ? "HMAC-SHA256" : options.version == 2 ? "PASS" : "no authentication")
+    }
+
+    private var keyPath: String { lab.path("soak-hmac.key") }
 
     /// The interval the daemons advertise at: VRRPv2 carries whole seconds (at least 1).
     var advertInterval: Double {
@@ -99,10 +138,21 @@ public final class SoakRunner {
     static let priorityShift = 40
 
     public func run() throws -> Report {
-        // The API's faults only where there is an API to call.
-        let kinds = options.routes ? options.kinds : options.kinds.filter { !FaultSchedule.Kind.api.contains($0) }
+        // The API's faults only where there is an API to call; netem and clock steps only
+        // in the kernel-tier VM.
+        var kinds = options.routes ? options.kinds : options.kinds.filter { !FaultSchedule.Kind.api.contains($0) }
+        if !Self.inKernelTier {
+            let left = kinds.filter(FaultSchedule.Kind.vmOnly.contains)
+            if !left.isEmpty { log("left out (they need the kernel-tier VM): \(left.map(\.rawValue).joined(separator: ", "))") }
+            kinds.removeAll(where: FaultSchedule.Kind.vmOnly.contains)
+        }
+        if options.transport == .gre && !Self.inKernelTier {
+            throw ChildProcessError("the gre transport needs GRE in the kernel: run the soak in the kernel-tier VM (scripts/soak.sh)")
+        }
+        // A run long enough to judge a daemon's resources keeps one daemon alive throughout.
+        let steady = options.seconds >= ResourceTrend.minimumSpan + 10 ? options.nodes - 1 : nil
         let schedule = FaultSchedule(seed: options.seed, duration: options.seconds, nodes: options.nodes,
-                                     kinds: kinds, meanGap: options.meanGap)
+                                     kinds: kinds, meanGap: options.meanGap, steadyNode: steady)
         let lowest = Self.priorities.prefix(options.nodes).min().map { $0 - Self.priorityShift } ?? 1
         var checker = SoakChecker(settings: .init(advertInterval: advertInterval, lowestPriority: max(1, lowest)),
                                   nodes: options.nodes)
@@ -111,17 +161,30 @@ public final class SoakRunner {
         }
         vpc = try VPCLab()
         defer { vpc.teardown() }
+        // A clock step still on when the run ends (a throw) is stepped back.
+        defer { if clockOffset != 0 { try? stepClock(by: -clockOffset) } }
         nodes = try (0..<options.nodes).map { try vpc.launch("n\($0 + 1)", address: Self.address($0), sourceDestCheck: false).node }
         let instances = vpc.instances.map(\.id)
+        // The flood's sender forges its victim's peers: its source/dest check is off.
+        let stranger = kinds.contains(.flood) ? try vpc.launch("x", address: Self.strangerAddress, sourceDestCheck: false).node : nil
+        floods = SoakFloods(sender: stranger, nodes: nodes, addresses: (0..<options.nodes).map(Self.address),
+                            stranger: Self.strangerAddress, counted: { [unowned self] in self.packetsCounted($0) })
         daemons = Array(repeating: nil, count: options.nodes)
         restarts = Array(repeating: 0, count: options.nodes)
         configPaths = (0..<options.nodes).map { lab.path("n\($0 + 1)-soak.conf") }
         lastStates = Array(repeating: nil, count: options.nodes)
+        if options.hmac {
+            try "soak-key-shared-by-every-node-0123".write(toFile: keyPath, atomically: true, encoding: .utf8)
+            chmod(keyPath, 0o600)
+        }
         for i in 0..<options.nodes {
             try write(config(i), to: i)
             try startDaemon(i)
         }
-        guard waitUntil(timeout: 15, { self.states().filter { $0 == "MASTER" }.count == 1 && self.states().allSatisfy { $0 != nil } }) else {
+        guard waitUntil(timeout: 15, {
+            let states = self.states()
+            return states.filter { $0 == "MASTER" }.count == 1 && states.allSatisfy { $0 != nil }
+        }) else {
             throw ChildProcessError("the soak's cluster did not elect a MASTER: \(lab.log(nodes[0], tag: "-soak0"))")
         }
         log("seed \(options.seed): \(schedule.faults.count) faults in \(Int(options.seconds)) s")
@@ -132,8 +195,15 @@ public final class SoakRunner {
         pending.sort { $0.time < $1.time || ($0.time == $1.time && !$0.start && $1.start) }
         var flapping: [Int: (fault: FaultSchedule.Fault, next: Double, up: Bool)] = [:]
         let origin = Self.now()
-        // The EC2 lab logs wall-clock times: this is where the run's clock starts on it.
-        let wallOrigin = Date().timeIntervalSince1970
+        // The EC2 lab logs its host's wall-clock times: samples of that clock against the
+        // run's map them (in the VM the host's clock is another machine's, and stepped
+        // clocks are the VM's own).
+        var hostClock: [(t: Double, host: Double)] = []
+        func sampleHostClock() {
+            guard options.routes, let sample = try? vpc.ec2.serverTime() else { return }
+            hostClock.append((Self.now() - origin - sample.roundTrip / 2, sample.time))
+        }
+        sampleHostClock()
         var violationsSeen = 0
         var timelines: [String] = []
         var round = 0
@@ -171,10 +241,15 @@ public final class SoakRunner {
                     trends[slot].trend.add(point)
                 }
             }
+            if round % 100 == 0 { sampleHostClock() }
             if options.routes && round % 4 == 0, let target = routeTarget() {
                 if target != lastTarget { routeMoves += 1; record(t, "route -> \(target.flatMap { id in instances.firstIndex(of: id).map { "n\($0 + 1)" } } ?? target ?? "none")") }
                 lastTarget = target
                 checker.route(at: t, target: target, masters: Set(sampled.indices.filter { sampled[$0] == "MASTER" }.map { instances[$0] }))
+            }
+            for violation in floods.check(at: t) {
+                record(t, violation.what)
+                checker.record(violation)
             }
             while violationsSeen < checker.violations.count {
                 let v = checker.violations[violationsSeen]
@@ -186,22 +261,29 @@ public final class SoakRunner {
             usleep(50_000)
         }
         checker.finish(at: Self.now() - origin)
+        sampleHostClock()
         var writes = 0
         if options.routes {
             let calls = (try? vpc.ec2.calls()) ?? []
             let made = calls.compactMap { call -> (time: Double, node: Int)? in
                 guard ["ReplaceRoute", "CreateRoute"].contains(call["action"] as? String ?? ""),
                       let client = call["client"] as? String, let node = (0..<options.nodes).first(where: { Self.address($0) == client }),
-                      let time = call["time"] as? Double else { return nil }
-                return (time - wallOrigin, node)
+                      let time = call["time"] as? Double,
+                      let near = hostClock.min(by: { abs($0.host - time) < abs($1.host - time) }) else { return nil }
+                return (near.t + time - near.host, node)
             }
             writes = made.count
-            if ProcessInfo.processInfo.environment["SOAK_DEBUG"] != nil {
-                for w in made { log("write n\(w.node + 1) at \(String(format: "%.3f", w.time))") }
-            }
             for violation in SoakChecker.backupWrites(made, log: stateLog) {
                 checker.record(violation)
                 log("VIOLATION \(violation)")
+            }
+        }
+        // The steady daemon's first life is the whole run: judged flat or leaking.
+        var growth: (node: Int, growth: ResourceTrend.Growth)?
+        if let steady, let life = trends.first(where: { $0.node == steady }), let measured = life.trend.growth {
+            growth = (steady, measured)
+            for leak in ResourceTrend.leaks(measured) {
+                checker.record(SoakChecker.Violation(time: options.seconds, what: "n\(steady + 1)'s daemon: \(leak) (\(measured))"))
             }
         }
         while violationsSeen < checker.violations.count {
@@ -212,15 +294,18 @@ public final class SoakRunner {
         if !checker.violations.isEmpty {
             let directory = "\(options.keepDirectory)/overcast-soak-\(options.seed)"
             try? FileManager.default.removeItem(atPath: directory)
-            // lab.path("") ends in a slash; copy the directory itself.
-            try? FileManager.default.copyItem(atPath: String(lab.path("x").dropLast(2)), toPath: directory)
+            try? FileManager.default.copyItem(atPath: lab.directory, toPath: directory)
             kept = directory
         }
         let longest = trends.compactMap { entry in entry.trend.slopes.map { (entry.node, $0) } }.max { $0.1.span < $1.1.span }
-        return Report(seed: options.seed, seconds: options.seconds, faults: schedule.counts, checks: checker.checks,
-                      routeChecks: checker.routeChecks, routeMoves: max(0, routeMoves), routeWrites: writes, heals: checker.heals, worstConvergence: checker.worstConvergence,
-                      convergenceBound: checker.settings.convergenceBound, violations: checker.violations,
-                      timelines: timelines, longestLife: longest, keptLogs: kept)
+        var report = Report(seed: options.seed, setup: setup, seconds: options.seconds, faults: schedule.counts, checks: checker.checks,
+                            routeChecks: checker.routeChecks, routeMoves: max(0, routeMoves), routeWrites: writes, heals: checker.heals,
+                            worstConvergence: checker.worstConvergence, convergenceBound: checker.settings.convergenceBound,
+                            violations: checker.violations, timelines: timelines, longestLife: longest, keptLogs: kept)
+        (report.floods, report.floodSent, report.floodCounted) = (floods.checked, floods.sent, floods.countedTotal)
+        report.steadyGrowth = growth
+        report.lossDropped = nodes.map(lab.lossDropped).reduce(0, +)
+        return report
     }
 
     // MARK: - Faults
@@ -259,8 +344,27 @@ public final class SoakRunner {
             case (.apiError, true): try vpc.ec2.control(["fault": ["kind": "internal", "count": 1_000_000]])
             case (.apiUnavailable, true): try vpc.ec2.control(["fault": ["kind": "unavailable", "count": 1_000_000]])
             case (.apiHang, true): try vpc.ec2.control(["fault": ["kind": "hang", "count": 1_000_000, "seconds": 3]])
-            case (.apiThrottle, false), (.apiError, false), (.apiUnavailable, false), (.apiHang, false):
+            case (.apiSlow, true):
+                try vpc.ec2.control(["fault": ["kind": "slow", "count": 1_000_000, "seconds": Double(fault.level ?? 500) / 1000]])
+            case (.apiThrottle, false), (.apiError, false), (.apiUnavailable, false), (.apiHang, false), (.apiSlow, false):
                 try vpc.ec2.control(["fault": [:] as [String: Any]])
+            case (.imdsDown, _): try vpc.ec2.control(["imds_down": start])
+            case (.credentialsExpire, true): try vpc.ec2.control(["expire_keys": true])
+            case (.credentialsExpire, false): break
+            case (.loss, _):
+                losses[i] = start ? fault.level : nil
+                try lab.setLoss(Dictionary(uniqueKeysWithValues: losses.map { (nodes[$0.key], $0.value) }))
+            case (.flood, true): try floods.start(fault, victim: i, at: t)
+            case (.flood, false): floods.end(fault, at: t)
+            case (.delay, true):
+                let ms = fault.level ?? 100
+                try lab.exec(nodes[i], ["tc", "qdisc", "replace", "dev", "eth0", "root", "netem", "delay", "\(ms)ms", "\(ms / 2)ms",
+                                        "reorder", "25%", "50%"])
+            case (.duplicate, true):
+                try lab.exec(nodes[i], ["tc", "qdisc", "replace", "dev", "eth0", "root", "netem", "duplicate", "\(fault.level ?? 20)%"])
+            case (.delay, false), (.duplicate, false): try lab.exec(nodes[i], ["tc", "qdisc", "del", "dev", "eth0", "root"])
+            case (.clockStep, true): try stepClock(by: Double(fault.level ?? 60))
+            case (.clockStep, false): try stepClock(by: -Double(fault.level ?? 60))
             }
         } catch {
             record(t, "could not \(start ? "start" : "end") \(fault.description): \(error)")
@@ -289,6 +393,20 @@ public final class SoakRunner {
         _ = daemon.stop(signal: signal, timeout: 5)
     }
 
+    /// Steps this machine's wall clock (the kernel-tier VM's own) by `seconds`.
+    private func stepClock(by seconds: Double) throws {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let next = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 + seconds
+        var target = timespec(tv_sec: Int(next.rounded(.down)), tv_nsec: Int((next - next.rounded(.down)) * 1e9))
+        guard clock_settime(CLOCK_REALTIME, &target) == 0 else {
+            throw ChildProcessError("clock_settime: \(String(cString: strerror(errno)))")
+        }
+        clockOffset += seconds
+    }
+
+    static var inKernelTier: Bool { ProcessInfo.processInfo.environment["OVERCAST_KERNEL_TIER"] == "1" }
+
     /// A signal to the daemon itself (`ip netns exec` execs it, so the child is the daemon).
     private func signal(_ i: Int, _ number: Int32) {
         guard let daemon = daemons[i] else { return }
@@ -310,10 +428,21 @@ public final class SoakRunner {
         var peers = (0..<options.nodes).filter { $0 != i }.map(Self.address)
         if dropPeer { peers.removeFirst() }
         let interval = String(format: "%g", advertInterval)
+        // GRE: the peers are the overlay's tunnels; VRRP is multicast on ovc0.
+        let overlay = options.transport == .gre
+            ? "overlay ovc0 {\n  local \(Self.address(i))\n  peers {\n" + peers.map { "    \($0)\n" }.joined()
+                + "  }\n  key 42\n  address 10.200.0.\(i + 1)/24\n}\n"
+            : ""
+        var extra = options.transport == .replicate ? ["transport replicate", "replicate_mode l3"] : []
+        if options.hmac { extra += ["authentication {", "  auth_type HMAC_SHA256", "  auth_key_file \(keyPath)", "}"] }
         let routes = options.routes ? ["ec2_route_failover {", "  route_table \(vpc.routeTables[0])", "  endpoint \(vpc.ec2.endpoint)",
                                        "  imds_endpoint \(vpc.ec2.imdsEndpoint)", "  refresh 1", "  api_timeout 1", "}"] : []
-        return LabInstance(priority: priority, version: options.version, advertInt: interval,
-                           password: options.version == 2 ? "1111" : nil, source: Self.address(i), peers: peers, extra: routes).text
+        var instance = LabInstance(priority: priority, version: options.version, advertInt: interval,
+                                   password: options.version == 2 && !options.hmac ? "1111" : nil,
+                                   source: options.transport == .gre ? nil : Self.address(i),
+                                   peers: options.transport == .gre ? [] : peers, extra: extra + routes)
+        if options.transport == .gre { instance.interface = "ovc0" }
+        return overlay + instance.text
     }
 
     // MARK: - Observation
@@ -332,6 +461,15 @@ public final class SoakRunner {
             return SoakChecker.Observation(state: instance["state"] as? String,
                                            becameMaster: instance["becameMaster"] as? Int ?? counters?["becameMaster"] as? Int)
         }
+    }
+
+    /// The packets node `i`'s daemon has dropped and counted, under every reason and in
+    /// its sockets' queues (nil: it did not answer).
+    private func packetsCounted(_ i: Int) -> Int? {
+        guard daemons[i] != nil, let instance = lab.instance(nodes[i], timeout: 0.5) else { return nil }
+        let rejected = (instance["rejected"] as? [String: Int] ?? [:]).values.reduce(0, +)
+        let transport = instance["transportCounters"] as? [String: Int] ?? [:]
+        return rejected + (transport["queue_drops"] ?? 0) + (transport["queue_drops_other"] ?? 0)
     }
 
     /// The VIP's route target in moto: .some(nil) when there is no route, nil when moto

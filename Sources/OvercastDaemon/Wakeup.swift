@@ -3,16 +3,6 @@ import CLinux
 import Glibc
 #endif
 
-/// Nanoseconds of CLOCK_MONOTONIC: the event loops' time base. Wall-clock jumps (NTP,
-/// an operator's `date`) must never fire or delay a VRRP timer.
-enum MonotonicClock {
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-}
-
 /// A pipe that wakes an event loop blocked in poll when another thread posts to it.
 final class Wakeup: @unchecked Sendable {
     let readEnd: Int32

@@ -1,0 +1,89 @@
+import Foundation
+import NetworkTypes
+
+/// The soak's floods: bad VRRP packets sent at a node from a stranger on the VPC, each
+/// on a thread of its own for the fault's length, and the rule that every one is
+/// dropped and counted by the node under a reason (its `rejected` counters, or its
+/// sockets' queue drops).
+final class SoakFloods: @unchecked Sendable {
+    /// Packets a second: 500 times what a peer sends at VRRPv3's 0.1 s, well inside the
+    /// second lane's budget (docs/flood-resistance.md), so that a node that counts less
+    /// than it was sent has lost track of some.
+    static let rate = 5_000
+    /// How long after a flood its victim's counters are read: the last packets are still
+    /// in its socket queue when the sender stops.
+    static let settle = 0.5
+
+    private final class Run: @unchecked Sendable {
+        let fault: FaultSchedule.Fault
+        let before: Int
+        let done = DispatchSemaphore(value: 0)
+        var sent = 0
+        var endedAt: Double?
+        init(fault: FaultSchedule.Fault, before: Int) {
+            self.fault = fault
+            self.before = before
+        }
+    }
+
+    private let sender: NetworkLab.Node?
+    private let nodes: [NetworkLab.Node]
+    private let addresses: [String]
+    private let stranger: String
+    private let counted: (Int) -> Int?
+    private var runs: [Int: Run] = [:]
+    /// Floods finished and checked: packets sent, and counted by their victims.
+    private(set) var sent = 0
+    private(set) var countedTotal = 0
+    private(set) var checked = 0
+
+    init(sender: NetworkLab.Node?, nodes: [NetworkLab.Node], addresses: [String], stranger: String,
+         counted: @escaping (Int) -> Int?) {
+        self.sender = sender
+        self.nodes = nodes
+        self.addresses = addresses
+        self.stranger = stranger
+        self.counted = counted
+    }
+
+    func start(_ fault: FaultSchedule.Fault, victim: Int, at time: Double) throws {
+        guard let sender, let target = IPv4Address(addresses[victim]), let from = IPv4Address(stranger),
+              let peer = IPv4Address(addresses[(victim + 1) % addresses.count]) else {
+            throw ChildProcessError("no flood sender in this soak")
+        }
+        // A victim that does not answer now cannot be matched later: sent, not checked.
+        let run = Run(fault: fault, before: counted(victim) ?? -1)
+        runs[fault.id] = run
+        let packets = PacketFlood.badAdvertisements(to: target, peer: peer, stranger: from)
+        let seconds = fault.end - fault.start, namespace = sender.namespace
+        Thread {
+            run.sent = (try? PacketFlood.send(from: namespace, to: target, packets, seconds: seconds, rate: Self.rate)) ?? 0
+            run.done.signal()
+        }.start()
+    }
+
+    func end(_ fault: FaultSchedule.Fault, at time: Double) {
+        runs[fault.id]?.endedAt = time
+    }
+
+    /// The floods whose victims can be read now: a violation for each that counted fewer
+    /// packets than were sent at it.
+    func check(at time: Double) -> [SoakChecker.Violation] {
+        var violations: [SoakChecker.Violation] = []
+        for (id, run) in runs {
+            guard let ended = run.endedAt, time >= ended + Self.settle else { continue }
+            guard run.done.wait(timeout: .now()) == .success else { continue }
+            runs[id] = nil
+            guard run.before >= 0, let after = counted(run.fault.node) else { continue }
+            let count = after - run.before
+            sent += run.sent
+            countedTotal += count
+            checked += 1
+            if count < run.sent {
+                violations.append(SoakChecker.Violation(
+                    time: time, what: "n\(run.fault.node + 1) counted \(count) of the \(run.sent) bad packets flood #\(id) sent it"))
+            }
+        }
+        return violations
+    }
+}
