@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "Config", "PCRE"]),
         .testTarget(name: "EC2Tests", dependencies: ["EC2"]),
         .testTarget(name: "CloudRoutesTests", dependencies: ["CloudRoutes", "Config", "NetworkTypes"]),
-        .testTarget(name: "LabTests", dependencies: ["NetworkTypes", "Lab", "EC2", "VRRP"]),
+        .testTarget(name: "LabTests", dependencies: ["NetworkTypes", "Lab", "EC2", "VRRP", "Config"]),
         .testTarget(name: "TransportsTests", dependencies: ["NetworkTypes", "Transports", "VRRP", "VRRPAuthentication"]),
         .testTarget(name: "DoctorTests", dependencies: ["Doctor", "EC2", "Config"]),
         .testTarget(name: "ClusterCheckTests", dependencies: ["ClusterCheck", "Config"]),

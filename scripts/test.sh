@@ -54,11 +54,17 @@ bundle=$(find .build/debug/ -maxdepth 1 -name '*PackageTests.xctest' | head -n 1
 [ -n "$bundle" ] || { echo "test bundle not found under .build/debug" >&2; exit 1; }
 # Serially: the VM has two emulated CPUs, and suites in parallel starve its processes.
 # The EC2 lab (moto) runs on this host, where Python is fast; the VM reaches it.
-# In the same boot, the benchmark cases that need IPVS or GRE, quick (they must run).
-KT_TIMEOUT=2400 scripts/lab/with-ec2-lab.sh scripts/kernel-tier.sh bash -c \
+# In the same boot, the benchmark cases that need IPVS or GRE, quick (they must run), and
+# the fault soak's gre slice with the faults only the VM can make (netem, clock steps),
+# on a random seed (printed; docs/soak.md). Its logs are kept under .build if it fails.
+soak_seed=$((RANDOM * 32768 + RANDOM))
+KT_TIMEOUT=2400 KT_MODULES="sch_netem" scripts/lab/with-ec2-lab.sh scripts/kernel-tier.sh bash -c \
   '"$1" --testing-library swift-testing --no-parallel --filter KernelTests &&
    echo "== benchmarks in the VM, quick mode: ipvs, health, GRE failover and adverts ==" &&
-   .build/debug/overcast-bench --quick ipvs health failover adverts --transport "overcast gre"' kernel-tier "$bundle"
+   .build/debug/overcast-bench --quick ipvs health failover adverts --transport "overcast gre" &&
+   echo "== fault soak in the VM: gre with HMAC and load balancing, 150 s, seed $2 ==" &&
+   .build/debug/overcast-bench soak --transport gre --hmac --web --advert-interval 1 --seconds 150 --seed "$2" \
+     --keep-directory "$PWD/.build"' kernel-tier "$bundle" "$soak_seed"
 
 # Namespaces left behind by this run's tests are a leak: fail. A lab's namespaces carry
 # the pid of the test process that made it (ovc<pid>x<n>-...); labs of processes still

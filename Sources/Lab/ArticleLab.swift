@@ -43,7 +43,7 @@ public final class ArticleLab: @unchecked Sendable {
             }
             lvs = balancerInstances.map(\.node)
             web = try Self.webServers.enumerated().map { try vpc.launch("web\($0.offset + 1)", address: $0.element, sourceDestCheck: false).node }
-            for (n, node) in web.enumerated() { try prepareWebServer(node, n) }
+            for (n, node) in web.enumerated() { try DirectRoutingWebServer.prepare(node, name: "web\(n + 1)", vip: Self.vip, in: vpc.network) }
         } catch {
             vpc.teardown()
             throw error
@@ -52,30 +52,9 @@ public final class ArticleLab: @unchecked Sendable {
 
     public func teardown() { vpc.teardown() }
 
-    /// The VIP on `lo` with ARP kept quiet about it (arp_ignore 1, arp_announce 2), as
-    /// LVS-DR real servers need; set in-process through the namespace (no `ip`/`sysctl`
-    /// processes: each costs seconds in the emulated VM).
-    private func prepareWebServer(_ node: NetworkLab.Node, _ n: Int) throws {
-        try inNetworkNamespace(node.namespace) {
-            let netlink = try NetlinkSocket(.route)
-            guard let lo = try netlink.links().first(where: { $0.name == "lo" }), let vip = IPv4Address(ArticleLab.vip) else {
-                throw ChildProcessError("no lo in \(node.name)")
-            }
-            try netlink.addAddress(InterfaceAddress(address: vip, prefixLength: 32, interfaceIndex: lo.index, scope: 254))
-            for name in ["all", "eth0"] {
-                try "1".write(toFile: "/proc/sys/net/ipv4/conf/\(name)/arp_ignore", atomically: false, encoding: .utf8)
-                try "2".write(toFile: "/proc/sys/net/ipv4/conf/\(name)/arp_announce", atomically: false, encoding: .utf8)
-            }
-        }
-        let root = lab.path("www\(n + 1)")
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try "web\(n + 1)\n".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)
-    }
-
     /// Starts (or restarts) web server `n`: Python's http.server on port 80.
     public func startWebServer(_ n: Int) throws {
-        webProcesses[n] = try lab.spawn(web[n], ["python3", "-m", "http.server", "--bind", "0.0.0.0", "--directory",
-                                                 lab.path("www\(n + 1)"), "80"], log: "web\(n + 1).log")
+        webProcesses[n] = try DirectRoutingWebServer.start(web[n], name: "web\(n + 1)", in: lab)
     }
 
     public func stopWebServer(_ n: Int) {

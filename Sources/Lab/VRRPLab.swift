@@ -108,8 +108,9 @@ public struct LabInstance: Sendable {
     public var password: String?
     public var source: String?
     public var peers: [String] = []
-    public var vip = "192.168.20.11"
+    public var vip = LabInstance.defaultVIP
     public var nopreempt = false
+    public static let defaultVIP = "192.168.20.11"
     public var extra: [String] = []
 
     public init(priority: Int, version: Int = 2, advertInt: String = "1", password: String? = nil,

@@ -136,6 +136,21 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// An HMAC instance's sealer, its sequence floor kept in /run/overcast so that a
+    /// restart never sends behind its last life (docs/hmac-trailer.md); without the file
+    /// (a read-only /run) it still seals, and says what a restart after a clock step costs.
+    func sealer(for setup: InstanceSetup, _ authenticator: any AdvertisementAuthenticator) -> AdvertisementSealer {
+        let file = AdvertisementSealer.floorFile(interface: setup.interfaceName, virtualRouterID: setup.router.virtualRouterID,
+                                                 source: setup.source)
+        do {
+            return try AdvertisementSealer(authenticator, floorFile: file)
+        } catch {
+            logger.warning("HMAC sequence floor not kept: after a restart that follows a step back of the clock, peers refuse this node until its clock passes its old sequences",
+                           metadata: ["file": "\(file)", "error": "\(error)", "vrrp.instance": "\(setup.name)"])
+            return AdvertisementSealer(authenticator)
+        }
+    }
+
     /// The instance's runtime and transport. `all` are every instance of the
     /// configuration: the VRIDs of the others on the same interface are filtered out in
     /// the kernel, so each instance decodes only what may concern it.
@@ -148,7 +163,7 @@ public final class Daemon: @unchecked Sendable {
         var settings = TransportSettings(
             kind: setup.transportKind, interfaceName: setup.interfaceName, interfaceIndex: setup.interfaceIndex,
             source: setup.source, peers: setup.router.unicastPeers ?? [], unicastTTL: setup.unicastTTL,
-            replicateMode: setup.replicateMode, siblingRouterIDs: siblings, sealer: setup.authenticator.map { AdvertisementSealer($0) },
+            replicateMode: setup.replicateMode, siblingRouterIDs: siblings, sealer: setup.authenticator.map { sealer(for: setup, $0) },
             expected: setup.router.receivePolicy)
         settings.unicastChecksum = setup.router.unicastChecksum
         let transport = try settings.open(log: { logger.warning("\($0)") })
@@ -204,6 +219,10 @@ public final class Daemon: @unchecked Sendable {
     static let alertDrainSeconds = 5.0
 
     public func run() async throws {
+        // SIGHUP's default action ends the process: trapped before anything else, so a
+        // reload asked for while the daemon starts (its startup_script, a slow network)
+        // waits, buffered, and is carried out once it runs.
+        let reloads = await UnixSignalsSequence(trapping: .sighup)
         // First: systemd's watchdog may be counting from the start of the process.
         startWatchdogIfAsked()
         // The status socket first: it is also what keeps a second daemon out of this
@@ -246,7 +265,7 @@ public final class Daemon: @unchecked Sendable {
         defer { status.stop() }
         configureMetrics(config.globalDefs.metricsListen)
         defer { configureMetrics(nil) }
-        services.append(.init(service: ReloadService(daemon: self), successTerminationBehavior: .ignore))
+        services.append(.init(service: ReloadService(daemon: self, signals: reloads), successTerminationBehavior: .ignore))
         services.append(.init(service: StartupPagesService(logger: logger), successTerminationBehavior: .ignore))
 
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
@@ -388,12 +407,12 @@ struct StartupPagesService: Service {
     }
 }
 
-/// Turns SIGHUP into `Daemon.reload()`.
+/// Turns SIGHUP into `Daemon.reload()`; `signals` was trapped at the daemon's start.
 struct ReloadService: Service {
     let daemon: Daemon
+    let signals: UnixSignalsSequence
 
     func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             await daemon.reload()
         }

@@ -18,9 +18,9 @@ import VRRP
 /// another. The sequence is the sender's wall clock in microseconds, forced to increase
 /// (`AdvertisementSealer`); a receiver accepts a sequence only if it is after the last
 /// one it accepted from that source (no replay within a run). The first sequence from a
-/// source, when there is no such memory (after the receiver's start), must also lie
-/// within `replayWindow` of the receiver's clock: no replay of old recordings after a
-/// restart. Nodes therefore need synchronised clocks (NTP; on EC2 the Amazon Time Sync
+/// source, when there is no such memory (after the receiver's start), must also be no
+/// more than `replayWindow` behind the receiver's clock (no replay of old recordings
+/// after a restart), and no more than `aheadLimit` ahead. Nodes therefore need synchronised clocks (NTP; on EC2 the Amazon Time Sync
 /// Service), which a rejection message points out. Once a source is known the window is
 /// not applied again: a forged packet cannot carry a sequence past the last one, so it
 /// would add no protection, and a step of the wall clock (NTP correcting it, on either
@@ -34,8 +34,14 @@ public struct HMACAuthenticator: AdvertisementAuthenticator, Equatable {
     public static let trailerLength = magic.count + 8 + SHA256.byteCount
 
     private let key: SymmetricKey
-    /// How far (microseconds) a sequence may be from the receiver's clock.
+    /// How far (microseconds) the first sequence from a source may be behind the
+    /// receiver's clock.
     public let replayWindow: UInt64
+    /// How far it may be ahead: a day. A recording cannot be ahead of the clock it was
+    /// made by; what runs ahead is a sender whose sequences outran its clock (they keep
+    /// increasing through a step back, and start past its last life), which a receiver
+    /// that has just started must still hear. Further ahead is a clock set wrong.
+    public static let aheadLimit: UInt64 = 86_400_000_000
     /// The last sequence accepted from each source.
     public private(set) var lastAccepted: [IPv4Address: UInt64] = [:]
 
@@ -79,10 +85,11 @@ public struct HMACAuthenticator: AdvertisementAuthenticator, Equatable {
             guard sequence > last else {
                 return .failure(VRRPPacketError(.replayed, "sequence \(sequence) from \(packet.source) is not after \(last)"))
             }
-        } else if case let distance = sequence > now ? sequence - now : now - sequence, distance > replayWindow {
+        } else if case let distance = sequence > now ? sequence - now : now - sequence,
+                  sequence > now ? distance > Self.aheadLimit : distance > replayWindow {
             let seconds = Double(distance) / 1e6
             return .failure(VRRPPacketError(.replayed, "sequence from \(packet.source) is \(Self.format(seconds)) s "
-                + (sequence > now ? "ahead of" : "behind") + " this clock (window \(Self.format(Double(replayWindow) / 1e6)) s):"
+                + (sequence > now ? "ahead of" : "behind") + " this clock (window \(Self.format(Double(sequence > now ? Self.aheadLimit : replayWindow) / 1e6)) s):"
                 + " a replay, or the nodes' clocks are not synchronised"))
         }
         lastAccepted[packet.source] = sequence

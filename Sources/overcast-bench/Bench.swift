@@ -10,7 +10,7 @@ struct BenchTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overcast-bench",
         abstract: "Benchmarks Overcast against its reference implementations, in labs it builds itself.",
-        subcommands: [Bench.self, SoakCommand.self], defaultSubcommand: Bench.self)
+        subcommands: [Bench.self, SoakCommand.self, SoakReportCommand.self], defaultSubcommand: Bench.self)
 }
 
 /// The benchmark cases (the default subcommand: `overcast-bench --quick failover`).

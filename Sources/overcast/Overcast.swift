@@ -1,5 +1,8 @@
 import ArgumentParser
 import OvercommitExecutor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The version of this build, as `overcast --version` prints it: the release and the
 /// commit it was built from.
@@ -23,7 +26,13 @@ struct Overcast: AsyncParsableCommand {
     /// hop off the main actor already uses the default executor, and Swift's own starts a
     /// worker that arms libdispatch's 1 Hz monitor for the life of the process (see
     /// `OvercommitExecutor`).
+    ///
+    /// SIGHUP is ignored from the first instruction: its default action ends the process,
+    /// and a reload asked for while the daemon starts must not. Nothing is lost: the
+    /// configuration is read later, and `overcast run` traps SIGHUP before it reads it
+    /// (`Daemon.run`), from which point a reload waits for the daemon to be running.
     static func main() async {
+        signal(SIGHUP, SIG_IGN)
         OvercommitExecutor.install()
         await main(nil)
     }

@@ -148,6 +148,27 @@ import Glibc
         #expect((lab.instance(n1)?["faults"] as? [String])?.contains("interface t0 down") == true)
     }
 
+    /// A SIGHUP while the daemon starts (here during a 1.5 s startup_script) is held and
+    /// carried out once it runs. Before, SIGHUP's default action ended the process: the
+    /// soak's reload right after a restart (seed 401, in the kernel-tier VM) killed it.
+    @Test(.enabled(if: VPCLab.available(commands: ["ip"], test: "SIGHUP during start-up")))
+    func aReloadAskedForDuringStartUpWaitsAndIsCarriedOut() throws {
+        let lab = try VPCLab.network()
+        defer { lab.teardown() }
+        let n1 = try lab.addNode("n1", address: "172.31.18.10/16")
+        let started = lab.path("started")
+        try Self.write("#!/bin/sh\nsleep 1.5\necho started > \(started)\n", to: lab.path("up.sh"))
+        let config = "global_defs {\n  startup_script \(lab.path("up.sh"))\n  startup_script_timeout 5\n}\n"
+            + LabInstance(priority: 150, version: 3, advertInt: "0.2", source: "172.31.18.10", peers: ["172.31.18.11"]).text
+        let daemon = try lab.startOvercast(n1, config: config)
+        usleep(500_000)
+        #expect(Self.read(started).isEmpty, "still in its startup_script")
+        kill(daemon.pid, SIGHUP)
+        #expect(waitUntil(timeout: 10) { lab.overcastStatus(n1)?["reloads"] as? Int == 1 }, "\(lab.log(n1))")
+        #expect(daemon.poll() == nil, "the daemon runs")
+        #expect(lab.state(n1) != nil)
+    }
+
     @Test(.enabled(if: VPCLab.available(commands: ["ip", "setpriv"], test: "startup delay and life-cycle scripts")))
     func startupDelayStartupAndShutdownScriptsAndAScriptRunAsNobody() throws {
         let lab = try VPCLab.network()

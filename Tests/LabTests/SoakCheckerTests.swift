@@ -1,4 +1,4 @@
-import Lab
+@testable import Lab
 import Testing
 
 /// The soak's invariants on made-up timelines: each rule holds where VRRP behaves and is
@@ -148,6 +148,39 @@ import Testing
         #expect(imds.violations.count == 1, "a daemon started without IMDS cannot sign")
     }
 
+    /// The client: no bound while a fault that moves VRRP is on and through the recovery
+    /// after it (a takeover and its route write, then one timeout: ≈ 4.45 s here); after
+    /// that, answers at most `clientGapBound` apart, web servers' faults or not.
+    @Test func theClientsGapsAreBoundedOnceTheClusterHasRecovered() {
+        var c = SoakChecker(settings: Self.settings, nodes: 3)
+        c.setClientGapBound(1.5)
+        #expect(abs(c.settings.clientRecovery - (Self.settings.takeoverRouteBound + 1)) < 1e-9)
+        let kill = FaultSchedule.Fault(id: 1, kind: .kill, start: 1, end: 2, node: 0)
+        var t = 0.0
+        func client(until end: Double, _ ok: (Double) -> Bool) {
+            while t < end { c.client(at: t, answered: ok(t)); t += 0.1 }
+        }
+        client(until: 1) { _ in true }
+        c.faultStarted(kill, at: 1)
+        client(until: 2) { _ in false }
+        c.faultEnded(kill, at: 2)
+        // Nothing answers until 6 s: within the recovery (2 + 4.45 s).
+        client(until: 6) { _ in false }
+        client(until: 8) { _ in true }
+        #expect(c.violations.isEmpty, "\(c.violations)")
+        #expect(c.longestClientGap > 4.9 && c.longestQuietClientGap < 0.2)
+        // A web server hangs: every other request lost is fine...
+        let hang = FaultSchedule.Fault(id: 2, kind: .webHang, start: 8, end: 20, node: 1)
+        c.faultStarted(hang, at: 8)
+        var n = 0
+        client(until: 10) { _ in n += 1; return n % 2 == 0 }
+        #expect(c.violations.isEmpty, "\(c.violations)")
+        // ... but 2 s without an answer is not: the other server was there.
+        client(until: 12.1) { _ in false }
+        #expect(c.violations.count == 1 && c.violations[0].what.contains("past the recovery"), "\(c.violations)")
+        #expect((118...123).contains(c.clientRequests) && c.clientAnswers > 40, "\(c.clientRequests) \(c.clientAnswers)")
+    }
+
     @Test func aRouteWriteByABackupIsAViolationButOneAtATransitionIsNot() {
         typealias O = SoakChecker.Observation
         let log: [(time: Double, observed: [O])] = (0..<80).map { i in
@@ -164,5 +197,16 @@ import Testing
         #expect(violations.map(\.what) == ["n1 wrote the route while BACKUP (BACKUP from 1.20 to 2.45 s, MASTER 1 times so far)",
                                             "n3 wrote the route while BACKUP (BACKUP from 1.70 to 2.95 s, MASTER 1 times so far)"])
         #expect(violations.map(\.time) == [2.32, 2.82])
+    }
+}
+
+/// The EC2 lab's log times mapped to the run's clock, in a VM whose clock runs 5 % slow.
+@Suite struct HostClockMappingTests {
+    @Test func aHostTimeIsInterpolatedBetweenTheSamplesEitherSide() throws {
+        let samples: [(t: Double, host: Double)] = [(0, 1000), (9.5, 1010), (19, 1020)]
+        #expect(abs((try #require(SoakRunner.runTime(ofHostTime: 1015, samples: samples))) - 14.25) < 1e-9)
+        #expect(abs((try #require(SoakRunner.runTime(ofHostTime: 1000, samples: samples))) - 0) < 1e-9)
+        #expect(abs((try #require(SoakRunner.runTime(ofHostTime: 1022, samples: samples))) - 21) < 1e-9, "past the last: its offset")
+        #expect(SoakRunner.runTime(ofHostTime: 5, samples: []) == nil)
     }
 }

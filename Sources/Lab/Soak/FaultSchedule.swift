@@ -3,7 +3,7 @@
 /// partition, a kill while a link flaps). A value: the runner carries it out, the checker
 /// reads it, and `--seed N` draws the same one again.
 public struct FaultSchedule: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable, Codable, CodingKeyRepresentable {
         /// kill -9, restarted at the end.
         case kill
         /// SIGSTOP, SIGCONT at the end: a stalled VM.
@@ -60,8 +60,17 @@ public struct FaultSchedule: Sendable, Hashable {
         /// the kernel-tier VM.
         case clockStep = "clock-step"
 
+        /// One of the web servers behind the VIP (`node` is its index) refuses every
+        /// connection (a TCP reset, the port closed: nftables in its namespace), or hangs
+        /// (SIGSTOP: connections accepted by the kernel, never answered); back at the end.
+        /// One at a time, so one server always serves.
+        case webDown = "web-down"
+        case webHang = "web-hang"
+
         /// Kinds that need the kernel-tier VM (netem, a clock of the run's own).
         public static let vmOnly: [Kind] = [.delay, .duplicate, .clockStep]
+        /// Kinds on the web servers (only in a soak with load balancing, which needs IPVS).
+        public static let web: [Kind] = [.webDown, .webHang]
 
         /// The EC2 API's and IMDS's faults (the runner draws them only with route failover on).
         public static let api: [Kind] = [.apiThrottle, .apiError, .apiUnavailable, .apiHang, .apiSlow, .imdsDown, .credentialsExpire]
@@ -82,6 +91,7 @@ public struct FaultSchedule: Sendable, Hashable {
             case .partition, .cutPair: [.isolation]
             case .linkDown, .linkFlap, .loss, .delay, .duplicate: [.link]
             case .clockStep: [.clock]
+            case .webDown, .webHang: [.web]
             case .apiThrottle, .apiError, .apiUnavailable, .apiHang, .apiSlow, .imdsDown, .credentialsExpire: [.api]
             case .flood: [.process, .link]
             }
@@ -89,7 +99,7 @@ public struct FaultSchedule: Sendable, Hashable {
 
         /// The fault can move VRRP states (everything but the API's faults and floods:
         /// neither may change who is MASTER, so the state rules stay on through them).
-        public var disturbsVRRP: Bool { !Self.api.contains(self) && self != .flood && self != .clockStep }
+        public var disturbsVRRP: Bool { !Self.api.contains(self) && !Self.web.contains(self) && self != .flood && self != .clockStep }
 
         /// The fault stops or restarts the node's daemon, or changes what it runs.
         var holdsProcess: Bool { resources.contains(.process) && self != .flood }
@@ -122,11 +132,12 @@ public struct FaultSchedule: Sendable, Hashable {
             case .loss, .delay, .duplicate: 1...6
             case .flood: 1...4
             case .clockStep: 1...10
+            case .webDown, .webHang: 1...8
             }
         }
     }
 
-    enum Resource: Hashable { case process, isolation, link, api, clock }
+    enum Resource: Hashable { case process, isolation, link, api, clock, web }
 
     public struct Fault: Sendable, Hashable, Codable {
         public var id: Int
@@ -148,7 +159,7 @@ public struct FaultSchedule: Sendable, Hashable {
             self.level = level
         }
         public var description: String {
-            "#\(id) \(kind.rawValue) n\(node + 1)" + (peer.map { "-n\($0 + 1)" } ?? "")
+            "#\(id) \(kind.rawValue) \(Kind.web.contains(kind) ? "w" : "n")\(node + 1)" + (peer.map { "-n\($0 + 1)" } ?? "")
                 + (level.map { [.loss, .duplicate].contains(kind) ? " \($0)%" : kind == .clockStep ? " \($0 > 0 ? "+" : "")\($0) s" : " \($0) ms" } ?? "")
                 + " \(String(format: "%.2f", start))-\(String(format: "%.2f", end)) s"
         }
@@ -179,7 +190,8 @@ public struct FaultSchedule: Sendable, Hashable {
         while time < last, !kinds.isEmpty, nodes > 0 {
             for _ in 0..<4 {
                 guard let kind = kinds.randomElement(using: &random) else { break }
-                let node = Int.random(in: 0..<nodes, using: &random)
+                // A web server's fault names the server (of two), not a balancer.
+                let node = Int.random(in: 0..<(Kind.web.contains(kind) ? 2 : nodes), using: &random)
                 if kind == .cutPair && nodes < 2 { continue }
                 if [.kill, .stop].contains(kind) && node == steadyNode { continue }
                 var peer: Int?
@@ -201,7 +213,7 @@ public struct FaultSchedule: Sendable, Hashable {
     }
 
     static func key(_ resource: Resource, _ node: Int) -> String {
-        [.isolation, .api, .clock].contains(resource) ? "\(resource)" : "\(resource) \(node)"
+        [.isolation, .api, .clock, .web].contains(resource) ? "\(resource)" : "\(resource) \(node)"
     }
 
     /// How many faults of each kind.

@@ -19,7 +19,7 @@ public struct ResourceTrend: Sendable {
         }
     }
 
-    public struct Slopes: Sendable, Hashable, CustomStringConvertible {
+    public struct Slopes: Sendable, Hashable, Codable, CustomStringConvertible {
         /// Per minute, over `span` seconds.
         public var files: Double
         public var threads: Double
@@ -55,7 +55,7 @@ public struct ResourceTrend: Sendable {
     /// after its start (its first API connection, its first reload's new sockets: one
     /// step, seen in every run); a leak keeps growing through the other two, a step does
     /// not. Nil under `minimumSpan` seconds: too short to tell the two apart.
-    public struct Growth: Sendable, Hashable, CustomStringConvertible {
+    public struct Growth: Sendable, Hashable, Codable, CustomStringConvertible {
         public var files: Double
         public var threads: Double
         public var residentKiB: Double

@@ -38,15 +38,23 @@ public struct SoakChecker: Sendable {
         /// A MASTER's takeover plus its write: Master_Down_Interval + one interval + `routeBound`.
         public var takeoverRouteBound: Double { masterDownInterval + advertInterval + routeBound }
         public var handOverBound: Double { advertInterval + slack }
+        /// The client's longest gap between answers outside the recovery after a fault:
+        /// two requests in a row lost (one to a web server on its way out of the
+        /// rotation, and its timeout) plus `slack`. Set from the client's interval and
+        /// timeout by the runner.
+        public var clientGapBound = 2.5
+        /// After the last fault that moves VRRP or stops the API: a takeover and its route
+        /// write, and one request's timeout (1 s).
+        public var clientRecovery: Double { takeoverRouteBound + 1 }
     }
 
-    public struct Violation: Sendable, Hashable, CustomStringConvertible {
+    public struct Violation: Sendable, Hashable, Codable, CustomStringConvertible {
         public var time: Double
         public var what: String
         public var description: String { "\(String(format: "%.2f", time)) s: \(what)" }
     }
 
-    public let settings: Settings
+    public private(set) var settings: Settings
     public let nodes: Int
     public private(set) var violations: [Violation] = []
     /// Samples checked against a rule (every sample outside a fault counts once).
@@ -76,6 +84,15 @@ public struct SoakChecker: Sendable {
     private var routeAwaySince: Double?
     private var routeAwayReported = false
     private var daemonStartedWithoutIMDS = false
+    /// The client (with load balancing): requests, answers, the longest gap between
+    /// answers, and the longest outside a fault's recovery.
+    public private(set) var clientRequests = 0
+    public private(set) var clientAnswers = 0
+    public private(set) var longestClientGap = 0.0
+    public private(set) var longestQuietClientGap = 0.0
+    private var lastAnswer: Double?
+    private var lastDisturbance = 0.0
+    private var clientGapReported = false
 
     public init(settings: Settings, nodes: Int) {
         self.settings = settings
@@ -92,6 +109,7 @@ public struct SoakChecker: Sendable {
     }
 
     public mutating func faultEnded(_ fault: FaultSchedule.Fault, at time: Double) {
+        if fault.kind.disturbsVRRP || apiStopped { lastDisturbance = time }
         active[fault.id] = nil
         if fault.kind.holdsProcess { silentSince[fault.node] = nil }
         // A daemon started while IMDS is down has no credentials until it is back.
@@ -197,6 +215,38 @@ public struct SoakChecker: Sendable {
         } else {
             routeAwaySince = nil
             routeAwayReported = false
+        }
+    }
+
+    public mutating func setClientGapBound(_ bound: Double) {
+        var changed = settings
+        changed.clientGapBound = bound
+        settings = changed
+    }
+
+    /// One request of the client to the VIP, at `time` (when its answer or timeout came).
+    /// After the recovery from the last fault that moves VRRP or stops the API, answers
+    /// may be no further apart than `clientGapBound`; web servers' faults get no
+    /// recovery: the other server answers.
+    public mutating func client(at time: Double, answered: Bool) {
+        clientRequests += 1
+        if !vrrpQuiet || apiStopped { lastDisturbance = time }
+        let recovered = lastDisturbance + settings.clientRecovery
+        if answered {
+            clientAnswers += 1
+            if let last = lastAnswer {
+                longestClientGap = max(longestClientGap, time - last)
+                if time > recovered { longestQuietClientGap = max(longestQuietClientGap, time - max(last, recovered)) }
+            }
+            lastAnswer = time
+            clientGapReported = false
+            return
+        }
+        guard let last = lastAnswer, time > recovered, !clientGapReported else { return }
+        let gap = time - max(last, recovered)
+        if gap > settings.clientGapBound {
+            clientGapReported = true
+            violations.append(Violation(time: time, what: "the client has had no answer for \(String(format: "%.2f", time - last)) s, \(String(format: "%.2f", gap)) s past the recovery from the last fault (bound \(String(format: "%.2f", settings.clientGapBound)) s)"))
         }
     }
 

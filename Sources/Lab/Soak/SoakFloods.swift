@@ -6,10 +6,6 @@ import NetworkTypes
 /// dropped and counted by the node under a reason (its `rejected` counters, or its
 /// sockets' queue drops).
 final class SoakFloods: @unchecked Sendable {
-    /// Packets a second: 500 times what a peer sends at VRRPv3's 0.1 s, well inside the
-    /// second lane's budget (docs/flood-resistance.md), so that a node that counts less
-    /// than it was sent has lost track of some.
-    static let rate = 5_000
     /// How long after a flood its victim's counters are read: the last packets are still
     /// in its socket queue when the sender stops.
     static let settle = 0.5
@@ -30,15 +26,22 @@ final class SoakFloods: @unchecked Sendable {
     private let nodes: [NetworkLab.Node]
     private let addresses: [String]
     private let stranger: String
-    private let counted: (Int) -> Int?
+    /// Packets a second: on this host 5,000, 500 times what a peer sends at VRRPv3's
+    /// 0.1 s and well inside the second lane's budget (docs/flood-resistance.md), so that
+    /// a node that counts less than it was sent has lost track of some.
+    private let rate: Int
+    /// A node's count of dropped packets (nil: it did not answer); nil when no count can
+    /// be matched to a flood (the floods are sent all the same).
+    private let counted: ((Int) -> Int?)?
     private var runs: [Int: Run] = [:]
     /// Floods finished and checked: packets sent, and counted by their victims.
     private(set) var sent = 0
     private(set) var countedTotal = 0
     private(set) var checked = 0
 
-    init(sender: NetworkLab.Node?, nodes: [NetworkLab.Node], addresses: [String], stranger: String,
-         counted: @escaping (Int) -> Int?) {
+    init(sender: NetworkLab.Node?, nodes: [NetworkLab.Node], addresses: [String], stranger: String, rate: Int,
+         counted: ((Int) -> Int?)?) {
+        self.rate = rate
         self.sender = sender
         self.nodes = nodes
         self.addresses = addresses
@@ -52,12 +55,12 @@ final class SoakFloods: @unchecked Sendable {
             throw ChildProcessError("no flood sender in this soak")
         }
         // A victim that does not answer now cannot be matched later: sent, not checked.
-        let run = Run(fault: fault, before: counted(victim) ?? -1)
+        let run = Run(fault: fault, before: counted?(victim) ?? -1)
         runs[fault.id] = run
         let packets = PacketFlood.badAdvertisements(to: target, peer: peer, stranger: from)
-        let seconds = fault.end - fault.start, namespace = sender.namespace
+        let seconds = fault.end - fault.start, namespace = sender.namespace, rate = rate
         Thread {
-            run.sent = (try? PacketFlood.send(from: namespace, to: target, packets, seconds: seconds, rate: Self.rate)) ?? 0
+            run.sent = (try? PacketFlood.send(from: namespace, to: target, packets, seconds: seconds, rate: rate)) ?? 0
             run.done.signal()
         }.start()
     }
@@ -74,7 +77,7 @@ final class SoakFloods: @unchecked Sendable {
             guard let ended = run.endedAt, time >= ended + Self.settle else { continue }
             guard run.done.wait(timeout: .now()) == .success else { continue }
             runs[id] = nil
-            guard run.before >= 0, let after = counted(run.fault.node) else { continue }
+            guard run.before >= 0, let after = counted?(run.fault.node) else { continue }
             let count = after - run.before
             sent += run.sent
             countedTotal += count
