@@ -80,7 +80,8 @@ public final class EC2Client {
         let http = HTTPRequest(method: "POST", url: endpoint, headers: headers, body: Array(request.formBody.utf8),
                                timeoutMilliseconds: timeoutMilliseconds,
                                sigV4: .init(provider: "aws:amz:\(region):ec2", accessKeyID: creds.accessKeyID,
-                                            secretAccessKey: creds.secretAccessKey))
+                                            secretAccessKey: creds.secretAccessKey),
+                               abortiveClose: true)
         let response: HTTPResponse
         do { response = try self.http.perform(http) } catch { throw .transport(error) }
         guard response.status == 200 else {

@@ -74,9 +74,18 @@ public struct HTTPRequest: Sendable {
     public var timeoutMilliseconds: Int
     public var connectTimeoutMilliseconds: Int
     public var sigV4: SigV4?
+    /// The connection is closed abortively (SO_LINGER 0: a reset, unsent bytes thrown
+    /// away) rather than gracefully. For a request that changes something (an EC2 write):
+    /// one given up on at its timeout must not be delivered later by the kernel's
+    /// retransmissions, after the sender stopped wanting it (the fault soak, seed 501: a
+    /// route write sent by a MASTER over a lossy link reached the API 3.3 s later, once
+    /// its sender was BACKUP).
+    public var abortiveClose = false
 
     public init(method: String = "GET", url: String, headers: [String] = [], body: [UInt8]? = nil,
-                timeoutMilliseconds: Int = 5000, connectTimeoutMilliseconds: Int? = nil, sigV4: SigV4? = nil) {
+                timeoutMilliseconds: Int = 5000, connectTimeoutMilliseconds: Int? = nil, sigV4: SigV4? = nil,
+                abortiveClose: Bool = false) {
+        self.abortiveClose = abortiveClose
         self.method = method
         self.url = url
         self.headers = headers
@@ -130,6 +139,13 @@ public final class CurlEasyRequest {
         try check(overcast_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds),
                   "setting connect timeout")
         try check(overcast_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "setting NOSIGNAL")
+        if request.abortiveClose {
+            try check(overcast_curl_setopt_sockopt_function(handle) { _, fd, _ in
+                var option = linger(l_onoff: 1, l_linger: 0)
+                _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+                return 0  // CURL_SOCKOPT_OK
+            }, "setting the abortive close")
+        }
         try check(overcast_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque()), "setting WRITEDATA")
         try check(overcast_curl_setopt_write_function(handle) { data, size, count, user in
             guard let user, let data else { return 0 }

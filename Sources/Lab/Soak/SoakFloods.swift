@@ -12,11 +12,11 @@ final class SoakFloods: @unchecked Sendable {
 
     private final class Run: @unchecked Sendable {
         let fault: FaultSchedule.Fault
-        let before: Int
+        let before: Count?
         let done = DispatchSemaphore(value: 0)
         var sent = 0
         var endedAt: Double?
-        init(fault: FaultSchedule.Fault, before: Int) {
+        init(fault: FaultSchedule.Fault, before: Count?) {
             self.fault = fault
             self.before = before
         }
@@ -32,15 +32,24 @@ final class SoakFloods: @unchecked Sendable {
     private let rate: Int
     /// A node's count of dropped packets (nil: it did not answer); nil when no count can
     /// be matched to a flood (the floods are sent all the same).
-    private let counted: ((Int) -> Int?)?
+    private let counted: ((Int) -> Count?)?
     private var runs: [Int: Run] = [:]
     /// Floods finished and checked: packets sent, and counted by their victims.
     private(set) var sent = 0
     private(set) var countedTotal = 0
     private(set) var checked = 0
+    /// Floods whose victim reloaded meanwhile, so that its counts cannot be matched.
+    private(set) var unmatched = 0
+
+    /// A node's dropped packets under every reason and in its sockets' queues, and its
+    /// daemon's count of reloads.
+    struct Count: Sendable {
+        var packets: Int
+        var reloads: Int
+    }
 
     init(sender: NetworkLab.Node?, nodes: [NetworkLab.Node], addresses: [String], stranger: String, rate: Int,
-         counted: ((Int) -> Int?)?) {
+         counted: ((Int) -> Count?)?) {
         self.rate = rate
         self.sender = sender
         self.nodes = nodes
@@ -55,7 +64,7 @@ final class SoakFloods: @unchecked Sendable {
             throw ChildProcessError("no flood sender in this soak")
         }
         // A victim that does not answer now cannot be matched later: sent, not checked.
-        let run = Run(fault: fault, before: counted?(victim) ?? -1)
+        let run = Run(fault: fault, before: counted?(victim))
         runs[fault.id] = run
         let packets = PacketFlood.badAdvertisements(to: target, peer: peer, stranger: from)
         let seconds = fault.end - fault.start, namespace = sender.namespace, rate = rate
@@ -77,8 +86,14 @@ final class SoakFloods: @unchecked Sendable {
             guard let ended = run.endedAt, time >= ended + Self.settle else { continue }
             guard run.done.wait(timeout: .now()) == .success else { continue }
             runs[id] = nil
-            guard run.before >= 0, let after = counted?(run.fault.node) else { continue }
-            let count = after - run.before
+            guard let before = run.before, let after = counted?(run.fault.node) else { continue }
+            // A reload that ended just before the flood (its SIGHUP carried out a moment
+            // later) may have started the instance again, counters and all: not matched.
+            guard after.reloads == before.reloads else {
+                unmatched += 1
+                continue
+            }
+            let count = after.packets - before.packets
             sent += run.sent
             countedTotal += count
             checked += 1

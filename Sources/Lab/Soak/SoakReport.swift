@@ -41,6 +41,8 @@ public struct SoakReport: Sendable, Codable {
     public var floods = 0
     public var floodSent = 0
     public var floodCounted = 0
+    /// Floods whose target reloaded during them (counts restarted): sent, not matched.
+    public var floodsUnmatched = 0
     /// Frames the loss faults dropped (the switch's counters).
     public var lossDropped = 0
     /// The daemon that lived the whole run (runs of 310 s and more), judged for leaks.
@@ -63,7 +65,7 @@ public struct SoakReport: Sendable, Codable {
         var lines = ["soak: \(setup); seed \(seed), \(String(format: "%.0f", seconds)) s, \(faultCount) faults ("
                      + faults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")",
                      "soak: \(checks) state checks, \(routeChecks) route checks (\(routeMoves) moves, \(routeWrites) writes, none by a BACKUP unless listed), \(heals) heals converged, worst \(String(format: "%.2f", worstConvergence)) s (bound \(String(format: "%.2f", convergenceBound)) s)",
-                     "soak: \(floods) floods checked, \(floodSent) bad packets sent, \(floodCounted) counted by their targets; \(lossDropped) frames dropped by the loss faults",
+                     "soak: \(floods) floods checked, \(floodSent) bad packets sent, \(floodCounted) counted by their targets (\(floodsUnmatched) not matched: a reload restarted the counts); \(lossDropped) frames dropped by the loss faults",
                      "soak: \(violations.count) violation(s)"]
         for (violation, timeline) in zip(violations, timelines) {
             lines.append("VIOLATION \(violation)")

@@ -21,7 +21,7 @@ extension SoakRunner {
             case (.pause, false):
                 signal(i, SIGCONT)
                 paused.remove(i)
-            case (.reloadUnchanged, true): signal(i, SIGHUP)
+            case (.reloadUnchanged, true): try reload(i, nil)
             case (.reloadUnchanged, false): break
             case (.reloadPriority, true): try reload(i, config(i, priorityShift: true))
             case (.reloadBroken, true): try reload(i, "vrrp_instance VI_1 {\n  priority 300\n")
@@ -90,7 +90,7 @@ extension SoakRunner {
         daemons[i] = nil
         // A reload held for its start is moot: the next start reads the file.
         starting.remove(i)
-        reloadsHeld.remove(i)
+        reloadsHeld[i] = nil
         kill(daemon.pid, SIGCONT)
         _ = daemon.stop(signal: signal, timeout: 5)
     }
@@ -110,28 +110,30 @@ extension SoakRunner {
     static var inKernelTier: Bool { ProcessInfo.processInfo.environment["OVERCAST_KERNEL_TIER"] == "1" }
 
     /// A signal to the daemon itself (`ip netns exec` execs it, so the child is the daemon).
-    /// A SIGHUP to a daemon that has not answered since its start waits until it does:
-    /// until `ip netns exec` has exec'd it, the process is `ip`, which SIGHUP ends (seed
-    /// 401 in the kernel-tier VM, where that takes long enough to be hit), and an
-    /// operator reloads a running daemon (systemd holds a reload until the start is done).
     func signal(_ i: Int, _ number: Int32) {
         guard let daemon = daemons[i] else { return }
-        if number == SIGHUP && starting.contains(i) {
-            reloadsHeld.insert(i)
+        kill(daemon.pid, number)
+    }
+
+    /// A reload (the file's new text, nil: unchanged, then SIGHUP). For a daemon that has
+    /// not answered since its start, both wait until it does: until `ip netns exec` has
+    /// exec'd it the process is `ip`, which SIGHUP ends, and a file written before the
+    /// daemon has read it is the one it starts with, a broken one included (seed 401 in
+    /// the kernel-tier VM, where starting takes long enough to be hit twice). An operator
+    /// reloads a running daemon (systemd holds a reload until the start is done).
+    func reload(_ i: Int, _ text: String?) throws {
+        if starting.contains(i) {
+            reloadsHeld[i] = .some(text ?? reloadsHeld[i] ?? nil)
             return
         }
-        kill(daemon.pid, number)
+        if let text { try write(text, to: i) }
+        signal(i, SIGHUP)
     }
 
     /// Node `i` answered status: a reload held for its start goes now.
     func answered(_ i: Int) {
-        guard starting.remove(i) != nil, reloadsHeld.remove(i) != nil, let daemon = daemons[i] else { return }
-        kill(daemon.pid, SIGHUP)
-    }
-
-    func reload(_ i: Int, _ text: String) throws {
-        try write(text, to: i)
-        signal(i, SIGHUP)
+        guard starting.remove(i) != nil, let held = reloadsHeld.removeValue(forKey: i) else { return }
+        try? reload(i, held)
     }
 
     func write(_ text: String, to i: Int) throws {
